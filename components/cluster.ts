@@ -1,0 +1,63 @@
+// `createCluster: true`: a new EKS cluster to install onto, with an OIDC provider, access entries
+// and a small system node group where the Karpenter controller runs. Loaded only when asked for,
+// as @pulumi/eks is heavy.
+import * as pulumi from "@pulumi/pulumi";
+import { Cluster, ManagedNodeGroup, AuthenticationMode } from "@pulumi/eks";
+import { Role, RolePolicyAttachment } from "@pulumi/aws/iam";
+import { getPartitionOutput } from "@pulumi/aws";
+import type { ClusterDetails } from "./args";
+import { NODE_MANAGED_POLICIES, managedPolicyArn, nodeTrustPolicy } from "./iam-documents";
+
+export const SYSTEM_NODE_GROUP = "system";
+
+export interface CreatedCluster {
+    details: ClusterDetails;
+    /** What GpuKarpenter must wait for: the cluster and the nodes the controller runs on. */
+    resources: pulumi.Resource[];
+}
+
+export function createCluster(name: string, opts: {
+    clusterName: string;
+    kubernetesVersion?: string;
+    subnetIds?: pulumi.Input<string>[];
+    tags: Record<string, string>;
+}): CreatedCluster {
+    const cluster = new Cluster(name, {
+        name: opts.clusterName,
+        version: opts.kubernetesVersion,
+        subnetIds: opts.subnetIds,
+        createOidcProvider: true,
+        authenticationMode: AuthenticationMode.Api,
+        skipDefaultNodeGroup: true,
+        tags: opts.tags,
+    });
+    const partition = getPartitionOutput();
+    const role = new Role(`${name}-system-nodes`, {
+        assumeRolePolicy: partition.apply(p => JSON.stringify(nodeTrustPolicy(p))),
+        tags: opts.tags,
+    });
+    const attachments = NODE_MANAGED_POLICIES.map(policy => new RolePolicyAttachment(`${name}-system-nodes-${policy}`, {
+        role: role.name,
+        policyArn: partition.apply(p => managedPolicyArn(p.partition, policy)),
+    }));
+    const nodeGroup = new ManagedNodeGroup(`${name}-${SYSTEM_NODE_GROUP}`, {
+        cluster,
+        nodeGroupName: SYSTEM_NODE_GROUP,
+        nodeRole: role,
+        instanceTypes: ["m7i.large"],
+        scalingConfig: { minSize: 2, desiredSize: 2, maxSize: 3 },
+        tags: opts.tags,
+    }, { dependsOn: attachments });
+    const eksCluster = cluster.eksCluster;
+    return {
+        details: {
+            endpoint: eksCluster.endpoint,
+            certificateAuthority: eksCluster.certificateAuthority.data,
+            oidcIssuerUrl: eksCluster.identities.apply(ids => ids[0].oidcs![0].issuer!),
+            oidcProviderArn: cluster.oidcProviderArn,
+            clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+            authenticationMode: "API",
+        },
+        resources: [cluster, nodeGroup],
+    };
+}

@@ -1,0 +1,137 @@
+// GPU NodePools and EC2NodeClasses: pure builders of the v1 objects, and their registration.
+import * as pulumi from "@pulumi/pulumi";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions";
+import type { INodePool } from "@kubernetes-models/karpenter/karpenter.sh/v1/NodePool";
+import type { IEC2NodeClass } from "@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass";
+import type { ResolvedGpuPool } from "./args";
+import type { KubernetesOptions } from "./controller";
+import {
+    CAPACITY_TYPE_LABEL, GPU_MANUFACTURER_LABEL, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL, NVIDIA_GPU_RESOURCE,
+} from "./gpu";
+
+export const DISCOVERY_TAG = "karpenter.sh/discovery";
+export const GPU_TAINT = { key: NVIDIA_GPU_RESOURCE, value: "true", effect: "NoSchedule" as const };
+export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
+
+export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string): INodePool {
+    const instanceRequirement = pool.instanceTypes
+        ? { key: INSTANCE_TYPE_LABEL, operator: "In" as const, values: pool.instanceTypes }
+        : { key: INSTANCE_FAMILY_LABEL, operator: "In" as const, values: pool.instanceFamilies! };
+    return {
+        apiVersion: "karpenter.sh/v1",
+        kind: "NodePool",
+        metadata: { name: pool.name },
+        spec: {
+            template: {
+                metadata: { labels: { ...pool.labels } },
+                spec: {
+                    nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: nodeClassName },
+                    requirements: [
+                        { key: CAPACITY_TYPE_LABEL, operator: "In", values: [...pool.capacityTypes] },
+                        instanceRequirement,
+                        { key: GPU_MANUFACTURER_LABEL, operator: "In", values: ["nvidia"] },
+                        { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
+                    ],
+                    taints: [{ ...GPU_TAINT }],
+                    expireAfter: pool.expireAfter,
+                },
+            },
+            limits: { [NVIDIA_GPU_RESOURCE]: pool.gpuLimit },
+            disruption: {
+                consolidationPolicy: pool.consolidationPolicy,
+                consolidateAfter: pool.consolidateAfter,
+            },
+            ...(pool.weight === undefined ? {} : { weight: pool.weight }),
+        },
+    };
+}
+
+/**
+ * Block devices sized for AI images. AL2023 keeps images on its root volume; Bottlerocket keeps
+ * them on a second (data) volume and its root only holds the OS.
+ */
+export function blockDeviceMappings(pool: ResolvedGpuPool) {
+    const volume = (size: number) => ({
+        volumeSize: `${size}Gi`, volumeType: "gp3" as const, encrypted: true, deleteOnTermination: true,
+    });
+    return pool.amiFamily === "bottlerocket"
+        ? [
+            { deviceName: "/dev/xvda", ebs: volume(4) },
+            { deviceName: "/dev/xvdb", ebs: volume(pool.rootVolumeSize) },
+        ]
+        : [{ deviceName: "/dev/xvda", rootVolume: true, ebs: volume(pool.rootVolumeSize) }];
+}
+
+export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
+    clusterName: string;
+    nodeRoleName: string;
+    tags: Record<string, string>;
+}): IEC2NodeClass {
+    const discovery = { tags: { [DISCOVERY_TAG]: opts.clusterName } };
+    return {
+        apiVersion: "karpenter.k8s.aws/v1",
+        kind: "EC2NodeClass",
+        metadata: { name: pool.name },
+        spec: {
+            role: opts.nodeRoleName,
+            amiSelectorTerms: [{ alias: pool.amiAlias }],
+            subnetSelectorTerms: [discovery],
+            securityGroupSelectorTerms: [discovery],
+            blockDeviceMappings: blockDeviceMappings(pool),
+            // IMDSv2 only, and one hop so pods cannot borrow the node role.
+            metadataOptions: {
+                httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required",
+            },
+            ...(Object.keys(opts.tags).length ? { tags: { ...opts.tags } } : {}),
+        },
+    };
+}
+
+export interface GpuPoolResources {
+    nodeClasses: CustomResource[];
+    nodePools: CustomResource[];
+}
+
+/**
+ * Registers each pool's EC2NodeClass and NodePool. Deletion order matters so `pulumi destroy`
+ * leaves no GPU instance running: a NodePool goes first (foreground deletion waits for its
+ * NodeClaims, so for its instances to terminate), then its EC2NodeClass, while the controller,
+ * which `controller` is, still runs to do both.
+ */
+export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[], opts: {
+    clusterName: string;
+    nodeRoleName: pulumi.Input<string>;
+    tags: Record<string, string>;
+    controller: pulumi.Resource;
+    devicePlugin?: pulumi.Resource;
+    k8s: KubernetesOptions;
+}): GpuPoolResources {
+    const nodeClasses: CustomResource[] = [];
+    const nodePools: CustomResource[] = [];
+    for (const pool of pools) {
+        const nodeClassSpec = pulumi.output(opts.nodeRoleName).apply(nodeRoleName =>
+            ec2NodeClassManifest(pool, { clusterName: opts.clusterName, nodeRoleName, tags: opts.tags }).spec);
+        const nodeClass = new CustomResource(`${componentName}-${pool.name}-nodeclass`, {
+            apiVersion: "karpenter.k8s.aws/v1",
+            kind: "EC2NodeClass",
+            metadata: { name: pool.name },
+            spec: nodeClassSpec,
+        }, { ...opts.k8s, dependsOn: [opts.controller] });
+
+        const manifest = nodePoolManifest(pool, pool.name);
+        const nodePool = new CustomResource(`${componentName}-${pool.name}-nodepool`, {
+            apiVersion: manifest.apiVersion,
+            kind: manifest.kind,
+            metadata: { name: pool.name, annotations: { "pulumi.com/deletionPropagationPolicy": "foreground" } },
+            spec: manifest.spec,
+        }, {
+            ...opts.k8s,
+            dependsOn: [nodeClass, opts.controller, ...(opts.devicePlugin ? [opts.devicePlugin] : [])],
+            // Draining GPU nodes and terminating their instances takes minutes.
+            customTimeouts: { delete: "30m" },
+        });
+        nodeClasses.push(nodeClass);
+        nodePools.push(nodePool);
+    }
+    return { nodeClasses, nodePools };
+}

@@ -1,0 +1,76 @@
+// What we know about EC2 GPU instances, shared by the component (config validation, NodePool
+// requirements) and the policy pack (deciding whether a NodePool can launch a GPU node).
+// Dependency-free on purpose: the policy pack imports it from outside its own package.
+
+/** Karpenter's well-known labels that describe an instance's GPUs. */
+export const GPU_LABELS = [
+    "karpenter.k8s.aws/instance-gpu-count",
+    "karpenter.k8s.aws/instance-gpu-name",
+    "karpenter.k8s.aws/instance-gpu-manufacturer",
+    "karpenter.k8s.aws/instance-gpu-memory",
+] as const;
+
+export const INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family";
+export const INSTANCE_CATEGORY_LABEL = "karpenter.k8s.aws/instance-category";
+export const INSTANCE_SIZE_LABEL = "karpenter.k8s.aws/instance-size";
+export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
+export const INSTANCE_TYPE_LABEL_BETA = "beta.kubernetes.io/instance-type";
+export const GPU_MANUFACTURER_LABEL = "karpenter.k8s.aws/instance-gpu-manufacturer";
+export const CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type";
+export const NVIDIA_GPU_RESOURCE = "nvidia.com/gpu";
+
+/** Instance categories (Karpenter's `instance-category` label) whose every family carries GPUs. */
+export const GPU_INSTANCE_CATEGORIES = ["g", "gr", "p"] as const;
+
+// Every EC2 family in categories g, gr and p has GPUs: g4dn, g5, g5g, g6, g6e, g6f, gr6, gr6f,
+// g7e, p4d, p5, p5e, p5en, p6-b200, p6-b300, p6e-gb200, ... A pattern keeps new generations
+// recognised without a release of this project.
+const GPU_FAMILY = /^(g|gr|p)[0-9]+[a-z0-9-]*$/;
+
+/** GPU families whose GPUs are not NVIDIA's (AMD Radeon Pro V520). */
+export const NON_NVIDIA_GPU_FAMILIES = ["g4ad"] as const;
+
+/** NVIDIA families too old for the drivers in current EKS-optimized AL2023 and Bottlerocket AMIs (K80, M60). */
+export const LEGACY_GPU_FAMILIES = ["p2", "g3", "g3s"] as const;
+
+/** `g5.xlarge` -> `g5`, `p6-b200.48xlarge` -> `p6-b200`. */
+export function instanceFamilyOf(instanceType: string): string {
+    const dot = instanceType.indexOf(".");
+    return (dot < 0 ? instanceType : instanceType.slice(0, dot)).toLowerCase();
+}
+
+/** Karpenter's category: the letters before the generation, `g4dn` -> `g`, `gr6` -> `gr`. */
+export function instanceCategoryOf(family: string): string {
+    const m = /^[a-z]+/.exec(family.toLowerCase());
+    return m ? m[0] : "";
+}
+
+export function isGpuInstanceFamily(family: string): boolean {
+    return GPU_FAMILY.test(family.toLowerCase());
+}
+
+export function isGpuInstanceType(instanceType: string): boolean {
+    return instanceType.includes(".") && isGpuInstanceFamily(instanceFamilyOf(instanceType));
+}
+
+export function isGpuInstanceCategory(category: string): boolean {
+    return (GPU_INSTANCE_CATEGORIES as readonly string[]).includes(category.toLowerCase());
+}
+
+/**
+ * Why a family cannot back an NVIDIA GPU pool, or undefined when it can. Used to validate the
+ * families and types a user configures.
+ */
+export function nvidiaFamilyProblem(family: string): string | undefined {
+    const f = family.toLowerCase();
+    if (!isGpuInstanceFamily(f)) {
+        return `"${family}" is not a GPU instance family (GPU families are g*, gr* and p*, e.g. g5, g6e, p5)`;
+    }
+    if ((NON_NVIDIA_GPU_FAMILIES as readonly string[]).includes(f)) {
+        return `"${family}" has AMD GPUs; NVIDIA pools need an NVIDIA family such as g5, g6, g6e or p5`;
+    }
+    if ((LEGACY_GPU_FAMILIES as readonly string[]).includes(f)) {
+        return `"${family}" GPUs are not supported by the NVIDIA drivers in current EKS AMIs; use g4dn or newer`;
+    }
+    return undefined;
+}

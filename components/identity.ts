@@ -1,0 +1,100 @@
+// IAM: the role GPU nodes run as, and the controller's role and permissions.
+import * as pulumi from "@pulumi/pulumi";
+import { Policy, Role, RolePolicyAttachment } from "@pulumi/aws/iam";
+import { PodIdentityAssociation } from "@pulumi/aws/eks";
+import type { ResolvedArgs } from "./args";
+import { SERVICE_ACCOUNT } from "./controller";
+import {
+    AwsEnvironment, NODE_MANAGED_POLICIES, controllerPolicies, irsaTrustPolicy, managedPolicyArn, nodeTrustPolicy,
+    podIdentityTrustPolicy,
+} from "./iam-documents";
+
+export interface NodeIdentity {
+    nodeRoleArn: pulumi.Output<string>;
+    nodeRoleName: pulumi.Output<string>;
+    /** The role and its policy attachments; empty for a brought role. */
+    resources: pulumi.Resource[];
+}
+
+/** `arn:aws:iam::111122223333:role/some/path/name` -> `name` (EC2NodeClass takes the name). */
+export function roleNameFromArn(arn: string): string {
+    return arn.slice(arn.lastIndexOf("/") + 1);
+}
+
+export function registerNodeIdentity(name: string, args: ResolvedArgs, env: pulumi.Output<AwsEnvironment>,
+    parent: pulumi.Resource): NodeIdentity {
+    if (args.nodeRoleArn) {
+        return {
+            nodeRoleArn: pulumi.output(args.nodeRoleArn),
+            nodeRoleName: pulumi.output(roleNameFromArn(args.nodeRoleArn)),
+            resources: [],
+        };
+    }
+    const role = new Role(`${name}-node-role`, {
+        name: args.nodeRoleName,
+        description: `GPU nodes that Karpenter launches in EKS cluster ${args.clusterName}`,
+        assumeRolePolicy: env.apply(e => JSON.stringify(nodeTrustPolicy(e))),
+        tags: args.tags,
+    }, { parent });
+    const attachments = NODE_MANAGED_POLICIES.map(policy => new RolePolicyAttachment(`${name}-node-${policy}`, {
+        role: role.name,
+        policyArn: env.apply(e => managedPolicyArn(e.partition, policy)),
+    }, { parent }));
+    return { nodeRoleArn: role.arn, nodeRoleName: role.name, resources: [role, ...attachments] };
+}
+
+export interface ControllerIdentity {
+    controllerRoleArn: pulumi.Output<string>;
+    /** Everything the controller's credentials depend on. */
+    resources: pulumi.Resource[];
+}
+
+export function registerControllerIdentity(name: string, args: ResolvedArgs, inputs: {
+    env: pulumi.Output<AwsEnvironment>;
+    nodeRoleArn: pulumi.Output<string>;
+    interruptionQueueArn?: pulumi.Output<string>;
+    oidcProviderArn: pulumi.Input<string>;
+    oidcIssuerUrl: pulumi.Input<string>;
+    parent: pulumi.Resource;
+}): ControllerIdentity {
+    const { parent } = inputs;
+    const trust = args.identity === "irsa"
+        ? pulumi.all([inputs.oidcProviderArn, inputs.oidcIssuerUrl]).apply(([oidcProviderArn, oidcIssuerUrl]) =>
+            JSON.stringify(irsaTrustPolicy({ oidcProviderArn, oidcIssuerUrl, namespace: args.namespace, serviceAccount: SERVICE_ACCOUNT })))
+        : inputs.env.apply(e => JSON.stringify(podIdentityTrustPolicy(e)));
+    const role = new Role(`${name}-controller-role`, {
+        name: args.controllerRoleName,
+        description: `Karpenter controller of EKS cluster ${args.clusterName}`,
+        assumeRolePolicy: trust,
+        tags: args.tags,
+    }, { parent });
+
+    const documents = pulumi.all([inputs.env, inputs.nodeRoleArn, inputs.interruptionQueueArn])
+        .apply(([env, nodeRoleArn, interruptionQueueArn]) =>
+            controllerPolicies({ ...env, clusterName: args.clusterName, nodeRoleArn, interruptionQueueArn }));
+    // The set of concerns is known before the look-ups resolve, so resources are not created in an apply.
+    const concerns = ["NodeLifecycle", "IAMIntegration", "EKSIntegration", "ResourceDiscovery",
+        ...(inputs.interruptionQueueArn ? ["Interruption"] : [])];
+    const resources: pulumi.Resource[] = [role];
+    for (const concern of concerns) {
+        const policy = new Policy(`${name}-controller-${concern.toLowerCase()}`, {
+            description: `Karpenter controller ${concern} permissions for EKS cluster ${args.clusterName}`,
+            policy: documents.apply(d => JSON.stringify(d[concern], null, 2)),
+            tags: args.tags,
+        }, { parent });
+        resources.push(policy, new RolePolicyAttachment(`${name}-controller-${concern.toLowerCase()}`, {
+            role: role.name,
+            policyArn: policy.arn,
+        }, { parent }));
+    }
+    if (args.identity === "podIdentity") {
+        resources.push(new PodIdentityAssociation(`${name}-pod-identity`, {
+            clusterName: args.clusterName,
+            namespace: args.namespace,
+            serviceAccount: SERVICE_ACCOUNT,
+            roleArn: role.arn,
+            tags: args.tags,
+        }, { parent }));
+    }
+    return { controllerRoleArn: role.arn, resources };
+}

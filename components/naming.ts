@@ -1,0 +1,13 @@
+import { createHash } from "crypto";
+
+/**
+ * A physical name within an AWS length limit: kept whole when it fits, otherwise cut and given a
+ * short hash of the whole, so names stay unique per cluster however long the cluster name is.
+ */
+export function boundedName(name: string, max: number): string {
+    if (name.length <= max) {
+        return name;
+    }
+    const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+    return `${name.slice(0, max - hash.length - 1).replace(/[-_.]+$/, "")}-${hash}`;
+}

@@ -1,0 +1,30 @@
+// The stack: read config, optionally create a cluster, build one GpuKarpenter, export its outputs.
+import * as pulumi from "@pulumi/pulumi";
+import { GpuKarpenter } from "./components/gpu-karpenter";
+import { readStackConfig } from "./components/stack-config";
+
+const config = readStackConfig(pulumi.runtime.allConfig());
+const { args } = config;
+
+let created: import("./components/cluster").CreatedCluster | undefined;
+if (config.createCluster) {
+    const { createCluster, SYSTEM_NODE_GROUP } = require("./components/cluster") as typeof import("./components/cluster");
+    created = createCluster(args.clusterName, {
+        clusterName: args.clusterName,
+        kubernetesVersion: config.kubernetesVersion,
+        subnetIds: args.subnetIds,
+        tags: args.tags ?? {},
+    });
+    args.cluster = created.details;
+    args.controller = { nodeGroup: SYSTEM_NODE_GROUP, ...args.controller };
+}
+
+const gpu = new GpuKarpenter("gpu-karpenter", args, { dependsOn: created?.resources });
+
+export const nodeRoleArn = gpu.nodeRoleArn;
+export const nodeRoleName = gpu.nodeRoleName;
+export const controllerRoleArn = gpu.controllerRoleArn;
+export const interruptionQueueName = gpu.interruptionQueueName;
+export const nodePoolNames = gpu.nodePoolNames;
+export const nodeClassNames = gpu.nodeClassNames;
+export const karpenterVersion = gpu.karpenterVersion;

@@ -1,0 +1,217 @@
+// Runs a Pulumi program under the SDK's mocks, with the cloud answered by a described fake
+// cluster, and records every registration as the engine would receive it.
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { getMonitor, waitForRPCs } from "@pulumi/pulumi/runtime/settings";
+import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import { createHash } from "crypto";
+import type { FakeCluster } from "./fake-cluster";
+
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** URN of the parent; undefined for top-level resources. */
+    parent?: string;
+    /** URNs it depends on, from dependsOn and from its inputs, as registered. */
+    dependencies: string[];
+    custom: boolean;
+    /** True for resources read from the cloud (`.get`), not managed. */
+    read?: boolean;
+    inputs: Record<string, unknown>;
+}
+
+export interface ProgramRun {
+    resources: RecordedResource[];
+    outputs: Record<string, unknown>;
+}
+
+export const PROJECT = "gpu-karpenter";
+
+/** The program failed; `resources` is what it had registered by then. */
+export class ProgramFailure extends Error {
+    constructor(readonly cause: unknown, readonly resources: RecordedResource[]) {
+        super(cause instanceof Error ? cause.message : String(cause));
+        this.name = "ProgramFailure";
+    }
+}
+
+/** Pulumi's auto-naming adds seven random hex characters; here they are derived, so plans diff cleanly. */
+function physicalName(logicalName: string): string {
+    return `${logicalName}-${createHash("sha256").update(logicalName).digest("hex").slice(0, 7)}`;
+}
+
+/** Outputs the cloud would fill in, shaped like the real ones so documents that embed them are concrete. */
+export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mocks {
+    const { accountId, partition } = fake;
+    const c = fake.cluster;
+    const arn = (service: string, resource: string, inRegion = true) =>
+        `arn:${partition}:${service}:${inRegion ? region : ""}:${accountId}:${resource}`;
+    return {
+        newResource(args) {
+            const inputs = args.inputs;
+            const name = (inputs.name as string | undefined) ?? physicalName(args.name);
+            switch (args.type) {
+                case "aws:iam/role:Role":
+                    return { id: name, state: { ...inputs, name, arn: arn("iam", `role/${name}`, false), uniqueId: `AROA${hash(name, 17)}` } };
+                case "aws:iam/policy:Policy":
+                    return { id: arn("iam", `policy/${name}`, false), state: { ...inputs, name, arn: arn("iam", `policy/${name}`, false) } };
+                case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+                    return { id: `${inputs.role}-${hash(String(inputs.policyArn), 8)}`, state: inputs };
+                case "aws:sqs/queue:Queue": {
+                    const url = `https://sqs.${region}.${fake.dnsSuffix}/${accountId}/${name}`;
+                    return { id: url, state: { ...inputs, name, url, arn: arn("sqs", name) } };
+                }
+                case "aws:cloudwatch/eventRule:EventRule":
+                    return { id: name, state: { ...inputs, name, arn: arn("events", `rule/${name}`) } };
+                case "aws:eks/accessEntry:AccessEntry":
+                    return { id: `${inputs.clusterName}:${inputs.principalArn}`, state: { ...inputs, accessEntryArn: arn("eks", `access-entry/${inputs.clusterName}/role/${accountId}/${hash(String(inputs.principalArn), 8)}`) } };
+                case "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
+                    const id = `a-${hash(args.name, 17)}`;
+                    return { id, state: { ...inputs, associationId: id, associationArn: arn("eks", `podidentityassociation/${inputs.clusterName}/${id}`) } };
+                }
+                case "aws:ec2/tag:Tag":
+                    return { id: `${inputs.resourceId},${inputs.key}`, state: inputs };
+                case "kubernetes:core/v1:ConfigMap":
+                    // Only read here: the cluster's aws-auth, when it has one.
+                    if (args.id === "kube-system/aws-auth") {
+                        if (!c.awsAuth) throw new Error(`configmaps "aws-auth" not found in namespace kube-system`);
+                        return { id: args.id, state: { metadata: { name: "aws-auth", namespace: "kube-system" }, data: c.awsAuth } };
+                    }
+                    return { id: args.id ?? name, state: inputs };
+                case "eks:index:Cluster":
+                    return {
+                        id: name,
+                        state: {
+                            ...inputs,
+                            eksCluster: {
+                                name: inputs.name, endpoint: c.endpoint, certificateAuthority: { data: c.certificateAuthority },
+                                identities: [{ oidcs: [{ issuer: c.oidcIssuer }] }],
+                            },
+                            oidcProviderArn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
+                            clusterSecurityGroupId: c.clusterSecurityGroupId,
+                        },
+                    };
+                default:
+                    return { id: args.custom ? `${name}-id` : "", state: inputs };
+            }
+        },
+        call(args) {
+            const inputs = args.inputs;
+            switch (args.token) {
+                case "aws:index/getCallerIdentity:getCallerIdentity":
+                    return { accountId, arn: arn("iam", "user/offline-plan", false), userId: "AIDAOFFLINEPLAN", id: accountId };
+                case "aws:index/getPartition:getPartition":
+                    return { partition, dnsSuffix: fake.dnsSuffix, reverseDnsPrefix: fake.dnsSuffix.split(".").reverse().join("."), id: partition };
+                case "aws:index/getRegion:getRegion":
+                    return { region, name: region, endpoint: `ec2.${region}.${fake.dnsSuffix}`, description: region, id: region };
+                case "aws:eks/getCluster:getCluster":
+                    if (c.name && inputs.name !== c.name) {
+                        throw new Error(`reading EKS Cluster (${inputs.name}): couldn't find resource (cluster ${c.name} is the only one described)`);
+                    }
+                    return {
+                        id: inputs.name, name: inputs.name, arn: arn("eks", `cluster/${inputs.name}`), endpoint: c.endpoint,
+                        version: c.version, status: "ACTIVE",
+                        certificateAuthorities: [{ data: c.certificateAuthority }],
+                        identities: c.oidcIssuer ? [{ oidcs: [{ issuer: c.oidcIssuer }] }] : [],
+                        accessConfigs: [{ authenticationMode: c.authenticationMode, bootstrapClusterCreatorAdminPermissions: false }],
+                        vpcConfig: { vpcId: c.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId,
+                            subnetIds: [...new Set(c.nodeGroups.flatMap(g => g.subnetIds))], securityGroupIds: [] },
+                    };
+                case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+                    if (!c.oidcProvider || inputs.url !== c.oidcIssuer) {
+                        throw new Error(`no IAM OIDC provider for ${inputs.url}`);
+                    }
+                    return {
+                        id: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
+                        arn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
+                        url: c.oidcIssuer.replace(/^https:\/\//, ""), clientIdLists: ["sts.amazonaws.com"],
+                    };
+                case "aws:eks/getNodeGroups:getNodeGroups":
+                    return { id: inputs.clusterName, clusterName: inputs.clusterName, names: c.nodeGroups.map(g => g.name) };
+                case "aws:eks/getNodeGroup:getNodeGroup": {
+                    const group = c.nodeGroups.find(g => g.name === inputs.nodeGroupName);
+                    if (!group) throw new Error(`node group ${inputs.nodeGroupName} not found`);
+                    return { id: `${inputs.clusterName}:${group.name}`, clusterName: inputs.clusterName, nodeGroupName: group.name, subnetIds: group.subnetIds };
+                }
+                default:
+                    throw new Error(`the offline cloud cannot answer ${args.token}`);
+            }
+        },
+    };
+}
+
+function hash(text: string, length: number): string {
+    return createHash("sha256").update(text).digest("hex").slice(0, length).toUpperCase();
+}
+
+/** Wraps the mock monitor so every registration request is kept with its parent and dependencies. */
+function recordRegistrations(monitor: MockMonitor): RecordedResource[] {
+    const recorded: RecordedResource[] = [];
+    const record = (req: any, read: boolean) => (err: unknown, resp: any) => {
+        if (!err) {
+            recorded.push({
+                urn: resp.getUrn(),
+                type: req.getType(),
+                name: req.getName(),
+                parent: req.getParent() || undefined,
+                dependencies: read ? [] : [...new Set<string>(req.getDependenciesList())],
+                custom: read ? true : req.getCustom(),
+                ...(read ? { read: true } : {}),
+                inputs: deserializeProperties(read ? req.getProperties() : req.getObject()),
+            });
+        }
+    };
+    const register = monitor.registerResource.bind(monitor);
+    const read = monitor.readResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) =>
+        register(req, (err: unknown, resp: any) => { record(req, false)(err, resp); callback(err, resp); });
+    monitor.readResource = (req: any, callback: any) =>
+        read(req, (err: unknown, resp: any) => { record(req, true)(err, resp); callback(err, resp); });
+    return recorded;
+}
+
+async function resolveOutputs(exports: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const outputs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(exports)) {
+        // `promise()` is the SDK's own (internal) way to await an output; unlike apply it rejects on failure.
+        outputs[key] = await (pulumi.output(value) as unknown as { promise(): Promise<unknown> }).promise();
+    }
+    return outputs;
+}
+
+/**
+ * Runs `program` (which registers resources, and may return or export outputs) as stack `stack`
+ * with `config` (fully qualified keys, values as Pulumi passes them: strings, JSON for the rest).
+ * Rejects with a ProgramFailure carrying the program's error, as `pulumi up` would stop on it.
+ */
+export async function runProgram(opts: {
+    stack: string;
+    config: Record<string, string>;
+    fake: FakeCluster;
+    program: () => unknown;
+}): Promise<ProgramRun> {
+    const region = opts.config["aws:region"] ?? opts.fake.region;
+    await pulumi.runtime.setMocks(cloudMocks(opts.fake, region), PROJECT, opts.stack, false);
+    pulumi.runtime.setAllConfig(opts.config);
+    const recorded = recordRegistrations(getMonitor() as unknown as MockMonitor);
+
+    // Errors raised asynchronously (inside a component's initialize or an apply) end a real run too.
+    const failures: unknown[] = [];
+    const onRejection = (reason: unknown) => failures.push(reason);
+    process.on("unhandledRejection", onRejection);
+    try {
+        const exported = await opts.program();
+        const outputs = await resolveOutputs((exported ?? {}) as Record<string, unknown>);
+        await waitForRPCs();
+        // Give rejections raised in the last turn a chance to surface.
+        await new Promise(resolve => setImmediate(resolve));
+        if (failures.length > 0) throw failures[0];
+        return { resources: recorded, outputs };
+    } catch (e) {
+        await new Promise(resolve => setImmediate(resolve));
+        throw new ProgramFailure(e, recorded);
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+}

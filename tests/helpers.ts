@@ -1,0 +1,52 @@
+// Shared by the tests: run a stack offline and pick resources out of the run.
+import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
+import type { ProgramRun, RecordedResource } from "../offline/run-program";
+import { runStack, stackConfig } from "../offline/stack";
+
+export function fakeCluster(changes: (c: FakeCluster) => void = () => undefined): FakeCluster {
+    const fake = loadFakeCluster();
+    changes(fake);
+    return fake;
+}
+
+/** Runs index.ts as `stack` with `overrides` (unqualified keys are gpu-karpenter's; values as in YAML) over its config. */
+export function run(stack: string, overrides: Record<string, unknown> = {}, fake = fakeCluster()): Promise<ProgramRun> {
+    const config = stackConfig(stack);
+    for (const [key, value] of Object.entries(overrides)) {
+        const full = key.includes(":") ? key : `gpu-karpenter:${key}`;
+        if (value === undefined) delete config[full];
+        else config[full] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return runStack(stack, config, fake);
+}
+
+/** Config with nothing but a cluster name: every default. */
+export function runDefaults(fake = fakeCluster()): Promise<ProgramRun> {
+    return runStack("defaults", { "aws:region": "us-west-2", "gpu-karpenter:clusterName": "demo" }, fake);
+}
+
+export function ofType(run: ProgramRun, type: string): RecordedResource[] {
+    return run.resources.filter(r => r.type === type);
+}
+
+export function one(run: ProgramRun, type: string, name: string): RecordedResource {
+    const found = run.resources.filter(r => r.type === type && r.name === name);
+    if (found.length !== 1) {
+        throw new Error(`expected one ${type} named ${name}, found ${found.length}: ` +
+            ofType(run, type).map(r => r.name).join(", "));
+    }
+    return found[0];
+}
+
+export function json(value: unknown): any {
+    return JSON.parse(String(value));
+}
+
+export async function runError(promise: Promise<unknown>): Promise<Error> {
+    try {
+        await promise;
+    } catch (e) {
+        return e as Error;
+    }
+    throw new Error("expected the run to fail");
+}
