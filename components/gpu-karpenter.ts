@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { getCallerIdentity, getPartition, getRegion } from "@pulumi/aws";
+import { getCallerIdentity } from "@pulumi/aws/getCallerIdentity";
+import { getPartition } from "@pulumi/aws/getPartition";
+import { getRegion } from "@pulumi/aws/getRegion";
 import { getCluster, getNodeGroup, getNodeGroups } from "@pulumi/aws/eks";
 import { getOpenIdConnectProvider } from "@pulumi/aws/iam";
 import { Provider } from "@pulumi/kubernetes/provider";

@@ -130,12 +130,12 @@ export function validateKarpenterObject(obj: unknown): SchemaError[] {
             const { field, reason } = describeSchemaError(e, kind.schema, data);
             report(field, reason);
             if (BLOCKING_KEYWORDS.has(e.keyword)) {
-                blocked.push(e.instancePath);
+                blocked.push(fieldPath(kind.schema, pointerSegments(e.instancePath)));
             }
         }
     }
     const ctx: RuleContext = { blocked, skipped: [], report };
-    checkRules(kind.schema, data, "", "", ctx);
+    checkRules(kind.schema, data, "", ctx);
     if (ctx.skipped.length > 0) {
         report(
             "",
@@ -342,7 +342,7 @@ function toAjvSchema(node: CrdSchema): CrdSchema {
 }
 
 function describeSchemaError(e: ErrorObject, schema: CrdSchema, data: unknown): { field: string; reason: string } {
-    const segments = e.instancePath === "" ? [] : e.instancePath.slice(1).split("/").map(unescapePointer);
+    const segments = pointerSegments(e.instancePath);
     const value = valueAt(data, segments);
     const p = e.params as Record<string, unknown>;
     switch (e.keyword) {
@@ -414,7 +414,7 @@ function fieldPath(schema: CrdSchema, segments: string[]): string {
 }
 
 interface RuleContext {
-    /** JSON pointers of values with blocking schema errors. */
+    /** Fields with blocking schema errors. */
     blocked: string[];
     /** Fields whose rules were skipped because of those errors. */
     skipped: string[];
@@ -425,11 +425,11 @@ interface RuleContext {
  * Runs the x-kubernetes-validations rules of every value present in `value`, deepest first, and
  * returns the value as CEL sees it (schema integers become CEL ints).
  */
-function checkRules(node: CrdSchema, value: unknown, pointer: string, field: string, ctx: RuleContext): unknown {
+function checkRules(node: CrdSchema, value: unknown, field: string, ctx: RuleContext): unknown {
     let self = value;
     if (Array.isArray(value) && node.items) {
         const items = node.items;
-        self = value.map((v, i) => checkRules(items, v, `${pointer}/${i}`, `${field}[${i}]`, ctx));
+        self = value.map((v, i) => checkRules(items, v, `${field}[${i}]`, ctx));
     } else if (isRecord(value)) {
         const out: Record<string, unknown> = {};
         for (const [key, v] of Object.entries(value)) {
@@ -437,7 +437,7 @@ function checkRules(node: CrdSchema, value: unknown, pointer: string, field: str
             const child = property ?? (isSchema(node.additionalProperties) ? node.additionalProperties : undefined);
             if (child) {
                 const childField = property ? (field ? `${field}.${key}` : key) : `${field}[${key}]`;
-                out[key] = checkRules(child, v, `${pointer}/${escapePointer(key)}`, childField, ctx);
+                out[key] = checkRules(child, v, childField, ctx);
             }
         }
         self = out;
@@ -448,7 +448,7 @@ function checkRules(node: CrdSchema, value: unknown, pointer: string, field: str
     if (rules?.length) {
         // The API server skips every rule after a blocking error; skipping only the rules whose
         // value holds one is as safe (a rule sees only its own value) and reports more at once.
-        if (ctx.blocked.some((b) => b === pointer || b.startsWith(`${pointer}/`))) {
+        if (ctx.blocked.some((b) => isWithin(b, field))) {
             ctx.skipped.push(field);
         } else {
             for (const rule of rules) {
@@ -550,12 +550,13 @@ function firstLine(e: unknown): string {
     return (e instanceof Error ? e.message : String(e)).split("\n")[0];
 }
 
-function escapePointer(key: string): string {
-    return key.replace(/~/g, "~0").replace(/\//g, "~1");
+function pointerSegments(pointer: string): string[] {
+    return pointer === "" ? [] : pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
-function unescapePointer(segment: string): string {
-    return segment.replace(/~1/g, "/").replace(/~0/g, "~");
+/** Whether field path `inner` is `outer` or below it. */
+function isWithin(inner: string, outer: string): boolean {
+    return outer === "" || inner === outer || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -6,7 +6,17 @@ import { parse } from "yaml";
 import { FakeCluster } from "./fake-cluster";
 import { PROJECT, ProgramRun, runProgram } from "./run-program";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..");
+/** Where Pulumi.yaml and the stack files are (the sources, when this runs compiled from .build/). */
+export const PROJECT_DIR = findProjectDir(__dirname);
+/** Where the program is: index.ts, or its compiled index.js beside this module's compiled copy. */
+const PROGRAM_DIR = path.resolve(__dirname, "..");
+
+function findProjectDir(from: string): string {
+    for (let dir = from; ; dir = path.dirname(dir)) {
+        if (existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${from}`);
+    }
+}
 
 export class StackFileError extends Error {}
 
@@ -45,7 +55,7 @@ export function runStack(stack: string, config: Record<string, string>, fake: Fa
         config,
         fake,
         program: () => {
-            const entry = require.resolve(path.join(PROJECT_DIR, "index"));
+            const entry = require.resolve(path.join(PROGRAM_DIR, "index"));
             delete require.cache[entry];
             return require(entry);
         },

@@ -63,6 +63,7 @@ function expectError(obj: unknown, field: string, reason: string): SchemaError[]
     return errors;
 }
 
+const GPU_COUNT = "karpenter.k8s.aws/instance-gpu-count";
 const UNKNOWN_FIELD = "unknown field: not in the Karpenter 1.14 CRD, so the API server would drop it silently";
 const AMI_FAMILY_NOT_SUPPORTED =
     "family is not supported, must be one of the following: " +
@@ -110,6 +111,62 @@ describe("karpenter-schema", () => {
             ]);
         });
 
+        // Sets every field that carries CEL rules, so each create-time rule of both CRDs is evaluated.
+        it("evaluates every rule of fully loaded objects without error", () => {
+            const np = gpuNodePool();
+            np.spec.weight = 10;
+            np.spec.disruption.budgets = [
+                { nodes: "0", schedule: "0 9 * * mon-fri", duration: "8h", reasons: ["Drifted", "Underutilized"] },
+            ];
+            np.spec.template.metadata.labels["karpenter.sh/capacity-type"] = "spot";
+            np.spec.template.spec.requirements.push(
+                { key: GPU_COUNT, operator: "Gt", values: ["0"] },
+                {
+                    key: "node.kubernetes.io/instance-type",
+                    operator: "In",
+                    values: ["g5.xlarge", "g6.xlarge"],
+                    minValues: 2,
+                },
+            );
+            np.spec.template.spec.startupTaints = [{ key: "example.com/not-ready", effect: "NoSchedule" }];
+            np.spec.template.spec.terminationGracePeriod = "1h";
+            const staticPool = gpuNodePool();
+            staticPool.spec.replicas = 2;
+            staticPool.spec.limits = { nodes: 4 };
+
+            const nc = gpuNodeClass();
+            nc.spec.amiFamily = "AL2023";
+            nc.spec.tags = { team: "ml" };
+            nc.spec.capacityReservationSelectorTerms = [{ id: "cr-0123456789abcdef0" }, { tags: { team: "ml" } }];
+            nc.spec.placementGroupSelector = { name: "gpu-cluster" };
+            nc.spec.connectionTracking = { tcpEstablishedTimeout: 3600 };
+            nc.spec.networkInterfaces = [
+                { networkCardIndex: 0, deviceIndex: 0, interfaceType: "interface" },
+                { networkCardIndex: 1, deviceIndex: 0, interfaceType: "efa-only" },
+            ];
+            nc.spec.blockDeviceMappings.push({
+                deviceName: "/dev/xvdb",
+                ebs: { snapshotID: "snap-0123456789abcdef0", volumeInitializationRate: 200 },
+            });
+            nc.spec.kubelet = {
+                imageGCHighThresholdPercent: 85,
+                imageGCLowThresholdPercent: 80,
+                evictionHard: { "memory.available": "5%" },
+                evictionSoft: { "memory.available": "10%" },
+                evictionSoftGracePeriod: { "memory.available": "1m" },
+                kubeReserved: { cpu: "100m", memory: "1Gi" },
+                systemReserved: { cpu: "100m", pid: "1000" },
+            };
+            const nodeClassWithProfile = gpuNodeClass();
+            delete nodeClassWithProfile.spec.role;
+            nodeClassWithProfile.spec.instanceProfile = "KarpenterNodeInstanceProfile-demo";
+            nodeClassWithProfile.spec.amiSelectorTerms = [{ id: "ami-0123456789abcdef0" }];
+            nodeClassWithProfile.spec.amiFamily = "Custom";
+
+            const objects = [np, staticPool, nc, nodeClassWithProfile];
+            expect(objects.flatMap((o) => validateKarpenterObject(o))).to.deep.equal([]);
+        });
+
         it("does not throw for valid objects", () => {
             expect(() => assertValidKarpenterObjects([gpuNodePool(), gpuNodeClass()])).not.to.throw();
         });
@@ -136,7 +193,11 @@ describe("karpenter-schema", () => {
         it("says which CEL rules a blocking schema error kept from running", () => {
             const np = gpuNodePool();
             delete np.spec.template.spec.nodeClassRef;
-            expectError(np, "", "the x-kubernetes-validations rules of spec were not checked because of the schema errors above");
+            expectError(
+                np,
+                "",
+                "the x-kubernetes-validations rules of spec were not checked because of the schema errors above",
+            );
         });
 
         it("reports an unknown field instead of letting the API server drop it", () => {
@@ -173,7 +234,11 @@ describe("karpenter-schema", () => {
                 "spec.disruption.consolidationPolicy",
                 'must be one of "WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced", got "Never"',
             );
-            expectError(np, "spec.disruption.budgets[0].reasons[1]", 'duplicate of item 0 ("Empty"): the list is a set');
+            expectError(
+                np,
+                "spec.disruption.budgets[0].reasons[1]",
+                'duplicate of item 0 ("Empty"): the list is a set',
+            );
             expectError(np, "spec.weight", "must be <= 100, got 5000000000");
             expectError(np, "spec.weight", "must be a valid int32, got 5000000000");
         });
@@ -217,7 +282,8 @@ describe("karpenter-schema", () => {
             expectError(
                 np,
                 "metadata.name",
-                "must be at most 63 characters because Karpenter puts it in the karpenter.sh/nodepool node label, got 64",
+                "must be at most 63 characters because Karpenter puts it in the karpenter.sh/nodepool node label, " +
+                    "got 64",
             );
             const nc = gpuNodeClass();
             nc.metadata.name = name;
@@ -231,7 +297,8 @@ describe("karpenter-schema", () => {
             expectError(
                 nc,
                 "metadata.labels[team/]",
-                "key name must be 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, got \"\"",
+                "key name must be 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter " +
+                    'or digit, got ""',
             );
             expectError(
                 nc,
@@ -252,8 +319,8 @@ describe("karpenter-schema", () => {
                     object: "NodePool/gpu",
                     field: "apiVersion",
                     reason:
-                        "karpenter.sh/v1beta1 is not served by Karpenter 1.14, which serves NodePool and EC2NodeClass " +
-                        "as v1 only (v1beta1 was removed in Karpenter 1.1); use karpenter.sh/v1",
+                        "karpenter.sh/v1beta1 is not served by Karpenter 1.14, which serves NodePool and " +
+                        "EC2NodeClass as v1 only (v1beta1 was removed in Karpenter 1.1); use karpenter.sh/v1",
                 },
             ]);
         });
@@ -277,12 +344,16 @@ describe("karpenter-schema", () => {
         it("rejects an In requirement without values", () => {
             const np = gpuNodePool();
             np.spec.template.spec.requirements[1].values = [];
-            expectError(np, "spec.template.spec.requirements", "requirements with operator 'In' must have a value defined");
+            expectError(
+                np,
+                "spec.template.spec.requirements",
+                "requirements with operator 'In' must have a value defined",
+            );
         });
 
         it("rejects Gt with two values", () => {
             const np = gpuNodePool();
-            np.spec.template.spec.requirements.push({ key: "karpenter.k8s.aws/instance-gpu-count", operator: "Gt", values: ["0", "1"] });
+            np.spec.template.spec.requirements.push({ key: GPU_COUNT, operator: "Gt", values: ["0", "1"] });
             expectError(
                 np,
                 "spec.template.spec.requirements",
@@ -292,13 +363,12 @@ describe("karpenter-schema", () => {
 
         it("reports a rule that fails to evaluate as an error, not a pass", () => {
             const np = gpuNodePool();
-            np.spec.template.spec.requirements.push({ key: "karpenter.k8s.aws/instance-gpu-count", operator: "Gt", values: ["one"] });
+            np.spec.template.spec.requirements.push({ key: GPU_COUNT, operator: "Gt", values: ["one"] });
             const errors = validateKarpenterObject(np);
             expect(errors).to.have.length(1);
             expect(errors[0].field).to.equal("spec.template.spec.requirements");
-            expect(errors[0].reason).to.match(
-                /^requirements operator 'Gt', 'Lt', 'Gte', or 'Lte' must have a single positive integer value \(the rule could not be evaluated: .+\)$/,
-            );
+            expect(errors[0].reason).to.match(/^requirements operator 'Gt', 'Lt', 'Gte', or 'Lte' must have a single /);
+            expect(errors[0].reason).to.match(/positive integer value \(the rule could not be evaluated: .+\)$/);
         });
 
         it("rejects a restricted karpenter.sh label key in requirements and template labels", () => {
@@ -344,7 +414,11 @@ describe("karpenter-schema", () => {
             const nc = gpuNodeClass();
             nc.spec.instanceProfile = "KarpenterNodeInstanceProfile-demo";
             expect(validateKarpenterObject(nc)).to.deep.equal([
-                { object: "EC2NodeClass/gpu", field: "spec", reason: "must specify exactly one of ['role', 'instanceProfile']" },
+                {
+                    object: "EC2NodeClass/gpu",
+                    field: "spec",
+                    reason: "must specify exactly one of ['role', 'instanceProfile']",
+                },
             ]);
         });
 
@@ -357,7 +431,11 @@ describe("karpenter-schema", () => {
         it("checks integer fields as CEL ints", () => {
             const nc = gpuNodeClass();
             nc.spec.kubelet = { imageGCHighThresholdPercent: 50, imageGCLowThresholdPercent: 80 };
-            expectError(nc, "spec.kubelet", "imageGCHighThresholdPercent must be greater than imageGCLowThresholdPercent");
+            expectError(
+                nc,
+                "spec.kubelet",
+                "imageGCHighThresholdPercent must be greater than imageGCLowThresholdPercent",
+            );
         });
     });
 
@@ -369,7 +447,8 @@ describe("karpenter-schema", () => {
             nc.spec.instanceProfile = "profile";
             expect(() => assertValidKarpenterObjects([np, nc])).to.throw(
                 "the Karpenter 1.14 CRDs would reject these objects:\n" +
-                    '  NodePool/gpu spec.template.spec.expireAfter: must match ^(([0-9]+(s|m|h))+|Never)$, got "1 minute"\n' +
+                    "  NodePool/gpu spec.template.spec.expireAfter: " +
+                    'must match ^(([0-9]+(s|m|h))+|Never)$, got "1 minute"\n' +
                     "  EC2NodeClass/gpu spec: must specify exactly one of ['role', 'instanceProfile']",
             );
         });

@@ -1,16 +1,22 @@
 import { expect } from "chai";
-import { unknownCheckingProxy, unknownStringValue } from "@pulumi/policy/proxy";
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import {
     CAPACITY_TYPE_LABEL, GPU_LABELS, INSTANCE_CATEGORY_LABEL, INSTANCE_FAMILY_LABEL, INSTANCE_SIZE_LABEL,
     INSTANCE_TYPE_LABEL,
 } from "../components/gpu";
 import {
-    EngineResource, NODEPOOL_TYPE, PolicyPackConfig, UNKNOWN, Violation, configProblems, evaluateResources,
+    EngineResource, NODEPOOL_TYPE, PolicyPackConfig, UNKNOWN, Violation, configProblems, evaluateResourcePolicies, evaluateResources,
     formatSummary, formatViolation, policies,
 } from "../policies/rules";
 import { isGpuPool } from "../policies/nodepool";
 import { knownProps, quantityValue } from "../policies/values";
+
+// The SDK's own unknown-value proxy and sentinel (internal, so untyped): the policies get exactly
+// what the engine hands them during a preview.
+const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy") as {
+    unknownCheckingProxy<T extends object>(props: T): T;
+    unknownStringValue: string;
+};
 
 const GPU_COUNT = GPU_LABELS[0];
 
@@ -344,7 +350,7 @@ describe("policies: gpu-nodepool-instance-diversity (advisory)", () => {
 describe("policies: the runner", () => {
     it("applies enforcement levels from the config, including disabled and all", () => {
         const pool = nodePool("gpu", { taints: undefined, limits: undefined });
-        const levels = (config: PolicyPackConfig) => evaluateResources([pool], config).map(v => `${v.policy} ${v.enforcement}`);
+        const levels = (config: PolicyPackConfig) => evaluateResourcePolicies([pool], config).map(v => `${v.policy} ${v.enforcement}`);
         expect(levels({})).to.deep.equal(["gpu-nodepool-gpu-limit mandatory", "gpu-nodepool-taint advisory"]);
         expect(levels({ "gpu-nodepool-gpu-limit": "disabled", "gpu-nodepool-taint": { enforcementLevel: "mandatory" } }))
             .to.deep.equal(["gpu-nodepool-taint mandatory"]);

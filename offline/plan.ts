@@ -1,0 +1,223 @@
+// `npm run plan -- [--stack NAME] [--cluster FILE] [--out DIR]`: what a stack would create, with no
+// cloud account. Runs index.ts under the SDK's mocks against a described fake cluster, writes every
+// resource, Kubernetes manifest, Helm release and IAM document, validates the Karpenter objects
+// against the v1 CRDs and runs the policy pack over the whole stack.
+// First, before anything loads @pulumi/pulumi.
+import "./defer-sdk-internals";
+import { mkdirSync, rmSync, writeFileSync } from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { GpuKarpenterConfigError } from "../components/args";
+import { SchemaError, validateKarpenterObject } from "../components/karpenter-schema";
+import { evaluateResources, formatSummary, formatViolation, Violation } from "../policies/rules";
+import { DEFAULT_CLUSTER_FILE, FakeClusterError, loadFakeCluster } from "./fake-cluster";
+import { ProgramFailure, RecordedResource } from "./run-program";
+import { PROJECT_DIR, StackFileError, runStack, stackConfig } from "./stack";
+
+export const EXIT_OK = 0;
+export const EXIT_POLICY = 1;
+export const EXIT_INPUT = 2;
+
+export interface PlanOptions {
+    stack: string;
+    clusterFile: string;
+    outDir: string;
+}
+
+export class UsageError extends Error {}
+
+const USAGE = "usage: npm run plan -- [--stack NAME] [--cluster FILE] [--out DIR]";
+
+export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions {
+    const options: Partial<PlanOptions> = {};
+    for (let i = 0; i < argv.length; i++) {
+        const flag = argv[i];
+        const value = argv[i + 1];
+        const key = ({ "--stack": "stack", "--cluster": "clusterFile", "--out": "outDir" } as const)[flag as "--stack"];
+        if (!key) throw new UsageError(`unknown argument ${JSON.stringify(flag)}\n${USAGE}`);
+        if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value\n${USAGE}`);
+        options[key] = value;
+        i++;
+    }
+    const stack = options.stack ?? "dev";
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name`);
+    return {
+        stack,
+        clusterFile: options.clusterFile ? path.resolve(cwd, options.clusterFile) : DEFAULT_CLUSTER_FILE,
+        outDir: path.resolve(cwd, options.outDir ?? path.join(PROJECT_DIR, "plan", stack)),
+    };
+}
+
+interface KubernetesObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; [key: string]: unknown };
+    [key: string]: unknown;
+}
+
+/** `kubernetes:karpenter.sh/v1:NodePool` -> apiVersion karpenter.sh/v1, kind NodePool; core types lose "core/". */
+function kubernetesObject(r: RecordedResource): KubernetesObject | undefined {
+    const m = /^kubernetes:([^:]+):(\w+)$/.exec(r.type);
+    if (!m || r.read || m[1].startsWith("helm.sh/") || m[1].startsWith("yaml/") || !r.custom) return undefined;
+    const apiVersion = m[1].replace(/^core\//, "");
+    // A patch is applied as the object it patches.
+    const kind = m[2].replace(/Patch$/, "");
+    const { apiVersion: _a, kind: _k, ...body } = r.inputs as Record<string, unknown>;
+    return { apiVersion, kind, ...body } as KubernetesObject;
+}
+
+function fileName(...parts: (string | undefined)[]): string {
+    return parts.filter(Boolean).join("-").toLowerCase().replace(/[^a-z0-9.-]+/g, "-");
+}
+
+function pretty(document: unknown): string {
+    return JSON.stringify(typeof document === "string" ? JSON.parse(document) : document, null, 2) + "\n";
+}
+
+export interface GpuPoolRow {
+    pool: string;
+    capacityTypes: string;
+    instances: string;
+    gpuLimit: string;
+    consolidation: string;
+    amiAlias: string;
+    rootVolume: string;
+}
+
+export function gpuPoolRows(objects: KubernetesObject[]): GpuPoolRow[] {
+    const nodeClasses = new Map(objects.filter(o => o.kind === "EC2NodeClass").map(o => [o.metadata.name, o as any]));
+    return objects.filter(o => o.kind === "NodePool").map((o: any) => {
+        const requirements: any[] = o.spec?.template?.spec?.requirements ?? [];
+        const values = (key: string) => requirements.find(r => r.key === key)?.values?.join(",");
+        const nodeClass = nodeClasses.get(o.spec?.template?.spec?.nodeClassRef?.name)?.spec ?? {};
+        const volumes: any[] = nodeClass.blockDeviceMappings ?? [];
+        return {
+            pool: o.metadata.name,
+            capacityTypes: values("karpenter.sh/capacity-type") ?? "on-demand",
+            instances: values("karpenter.k8s.aws/instance-family") ?? values("node.kubernetes.io/instance-type") ?? "any",
+            gpuLimit: String(o.spec?.limits?.["nvidia.com/gpu"] ?? "none"),
+            consolidation: `${o.spec?.disruption?.consolidationPolicy ?? "-"} after ${o.spec?.disruption?.consolidateAfter ?? "-"}`,
+            amiAlias: (nodeClass.amiSelectorTerms ?? []).map((t: any) => t.alias ?? t.id ?? "custom").join(",") || "-",
+            rootVolume: (volumes.find(v => v.rootVolume) ?? volumes[volumes.length - 1])?.ebs?.volumeSize ?? "-",
+        };
+    });
+}
+
+function table(rows: Record<string, string>[], headings: Record<string, string>): string[] {
+    const keys = Object.keys(headings);
+    const width = (k: string) => Math.max(headings[k].length, ...rows.map(r => r[k].length));
+    const line = (r: Record<string, string>) => keys.map(k => r[k].padEnd(width(k))).join("  ").trimEnd();
+    return [line(headings), ...rows.map(line)];
+}
+
+export interface PlanResult {
+    exitCode: number;
+    lines: string[];
+}
+
+export async function plan(options: PlanOptions): Promise<PlanResult> {
+    const lines: string[] = [];
+    let run;
+    try {
+        const fake = loadFakeCluster(options.clusterFile);
+        run = await runStack(options.stack, stackConfig(options.stack), fake);
+    } catch (e) {
+        const cause = e instanceof ProgramFailure ? e.cause : e;
+        if (cause instanceof GpuKarpenterConfigError || cause instanceof StackFileError || cause instanceof FakeClusterError) {
+            return { exitCode: EXIT_INPUT, lines: [`error: ${(cause as Error).message}`] };
+        }
+        throw cause;
+    }
+
+    const objects = run.resources.map(kubernetesObject).filter((o): o is KubernetesObject => o !== undefined);
+    const schemaErrors: SchemaError[] = objects
+        .filter(o => o.kind === "NodePool" || o.kind === "EC2NodeClass")
+        .flatMap(o => validateKarpenterObject(o));
+    const engineResources = run.resources.map(r => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+    const violations: Violation[] = evaluateResources(engineResources);
+
+    writePlan(options.outDir, run.resources, objects);
+
+    const counts = new Map<string, number>();
+    for (const r of run.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+    lines.push(`stack ${options.stack}: ${run.resources.length} resources`);
+    for (const [type, count] of [...counts].sort((a, b) => a[0].localeCompare(b[0]))) {
+        lines.push(`  ${String(count).padStart(3)}  ${type}`);
+    }
+    lines.push("", "GPU pools:");
+    lines.push(...table(gpuPoolRows(objects) as unknown as Record<string, string>[], {
+        pool: "POOL", capacityTypes: "CAPACITY", instances: "INSTANCES", gpuLimit: "GPU LIMIT",
+        consolidation: "CONSOLIDATION", amiAlias: "AMI", rootVolume: "ROOT VOLUME",
+    }).map(l => `  ${l}`));
+    lines.push("", "Policies:");
+    for (const v of violations) lines.push(`  ${formatViolation(v)}`);
+    lines.push(`  ${formatSummary(violations, engineResources.length)}`);
+    if (schemaErrors.length > 0) {
+        lines.push("", "Karpenter v1 schema errors:");
+        for (const e of schemaErrors) lines.push(`  ${e.object} ${e.field}: ${e.reason}`);
+    }
+    lines.push("", `Wrote ${path.relative(process.cwd(), options.outDir) || "."}/: resources.json, manifests/, helm/, iam/`);
+    const failed = schemaErrors.length > 0 || violations.some(v => v.enforcement === "mandatory");
+    return { exitCode: failed ? EXIT_POLICY : EXIT_OK, lines };
+}
+
+/** Replaces whatever an earlier plan left in `outDir`. */
+function writePlan(outDir: string, resources: RecordedResource[], objects: KubernetesObject[]): void {
+    rmSync(outDir, { recursive: true, force: true });
+    for (const dir of ["manifests", "helm", "iam"]) mkdirSync(path.join(outDir, dir), { recursive: true });
+
+    writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(resources.map(r => ({
+        urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, dependencies: r.dependencies, inputs: r.inputs,
+    })), null, 2) + "\n");
+
+    for (const o of objects) {
+        writeFileSync(path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`), stringify(o));
+    }
+
+    for (const r of resources.filter(r => r.type === "kubernetes:helm.sh/v3:Release")) {
+        const i = r.inputs as any;
+        writeFileSync(path.join(outDir, "helm", `${fileName(i.name ?? r.name)}.yaml`), stringify({
+            release: i.name ?? r.name,
+            chart: i.chart,
+            repository: i.repositoryOpts?.repo ?? (String(i.chart).startsWith("oci://") ? path.posix.dirname(i.chart) : null),
+            version: i.version,
+            namespace: i.namespace ?? "default",
+            skipCrds: i.skipCrds ?? false,
+            values: i.values ?? {},
+        }));
+    }
+
+    const byUrn = new Map(resources.map(r => [r.urn, r]));
+    for (const role of resources.filter(r => r.type === "aws:iam/role:Role")) {
+        const dir = path.join(outDir, "iam", fileName(role.name));
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path.join(dir, "trust-policy.json"), pretty(role.inputs.assumeRolePolicy));
+        const managed: string[] = [];
+        for (const r of resources.filter(r => r.dependencies.includes(role.urn))) {
+            if (r.type === "aws:iam/rolePolicy:RolePolicy") {
+                writeFileSync(path.join(dir, `inline-${fileName(r.name)}.json`), pretty(r.inputs.policy));
+            } else if (r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+                const policy = r.dependencies.map(u => byUrn.get(u)).find(p => p?.type === "aws:iam/policy:Policy");
+                if (policy) writeFileSync(path.join(dir, `${fileName(policy.name)}.json`), pretty(policy.inputs.policy));
+                else managed.push(String(r.inputs.policyArn));
+            }
+        }
+        writeFileSync(path.join(dir, "managed-policies.json"), JSON.stringify(managed.sort(), null, 2) + "\n");
+    }
+}
+
+export async function main(argv: string[]): Promise<number> {
+    let options: PlanOptions;
+    try {
+        options = parsePlanArgs(argv);
+    } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        process.stderr.write(`error: ${e.message}\n`);
+        return EXIT_INPUT;
+    }
+    const result = await plan(options);
+    const out = result.exitCode === EXIT_INPUT ? process.stderr : process.stdout;
+    out.write(result.lines.join("\n") + "\n");
+    return result.exitCode;
+}
+

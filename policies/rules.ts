@@ -1,0 +1,488 @@
+// The policies of the gpu-karpenter pack, runnable without the policy engine: index.ts serves them
+// as a PolicyPack, `check-manifests` and the offline plan run them with evaluateResources.
+// Only types come from @pulumi/policy, so loading this module does not start (or need) the pack.
+import type {
+    PolicyConfigSchema, PolicyPackConfig, Policies, ResourceValidationPolicy, StackValidationPolicy,
+} from "@pulumi/policy";
+import { CAPACITY_TYPE_LABEL, NVIDIA_GPU_RESOURCE } from "../components/gpu";
+import { DURATION_FORMAT, durationSeconds, isKarpenterDuration } from "../components/duration";
+import {
+    DEPLOYMENT_TYPE, EVENT_RULE_TYPE, EVENT_TARGET_TYPE, EngineResource, HELM_CHART_TYPE, HELM_RELEASE_TYPE,
+    SQS_QUEUE_TYPE, chartMinorVersion, interruptionWiringProblem, karpenterChartInstall,
+} from "./karpenter";
+import { NODEPOOL_TYPE, admitsSpot, capacityTypesOf, gpuTaintEffects, isGpuPool, pinnedGpuInstanceTypes } from "./nodepool";
+import { UNKNOWN, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
+
+export type { EngineResource } from "./karpenter";
+export type { PolicyPackConfig } from "@pulumi/policy";
+export { UNKNOWN, isUnknown } from "./values";
+export { NODEPOOL_TYPE } from "./nodepool";
+
+export type Enforcement = "mandatory" | "advisory";
+
+export interface Violation {
+    policy: string;
+    enforcement: Enforcement;
+    /** The resource's kind, the last part of its type token: NodePool, Release. */
+    kind: string;
+    /** metadata.name for Kubernetes objects, else the Pulumi resource name. */
+    name: string;
+    message: string;
+    urn?: string;
+}
+
+type Knobs = Record<string, unknown>;
+
+interface RuleInfo {
+    name: string;
+    description: string;
+    enforcementLevel: Enforcement;
+    configSchema?: PolicyConfigSchema;
+    /** Resource types the rule reads; others are not even copied out of the engine's proxy. */
+    appliesTo(type: string): boolean;
+    /** Throws when a config knob has a value the rule cannot use. */
+    validateKnobs?(knobs: Knobs): void;
+}
+
+interface ResourceRule extends RuleInfo {
+    check(resource: EngineResource, knobs: Knobs): string[];
+}
+
+interface StackRule extends RuleInfo {
+    checkStack(resources: EngineResource[], knobs: Knobs): { resource: EngineResource; message: string }[];
+}
+
+function kindOf(type: string): string {
+    return type.slice(type.lastIndexOf(":") + 1);
+}
+
+function displayName(r: EngineResource): string {
+    return knownString(valueAt(r.props, "metadata", "name")) ?? r.name;
+}
+
+function poolLabel(pool: EngineResource): string {
+    return `GPU NodePool "${displayName(pool)}"`;
+}
+
+/** A NodePool rule that only looks at pools that can launch GPU nodes. */
+function gpuPoolRule(info: Omit<ResourceRule, "appliesTo" | "check">,
+    check: (pool: EngineResource, knobs: Knobs) => string[]): ResourceRule {
+    return {
+        ...info,
+        appliesTo: type => type === NODEPOOL_TYPE,
+        check: (r, knobs) => isGpuPool(r.props) === true ? check(r, knobs) : [],
+    };
+}
+
+// ---- configuration -------------------------------------------------------------------------------
+
+export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized"] as const;
+
+export const CONFIG_DEFAULTS = {
+    "gpu-nodepool-consolidation": {
+        allowedPolicies: [...CONSOLIDATION_POLICIES] as string[],
+        maxConsolidateAfter: "10m",
+    },
+    "gpu-nodepool-gpu-limit": {
+        maxGpuLimit: undefined as number | undefined,
+    },
+};
+
+function consolidationKnobs(knobs: Knobs) {
+    const defaults = CONFIG_DEFAULTS["gpu-nodepool-consolidation"];
+    const allowed = knobs.allowedPolicies ?? defaults.allowedPolicies;
+    const maxAfter = knobs.maxConsolidateAfter ?? defaults.maxConsolidateAfter;
+    if (!Array.isArray(allowed) || allowed.length === 0
+        || !allowed.every(p => (CONSOLIDATION_POLICIES as readonly unknown[]).includes(p))) {
+        throw new Error(`gpu-nodepool-consolidation: allowedPolicies must be a non-empty list of ${CONSOLIDATION_POLICIES.join(", ")}`);
+    }
+    const maxSeconds = durationSeconds(maxAfter);
+    if (maxSeconds === undefined || maxSeconds === Infinity) {
+        throw new Error(`gpu-nodepool-consolidation: maxConsolidateAfter must be a duration such as "10m", got ${JSON.stringify(maxAfter)}`);
+    }
+    return { allowed: allowed as string[], maxAfter: maxAfter as string, maxSeconds };
+}
+
+function maxGpuLimitKnob(knobs: Knobs): number | undefined {
+    const max = knobs.maxGpuLimit ?? CONFIG_DEFAULTS["gpu-nodepool-gpu-limit"].maxGpuLimit;
+    if (max !== undefined && !(Number.isInteger(max) && (max as number) >= 1)) {
+        throw new Error(`gpu-nodepool-gpu-limit: maxGpuLimit must be a whole number of at least 1, got ${JSON.stringify(max)}`);
+    }
+    return max as number | undefined;
+}
+
+// ---- policies ------------------------------------------------------------------------------------
+
+const SPOT_FIX = `Fix: give it the requirement {key: ${CAPACITY_TYPE_LABEL}, operator: In, values: [spot]}.`;
+
+const spotOnly = gpuPoolRule({
+    name: "gpu-nodepool-spot-only",
+    description: "GPU NodePools launch spot capacity only: GPU instances cost 60-90% less on spot.",
+    enforcementLevel: "mandatory",
+}, pool => {
+    const capacity = capacityTypesOf(pool.props);
+    if (!capacity) {
+        return [];
+    }
+    if (!capacity.stated) {
+        return [`${poolLabel(pool)} has no ${CAPACITY_TYPE_LABEL} requirement, so Karpenter launches its GPU nodes on-demand. ${SPOT_FIX}`];
+    }
+    const others = capacity.admitted.filter(t => t !== "spot");
+    if (capacity.admitted.length === 0) {
+        return [`${poolLabel(pool)} admits no capacity type at all through its ${CAPACITY_TYPE_LABEL} requirements, so it can never launch a node. ${SPOT_FIX}`];
+    }
+    if (others.length > 0) {
+        return [`${poolLabel(pool)} admits ${others.join(" and ")} capacity through its ${CAPACITY_TYPE_LABEL} requirement, so it can launch GPU nodes that are not spot. ${SPOT_FIX}`];
+    }
+    return [];
+});
+
+const consolidation = gpuPoolRule({
+    name: "gpu-nodepool-consolidation",
+    validateKnobs: consolidationKnobs,
+    description: "GPU NodePools state a consolidation policy and a short consolidateAfter, so idle GPU nodes stop billing soon.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            allowedPolicies: {
+                type: "array",
+                items: { type: "string", enum: [...CONSOLIDATION_POLICIES] },
+                minItems: 1,
+                uniqueItems: true,
+                default: [...CONSOLIDATION_POLICIES],
+                description: "The spec.disruption.consolidationPolicy values a GPU NodePool may use.",
+            },
+            maxConsolidateAfter: {
+                type: "string",
+                pattern: "^([0-9]+(s|m|h))+$",
+                default: "10m",
+                description: "The longest spec.disruption.consolidateAfter a GPU NodePool may use, e.g. 30s, 5m, 1h.",
+            },
+        },
+    },
+}, (pool, knobs) => {
+    const { allowed, maxAfter, maxSeconds } = consolidationKnobs(knobs);
+    const disruption = valueAt(pool.props, "spec", "disruption");
+    const afterFix = `spec.disruption.consolidateAfter to ${maxAfter} or less`;
+    const policyFix = `spec.disruption.consolidationPolicy to ${allowed.join(" or ")}`;
+    if (isUnknown(disruption)) {
+        return [];
+    }
+    if (!isObject(disruption)) {
+        return [`${poolLabel(pool)} has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set ${policyFix} and ${afterFix}.`];
+    }
+    const problems: string[] = [];
+    const policy = disruption.consolidationPolicy;
+    if (policy === undefined) {
+        problems.push(`${poolLabel(pool)} does not state spec.disruption.consolidationPolicy. Fix: set ${policyFix}.`);
+    } else if (!isUnknown(policy) && !allowed.includes(policy as string)) {
+        problems.push(`${poolLabel(pool)} has consolidationPolicy ${JSON.stringify(policy)}, which is not allowed here. Fix: set ${policyFix}.`);
+    }
+    const after = disruption.consolidateAfter;
+    if (after === undefined) {
+        problems.push(`${poolLabel(pool)} does not state spec.disruption.consolidateAfter. Fix: set ${afterFix}.`);
+    } else if (after === "Never") {
+        problems.push(`${poolLabel(pool)} has consolidateAfter: Never, so its idle GPU nodes are never consolidated and keep billing. Fix: set ${afterFix}.`);
+    } else if (!isUnknown(after) && !isKarpenterDuration(after)) {
+        problems.push(`${poolLabel(pool)} has consolidateAfter ${JSON.stringify(after)}, which is not ${DURATION_FORMAT}. Fix: set ${afterFix}.`);
+    } else if (!isUnknown(after) && durationSeconds(after)! > maxSeconds) {
+        problems.push(`${poolLabel(pool)} has consolidateAfter ${after}, longer than the ${maxAfter} maximum, so idle GPU nodes bill that long. Fix: set ${afterFix}.`);
+    }
+    return problems;
+});
+
+const gpuLimit = gpuPoolRule({
+    name: "gpu-nodepool-gpu-limit",
+    validateKnobs: maxGpuLimitKnob,
+    description: `GPU NodePools cap their GPUs with spec.limits["${NVIDIA_GPU_RESOURCE}"], so a burst of pending pods cannot buy unbounded GPU nodes.`,
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            maxGpuLimit: {
+                type: "integer",
+                minimum: 1,
+                description: `The highest spec.limits["${NVIDIA_GPU_RESOURCE}"] a GPU NodePool may set. No maximum when unset.`,
+            },
+        },
+    },
+}, (pool, knobs) => {
+    const max = maxGpuLimitKnob(knobs);
+    const field = `spec.limits["${NVIDIA_GPU_RESOURCE}"]`;
+    const fix = `Fix: set ${field} to the most GPUs the pool may run${max === undefined ? "" : `, at most ${max}`}.`;
+    const limit = valueAt(pool.props, "spec", "limits", NVIDIA_GPU_RESOURCE);
+    if (isUnknown(limit)) {
+        return [];
+    }
+    if (limit === undefined || limit === null) {
+        return [`${poolLabel(pool)} sets no ${field}, so it can launch GPU nodes without bound. ${fix}`];
+    }
+    const gpus = quantityValue(limit);
+    if (gpus === undefined || gpus < 0) {
+        return [`${poolLabel(pool)} has ${field} ${JSON.stringify(limit)}, which is not a Kubernetes quantity of GPUs. ${fix}`];
+    }
+    if (max !== undefined && gpus > max) {
+        return [`${poolLabel(pool)} has ${field} ${JSON.stringify(limit)}, above the maximum of ${max} GPUs. ${fix}`];
+    }
+    return [];
+});
+
+const gpuTaint = gpuPoolRule({
+    name: "gpu-nodepool-taint",
+    description: `GPU NodePools taint their nodes ${NVIDIA_GPU_RESOURCE}:NoSchedule, so CPU pods cannot keep a GPU node alive.`,
+    enforcementLevel: "advisory",
+}, pool => {
+    const effects = gpuTaintEffects(pool.props);
+    // NoExecute keeps CPU pods off as well.
+    if (effects === UNKNOWN || effects.some(e => e === "NoSchedule" || e === "NoExecute")) {
+        return [];
+    }
+    const found = effects.length > 0 ? `has its ${NVIDIA_GPU_RESOURCE} taint with effect ${effects[0]}, not NoSchedule` : `has no ${NVIDIA_GPU_RESOURCE} taint`;
+    return [`${poolLabel(pool)} ${found}, so CPU pods can schedule onto its GPU nodes and keep them from being consolidated. Fix: add {key: ${NVIDIA_GPU_RESOURCE}, value: "true", effect: NoSchedule} to spec.template.spec.taints.`];
+});
+
+const instanceDiversity = gpuPoolRule({
+    name: "gpu-nodepool-instance-diversity",
+    description: "Spot GPU NodePools admit at least two instance types, so Karpenter has a fallback when one runs out of spot capacity.",
+    enforcementLevel: "advisory",
+}, pool => {
+    if (!admitsSpot(pool.props)) {
+        return [];
+    }
+    const types = pinnedGpuInstanceTypes(pool.props);
+    if (types === undefined || types.length >= 2) {
+        return [];
+    }
+    const admitted = types.length === 0 ? "no GPU instance type" : `only one GPU instance type (${types[0]})`;
+    return [`${poolLabel(pool)} runs on spot but admits ${admitted}, so GPU pods stay pending whenever it has no spot capacity. Fix: admit at least two instance types (another size or family) in spec.template.spec.requirements.`];
+});
+
+const KARPENTER_API_GROUPS = ["karpenter.sh", "karpenter.k8s.aws"];
+const MIN_CHART = [1, 1] as const;
+const MIN_CHART_TEXT = `${MIN_CHART[0]}.${MIN_CHART[1]}`;
+
+/** `kubernetes:karpenter.sh/v1beta1:NodePool` -> ["karpenter.sh", "v1beta1"]. */
+function kubernetesGroupVersion(type: string): [string, string] | undefined {
+    const m = /^kubernetes:([^/:]+)\/([^/:]+):[^:]+$/.exec(type);
+    return m ? [m[1], m[2]] : undefined;
+}
+
+const karpenterV1Api: ResourceRule = {
+    name: "karpenter-v1-api",
+    description: `Karpenter resources use the v1 API (not v1beta1) and Karpenter's charts are at least ${MIN_CHART_TEXT}.`,
+    enforcementLevel: "mandatory",
+    appliesTo: type => type === HELM_RELEASE_TYPE || type === HELM_CHART_TYPE || type === DEPLOYMENT_TYPE
+        || KARPENTER_API_GROUPS.includes(kubernetesGroupVersion(type)?.[0] ?? ""),
+    check: r => {
+        const groupVersion = kubernetesGroupVersion(r.type);
+        if (groupVersion && KARPENTER_API_GROUPS.includes(groupVersion[0]) && groupVersion[1] !== "v1") {
+            const [group, version] = groupVersion;
+            return [`${kindOf(r.type)} "${displayName(r)}" uses ${group}/${version}, an API Karpenter ${MIN_CHART_TEXT} and later no longer serve. Fix: migrate it to ${group}/v1.`];
+        }
+        const install = karpenterChartInstall(r);
+        if (!install?.version) {
+            return [];
+        }
+        const fix = install.fromLabel
+            ? `Fix: render it from Karpenter chart ${MIN_CHART_TEXT}.0 or later.`
+            : `Fix: set version to ${MIN_CHART_TEXT}.0 or later.`;
+        const what = `${install.fromLabel ? "comes from" : "installs"} Karpenter chart ${install.chart} ${install.version}`;
+        const minor = chartMinorVersion(install.version);
+        if (!minor) {
+            return [`${kindOf(r.type)} "${displayName(r)}" ${what}, which is not a version that can be checked. ${fix}`];
+        }
+        const [major, min] = minor;
+        if (major < MIN_CHART[0] || (major === MIN_CHART[0] && min < MIN_CHART[1])) {
+            return [`${kindOf(r.type)} "${displayName(r)}" ${what}, older than ${MIN_CHART_TEXT}, the first release that serves only the v1 APIs. ${fix}`];
+        }
+        return [];
+    },
+};
+
+const STACK_TYPES = [NODEPOOL_TYPE, HELM_RELEASE_TYPE, HELM_CHART_TYPE, DEPLOYMENT_TYPE, SQS_QUEUE_TYPE, EVENT_RULE_TYPE, EVENT_TARGET_TYPE];
+
+const interruptionHandling: StackRule = {
+    name: "spot-gpu-requires-interruption-handling",
+    description: "A stack with a spot GPU NodePool wires Karpenter's interruption queue (SQS queue, EventBridge rules, settings.interruptionQueue), so spot reclaims drain GPU pods first.",
+    enforcementLevel: "mandatory",
+    appliesTo: type => STACK_TYPES.includes(type),
+    checkStack: resources => {
+        const spotGpuPools = resources.filter(r =>
+            r.type === NODEPOOL_TYPE && isGpuPool(r.props) === true && admitsSpot(r.props));
+        const problem = spotGpuPools.length > 0 ? interruptionWiringProblem(resources) : undefined;
+        if (!problem) {
+            return [];
+        }
+        return spotGpuPools.map(pool => ({
+            resource: pool,
+            message: `${poolLabel(pool)} runs on spot, but ${problem.what}, so a spot reclaim kills its GPU pods without a drain. Fix: ${problem.fix}.`,
+        }));
+    },
+};
+
+const RESOURCE_RULES: ResourceRule[] = [spotOnly, consolidation, gpuLimit, karpenterV1Api, gpuTaint, instanceDiversity];
+const STACK_RULES: StackRule[] = [interruptionHandling];
+
+// ---- running the policies ------------------------------------------------------------------------
+
+/** How `config` (the --policy-pack-config format) sets a policy: its level, undefined when disabled, and its knobs. */
+function settingsOf(rule: RuleInfo, config: PolicyPackConfig): { level?: Enforcement; knobs: Knobs } {
+    const entry = config[rule.name];
+    const all = config.all;
+    const level = (typeof entry === "string" ? entry : entry?.enforcementLevel)
+        ?? (typeof all === "string" ? all : all?.enforcementLevel)
+        ?? rule.enforcementLevel;
+    const knobs: Knobs = typeof entry === "object" && entry !== null ? { ...entry } : {};
+    delete knobs.enforcementLevel;
+    return { level: level === "disabled" ? undefined : level === "advisory" ? "advisory" : "mandatory", knobs };
+}
+
+const ENFORCEMENT_LEVELS: readonly unknown[] = ["advisory", "mandatory", "remediate", "disabled"];
+
+/** What is wrong with a `--policy-pack-config` for this pack; the runner would throw on knob values. */
+export function configProblems(config: PolicyPackConfig): string[] {
+    const rules: RuleInfo[] = [...RESOURCE_RULES, ...STACK_RULES];
+    const problems: string[] = [];
+    for (const [name, entry] of Object.entries(config)) {
+        const rule = rules.find(r => r.name === name);
+        if (!rule && name !== "all") {
+            problems.push(`${name}: no such policy in this pack (policies: ${rules.map(r => r.name).join(", ")})`);
+            continue;
+        }
+        const level = typeof entry === "object" && entry !== null ? entry.enforcementLevel : entry;
+        if (level !== undefined && !ENFORCEMENT_LEVELS.includes(level)) {
+            problems.push(`${name}: enforcementLevel must be one of ${ENFORCEMENT_LEVELS.join(", ")}, got ${JSON.stringify(level)}`);
+        }
+        try {
+            rule?.validateKnobs?.(settingsOf(rule, config).knobs);
+        } catch (e) {
+            problems.push((e as Error).message);
+        }
+    }
+    return problems;
+}
+
+function violation(rule: RuleInfo, level: Enforcement, r: EngineResource, message: string): Violation {
+    return {
+        policy: rule.name, enforcement: level, kind: kindOf(r.type), name: displayName(r), message,
+        ...(r.urn ? { urn: r.urn } : {}),
+    };
+}
+
+function plain(r: EngineResource): EngineResource {
+    return { ...r, props: knownProps(r.props) };
+}
+
+/** The resource policies' violations, resource by resource. */
+export function evaluateResourcePolicies(resources: EngineResource[], config: PolicyPackConfig = {}): Violation[] {
+    const violations: Violation[] = [];
+    for (const resource of resources) {
+        const rules = RESOURCE_RULES.filter(rule => rule.appliesTo(resource.type));
+        const r = rules.length > 0 ? plain(resource) : resource;
+        for (const rule of rules) {
+            const { level, knobs } = settingsOf(rule, config);
+            if (level) {
+                violations.push(...rule.check(r, knobs).map(message => violation(rule, level, r, message)));
+            }
+        }
+    }
+    return violations;
+}
+
+/** The stack policies' violations over all `resources` together. */
+export function evaluateStackPolicies(resources: EngineResource[], config: PolicyPackConfig = {}): Violation[] {
+    const violations: Violation[] = [];
+    for (const rule of STACK_RULES) {
+        const { level, knobs } = settingsOf(rule, config);
+        if (level) {
+            const relevant = resources.filter(r => rule.appliesTo(r.type)).map(plain);
+            violations.push(...rule.checkStack(relevant, knobs)
+                .map(({ resource, message }) => violation(rule, level, resource, message)));
+        }
+    }
+    return violations;
+}
+
+/**
+ * Runs every policy of the pack as the engine would, without the engine:
+ *
+ *     evaluateResources(resources: EngineResource[], config?: PolicyPackConfig): Violation[]
+ *
+ * - resources: `{ type, name, urn?, props }` with the engine's type tokens
+ *   (`kubernetes:karpenter.sh/v1:NodePool`, `aws:sqs/queue:Queue`, `kubernetes:helm.sh/v3:Release`,
+ *   ...), the Pulumi resource name, and props as the resource's inputs. A value not known yet is
+ *   UNKNOWN (the engine's sentinel string, as @pulumi/pulumi serializes unknowns); a missing value
+ *   is simply absent.
+ * - config: the `--policy-pack-config` file's content, e.g.
+ *   `{ "gpu-nodepool-gpu-limit": { "maxGpuLimit": 16 }, "gpu-nodepool-taint": "disabled" }`.
+ *   Throws on invalid knob values (the engine rejects them with the config schema).
+ * - returns resource-policy violations (resource by resource), then the stack policy's.
+ *   Print them with formatViolation and formatSummary.
+ */
+export function evaluateResources(resources: EngineResource[], config: PolicyPackConfig = {}): Violation[] {
+    return [...evaluateResourcePolicies(resources, config), ...evaluateStackPolicies(resources, config)];
+}
+
+/** `<policy> <mandatory|advisory> <Kind>/<name>: <message>` */
+export function formatViolation(v: Violation): string {
+    return `${v.policy} ${v.enforcement} ${v.kind}/${v.name}: ${v.message}`;
+}
+
+function count(n: number, noun: string): string {
+    return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/** `checked 4 resources: 1 mandatory violation, 2 advisory violations` */
+export function formatSummary(violations: Violation[], resourcesChecked: number): string {
+    const mandatory = violations.filter(v => v.enforcement === "mandatory").length;
+    return `checked ${count(resourcesChecked, "resource")}: ${count(mandatory, "mandatory violation")}, `
+        + count(violations.length - mandatory, "advisory violation");
+}
+
+/** A Kubernetes object from a manifest, as the engine sees it: `kubernetes:<group>/<version>:<Kind>` (core group `core`). */
+export function resourceFromManifest(manifest: Record<string, unknown>): EngineResource {
+    const apiVersion = String(manifest.apiVersion);
+    const groupVersion = apiVersion.includes("/") ? apiVersion : `core/${apiVersion}`;
+    return {
+        type: `kubernetes:${groupVersion}:${manifest.kind}`,
+        name: knownString(valueAt(manifest, "metadata", "name")) ?? "(unnamed)",
+        props: manifest,
+    };
+}
+
+// ---- the pack's policies, as the engine runs them ------------------------------------------------
+
+function info(rule: RuleInfo) {
+    const { name, description, enforcementLevel, configSchema } = rule;
+    return { name, description, enforcementLevel, ...(configSchema ? { configSchema } : {}) };
+}
+
+function resourcePolicy(rule: ResourceRule): ResourceValidationPolicy {
+    return {
+        ...info(rule),
+        validateResource: (args, reportViolation) => {
+            if (!rule.appliesTo(args.type)) {
+                return;
+            }
+            const resource = plain({ type: args.type, name: args.name, urn: args.urn, props: args.props });
+            for (const message of rule.check(resource, args.getConfig<Knobs>())) {
+                reportViolation(message);
+            }
+        },
+    };
+}
+
+function stackPolicy(rule: StackRule): StackValidationPolicy {
+    return {
+        ...info(rule),
+        validateStack: (args, reportViolation) => {
+            const resources = args.resources.filter(r => rule.appliesTo(r.type))
+                .map(r => plain({ type: r.type, name: r.name, urn: r.urn, props: r.props }));
+            for (const { resource, message } of rule.checkStack(resources, args.getConfig<Knobs>())) {
+                reportViolation(message, resource.urn);
+            }
+        },
+    };
+}
+
+/** The pack's policies in the engine's form; index.ts serves them. */
+export const policies: Policies = [...RESOURCE_RULES.map(resourcePolicy), ...STACK_RULES.map(stackPolicy)];

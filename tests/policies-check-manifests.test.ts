@@ -1,0 +1,186 @@
+import { expect } from "chai";
+import { spawn } from "child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+
+const ROOT = path.join(__dirname, "..");
+
+interface Run {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+/** `npm run check-manifests -- ARGS`, without npm in between. */
+function checkManifests(...args: string[]): Promise<Run> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [require.resolve("tsx/cli"), "policies/check-manifests.ts", ...args], { cwd: ROOT });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", d => stdout += d);
+        child.stderr.on("data", d => stderr += d);
+        child.on("error", reject);
+        child.on("close", code => resolve({ code, stdout, stderr }));
+    });
+}
+
+const GOOD = `
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: gpu-spot
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: gpu}
+      requirements:
+        - {key: karpenter.sh/capacity-type, operator: In, values: [spot]}
+        - {key: karpenter.k8s.aws/instance-family, operator: In, values: [g5, g6e]}
+      taints:
+        - {key: nvidia.com/gpu, value: "true", effect: NoSchedule}
+  limits:
+    nvidia.com/gpu: "8"
+  disruption:
+    consolidationPolicy: WhenEmpty
+    consolidateAfter: 5m
+---
+# CPU-only, on-demand and never consolidated: none of the GPU policies apply.
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: cpu
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements:
+        - {key: karpenter.k8s.aws/instance-gpu-count, operator: DoesNotExist}
+  disruption:
+    consolidationPolicy: WhenEmptyOrUnderutilized
+    consolidateAfter: Never
+---
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: gpu
+spec:
+  amiSelectorTerms: [{alias: al2023@latest}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data: {}
+`;
+
+const BAD = `
+# No requirements at all: Karpenter can launch an on-demand GPU node for a GPU pod.
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: default
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+---
+apiVersion: karpenter.sh/v1beta1
+kind: NodePool
+metadata:
+  name: legacy
+spec: {}
+`;
+
+const ADVISORY = `
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: one-type
+spec:
+  template:
+    spec:
+      requirements:
+        - {key: karpenter.sh/capacity-type, operator: NotIn, values: [on-demand, reserved]}
+        - {key: node.kubernetes.io/instance-type, operator: In, values: [g5.xlarge]}
+      taints:
+        - {key: nvidia.com/gpu, effect: PreferNoSchedule}
+  limits:
+    nvidia.com/gpu: 4
+  disruption:
+    consolidationPolicy: WhenEmptyOrUnderutilized
+    consolidateAfter: 30s
+`;
+
+describe("policies: check-manifests command line", function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "check-manifests-"));
+    const file = (name: string, text: string) => {
+        writeFileSync(path.join(dir, name), text);
+        return path.join(dir, name);
+    };
+    const runs: Record<string, Run> = {};
+
+    before(async function () {
+        this.timeout(60_000);
+        const good = file("good.yaml", GOOD);
+        const cases: Record<string, string[]> = {
+            bad: [file("bad.yaml", BAD), good],
+            advisory: [good, file("advisory.yaml", ADVISORY)],
+            configured: ["--policy-pack-config", file("limit.json", '{"gpu-nodepool-gpu-limit": {"maxGpuLimit": 4}}'), good],
+            badConfig: ["--policy-pack-config", file("never.json", '{"gpu-nodepool-consolidation": {"maxConsolidateAfter": "Never"}}'), good],
+            unreadable: [
+                good,
+                path.join(dir, "missing.yaml"),
+                file("syntax.yaml", "apiVersion: v1\nkind: [ConfigMap\n"),
+                file("values.yaml", "settings:\n  clusterName: gpu\n"),
+            ],
+            noFiles: [],
+        };
+        const results = await Promise.all(Object.values(cases).map(args => checkManifests(...args)));
+        Object.keys(cases).forEach((name, i) => runs[name] = results[i]);
+    });
+
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("prints one line per violation and exits 1 on a mandatory one", () => {
+        expect(runs.bad.stderr).to.equal("");
+        expect(runs.bad.code).to.equal(1);
+        expect(runs.bad.stdout.split("\n")).to.deep.equal([
+            'gpu-nodepool-spot-only mandatory NodePool/default: GPU NodePool "default" has no karpenter.sh/capacity-type requirement, so Karpenter launches its GPU nodes on-demand. Fix: give it the requirement {key: karpenter.sh/capacity-type, operator: In, values: [spot]}.',
+            'gpu-nodepool-consolidation mandatory NodePool/default: GPU NodePool "default" has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set spec.disruption.consolidationPolicy to WhenEmpty or WhenEmptyOrUnderutilized and spec.disruption.consolidateAfter to 10m or less.',
+            'gpu-nodepool-gpu-limit mandatory NodePool/default: GPU NodePool "default" sets no spec.limits["nvidia.com/gpu"], so it can launch GPU nodes without bound. Fix: set spec.limits["nvidia.com/gpu"] to the most GPUs the pool may run.',
+            'gpu-nodepool-taint advisory NodePool/default: GPU NodePool "default" has no nvidia.com/gpu taint, so CPU pods can schedule onto its GPU nodes and keep them from being consolidated. Fix: add {key: nvidia.com/gpu, value: "true", effect: NoSchedule} to spec.template.spec.taints.',
+            'karpenter-v1-api mandatory NodePool/legacy: NodePool "legacy" uses karpenter.sh/v1beta1, an API Karpenter 1.1 and later no longer serve. Fix: migrate it to karpenter.sh/v1.',
+            "checked 6 resources: 4 mandatory violations, 1 advisory violation",
+            "",
+        ]);
+    });
+
+    it("exits 0 when the manifests pass or break only advisory policies", () => {
+        expect(runs.advisory).to.include({ code: 0, stderr: "" });
+        expect(runs.advisory.stdout.split("\n")).to.deep.equal([
+            'gpu-nodepool-taint advisory NodePool/one-type: GPU NodePool "one-type" has its nvidia.com/gpu taint with effect PreferNoSchedule, not NoSchedule, so CPU pods can schedule onto its GPU nodes and keep them from being consolidated. Fix: add {key: nvidia.com/gpu, value: "true", effect: NoSchedule} to spec.template.spec.taints.',
+            'gpu-nodepool-instance-diversity advisory NodePool/one-type: GPU NodePool "one-type" runs on spot but admits only one GPU instance type (g5.xlarge), so GPU pods stay pending whenever it has no spot capacity. Fix: admit at least two instance types (another size or family) in spec.template.spec.requirements.',
+            "checked 5 resources: 0 mandatory violations, 2 advisory violations",
+            "",
+        ]);
+    });
+
+    it("takes a --policy-pack-config file like pulumi preview", () => {
+        expect(runs.configured.code).to.equal(1);
+        expect(runs.configured.stdout).to.contain('gpu-nodepool-gpu-limit mandatory NodePool/gpu-spot: GPU NodePool "gpu-spot" has spec.limits["nvidia.com/gpu"] "8", above the maximum of 4 GPUs.');
+        expect(runs.badConfig.code).to.equal(2);
+        expect(runs.badConfig.stderr).to.contain("invalid policy pack config").and.contain("maxConsolidateAfter must be a duration");
+    });
+
+    it("exits 2 on unreadable input, saying why for each file on stderr", () => {
+        expect(runs.unreadable).to.include({ code: 2, stdout: "" });
+        const [missing, syntax, notKubernetes, ...rest] = runs.unreadable.stderr.split("\n");
+        expect(missing).to.equal(`check-manifests: ${dir}/missing.yaml: cannot read: ENOENT: no such file or directory, open '${dir}/missing.yaml'`);
+        expect(syntax).to.match(/^check-manifests: .*\/syntax\.yaml: invalid YAML: Flow sequence .* at line 3, column 1:$/);
+        expect(notKubernetes).to.equal(`check-manifests: ${dir}/values.yaml: a document is not a Kubernetes object (it needs apiVersion and kind)`);
+        expect(rest).to.deep.equal([""]);
+        expect(runs.noFiles).to.include({ code: 2, stdout: "" });
+        expect(runs.noFiles.stderr).to.contain("usage: check-manifests");
+    });
+});
