@@ -1,7 +1,9 @@
 // Karpenter's duration strings (`consolidateAfter`, `expireAfter`), shared by config validation
 // and the policy pack. The CRDs accept `^(([0-9]+(s|m|h))+|Never)$`; we parse exactly that.
 
-const DURATION = /^([0-9]+(s|m|h))+$/;
+/** A duration other than "Never", as a JSON-schema pattern (policy pack config). */
+export const DURATION_PATTERN = "^([0-9]+(s|m|h))+$";
+const DURATION = new RegExp(DURATION_PATTERN);
 const PART = /([0-9]+)(s|m|h)/g;
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 

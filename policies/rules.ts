@@ -5,7 +5,7 @@ import type {
     PolicyConfigSchema, PolicyPackConfig, Policies, ResourceValidationPolicy, StackValidationPolicy,
 } from "@pulumi/policy";
 import { CAPACITY_TYPE_LABEL, NVIDIA_GPU_RESOURCE } from "../components/gpu";
-import { DURATION_FORMAT, durationSeconds, isKarpenterDuration } from "../components/duration";
+import { DURATION_FORMAT, DURATION_PATTERN, durationSeconds, isKarpenterDuration } from "../components/duration";
 import {
     DEPLOYMENT_TYPE, EVENT_RULE_TYPE, EVENT_TARGET_TYPE, EngineResource, HELM_CHART_TYPE, HELM_RELEASE_TYPE,
     SQS_QUEUE_TYPE, chartMinorVersion, interruptionWiringProblem, karpenterChartInstall,
@@ -78,20 +78,15 @@ function gpuPoolRule(info: Omit<ResourceRule, "appliesTo" | "check">,
 
 export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized"] as const;
 
-export const CONFIG_DEFAULTS = {
-    "gpu-nodepool-consolidation": {
-        allowedPolicies: [...CONSOLIDATION_POLICIES] as string[],
-        maxConsolidateAfter: "10m",
-    },
-    "gpu-nodepool-gpu-limit": {
-        maxGpuLimit: undefined as number | undefined,
-    },
+/** gpu-nodepool-consolidation's knobs when the config leaves them out; gpu-nodepool-gpu-limit has no maximum by default. */
+export const CONSOLIDATION_DEFAULTS = {
+    allowedPolicies: [...CONSOLIDATION_POLICIES] as string[],
+    maxConsolidateAfter: "10m",
 };
 
 function consolidationKnobs(knobs: Knobs) {
-    const defaults = CONFIG_DEFAULTS["gpu-nodepool-consolidation"];
-    const allowed = knobs.allowedPolicies ?? defaults.allowedPolicies;
-    const maxAfter = knobs.maxConsolidateAfter ?? defaults.maxConsolidateAfter;
+    const allowed = knobs.allowedPolicies ?? CONSOLIDATION_DEFAULTS.allowedPolicies;
+    const maxAfter = knobs.maxConsolidateAfter ?? CONSOLIDATION_DEFAULTS.maxConsolidateAfter;
     if (!Array.isArray(allowed) || allowed.length === 0
         || !allowed.every(p => (CONSOLIDATION_POLICIES as readonly unknown[]).includes(p))) {
         throw new Error(`gpu-nodepool-consolidation: allowedPolicies must be a non-empty list of ${CONSOLIDATION_POLICIES.join(", ")}`);
@@ -104,7 +99,7 @@ function consolidationKnobs(knobs: Knobs) {
 }
 
 function maxGpuLimitKnob(knobs: Knobs): number | undefined {
-    const max = knobs.maxGpuLimit ?? CONFIG_DEFAULTS["gpu-nodepool-gpu-limit"].maxGpuLimit;
+    const max = knobs.maxGpuLimit;
     if (max !== undefined && !(Number.isInteger(max) && (max as number) >= 1)) {
         throw new Error(`gpu-nodepool-gpu-limit: maxGpuLimit must be a whole number of at least 1, got ${JSON.stringify(max)}`);
     }
@@ -117,7 +112,7 @@ const SPOT_FIX = `Fix: give it the requirement {key: ${CAPACITY_TYPE_LABEL}, ope
 
 const spotOnly = gpuPoolRule({
     name: "gpu-nodepool-spot-only",
-    description: "GPU NodePools launch spot capacity only: GPU instances cost 60-90% less on spot.",
+    description: "GPU NodePools launch spot capacity only: spot GPU instances cost up to 90% less than on-demand.",
     enforcementLevel: "mandatory",
 }, pool => {
     const capacity = capacityTypesOf(pool.props);
@@ -127,10 +122,10 @@ const spotOnly = gpuPoolRule({
     if (!capacity.stated) {
         return [`${poolLabel(pool)} has no ${CAPACITY_TYPE_LABEL} requirement, so Karpenter launches its GPU nodes on-demand. ${SPOT_FIX}`];
     }
-    const others = capacity.admitted.filter(t => t !== "spot");
     if (capacity.admitted.length === 0) {
         return [`${poolLabel(pool)} admits no capacity type at all through its ${CAPACITY_TYPE_LABEL} requirements, so it can never launch a node. ${SPOT_FIX}`];
     }
+    const others = capacity.admitted.filter(t => t !== "spot");
     if (others.length > 0) {
         return [`${poolLabel(pool)} admits ${others.join(" and ")} capacity through its ${CAPACITY_TYPE_LABEL} requirement, so it can launch GPU nodes that are not spot. ${SPOT_FIX}`];
     }
@@ -139,7 +134,6 @@ const spotOnly = gpuPoolRule({
 
 const consolidation = gpuPoolRule({
     name: "gpu-nodepool-consolidation",
-    validateKnobs: consolidationKnobs,
     description: "GPU NodePools state a consolidation policy and a short consolidateAfter, so idle GPU nodes stop billing soon.",
     enforcementLevel: "mandatory",
     configSchema: {
@@ -149,17 +143,18 @@ const consolidation = gpuPoolRule({
                 items: { type: "string", enum: [...CONSOLIDATION_POLICIES] },
                 minItems: 1,
                 uniqueItems: true,
-                default: [...CONSOLIDATION_POLICIES],
+                default: CONSOLIDATION_DEFAULTS.allowedPolicies,
                 description: "The spec.disruption.consolidationPolicy values a GPU NodePool may use.",
             },
             maxConsolidateAfter: {
                 type: "string",
-                pattern: "^([0-9]+(s|m|h))+$",
-                default: "10m",
+                pattern: DURATION_PATTERN,
+                default: CONSOLIDATION_DEFAULTS.maxConsolidateAfter,
                 description: "The longest spec.disruption.consolidateAfter a GPU NodePool may use, e.g. 30s, 5m, 1h.",
             },
         },
     },
+    validateKnobs: consolidationKnobs,
 }, (pool, knobs) => {
     const { allowed, maxAfter, maxSeconds } = consolidationKnobs(knobs);
     const disruption = valueAt(pool.props, "spec", "disruption");
@@ -193,7 +188,6 @@ const consolidation = gpuPoolRule({
 
 const gpuLimit = gpuPoolRule({
     name: "gpu-nodepool-gpu-limit",
-    validateKnobs: maxGpuLimitKnob,
     description: `GPU NodePools cap their GPUs with spec.limits["${NVIDIA_GPU_RESOURCE}"], so a burst of pending pods cannot buy unbounded GPU nodes.`,
     enforcementLevel: "mandatory",
     configSchema: {
@@ -205,6 +199,7 @@ const gpuLimit = gpuPoolRule({
             },
         },
     },
+    validateKnobs: maxGpuLimitKnob,
 }, (pool, knobs) => {
     const max = maxGpuLimitKnob(knobs);
     const field = `spec.limits["${NVIDIA_GPU_RESOURCE}"]`;

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import {
-    CAPACITY_TYPE_LABEL, GPU_LABELS, INSTANCE_CATEGORY_LABEL, INSTANCE_FAMILY_LABEL, INSTANCE_SIZE_LABEL,
+    CAPACITY_TYPE_LABEL, INSTANCE_CATEGORY_LABEL, INSTANCE_FAMILY_LABEL, INSTANCE_SIZE_LABEL,
     INSTANCE_TYPE_LABEL,
 } from "../components/gpu";
 import {
@@ -18,7 +18,7 @@ const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/pro
     unknownStringValue: string;
 };
 
-const GPU_COUNT = GPU_LABELS[0];
+const GPU_COUNT = "karpenter.k8s.aws/instance-gpu-count";
 
 type Requirement = { key: string; operator: string; values?: unknown[] };
 const req = (key: string, operator: string, ...values: unknown[]): Requirement =>

@@ -1,0 +1,188 @@
+import { expect } from "chai";
+import { execFile } from "child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { parse } from "yaml";
+import { validateKarpenterObject } from "../components/karpenter-schema";
+
+const ROOT = path.resolve(__dirname, "..");
+const exec = promisify(execFile);
+
+interface CliResult { code: number; stdout: string; stderr: string }
+
+/** The real command line, as a user runs it (through the launcher that `npm run plan` calls). */
+async function planCli(...args: string[]): Promise<CliResult> {
+    try {
+        const { stdout, stderr } = await exec(process.execPath, [path.join(ROOT, "offline/launch.js"), "offline/plan", ...args], { cwd: ROOT });
+        return { code: 0, stdout, stderr };
+    } catch (e: any) {
+        if (typeof e.code !== "number") throw e;
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+}
+
+const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));
+const readYaml = (file: string) => parse(readFileSync(file, "utf8"));
+
+describe("npm run plan", function () {
+    this.timeout(60000);
+    const tmp = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-plan-"));
+    after(() => rmSync(tmp, { recursive: true, force: true }));
+
+    describe("dev stack", () => {
+        const out = path.join(tmp, "dev");
+        let result: CliResult;
+        before(async () => {
+            // Something an earlier plan left: the plan replaces the folder.
+            writeFileSync(path.join(tmp, "stale"), "");
+            result = await planCli("--stack", "dev", "--out", out);
+        });
+
+        it("exits 0 and prints counts, the GPU pool table, the policy verdicts and where the files went, in that order", () => {
+            expect(result.code, result.stderr).to.equal(0);
+            const text = result.stdout;
+            expect(text).to.match(/^stack dev: 40 resources$/m);
+            expect(text).to.match(/^\s+1\s+kubernetes:karpenter\.sh\/v1:NodePool$/m);
+            expect(text).to.match(/^\s+5\s+aws:cloudwatch\/eventRule:EventRule$/m);
+            expect(text).to.match(/^\s+POOL\s+CAPACITY\s+INSTANCES\s+GPU LIMIT\s+CONSOLIDATION\s+AMI\s+ROOT VOLUME$/m);
+            expect(text).to.match(/^\s+gpu\s+spot\s+g5,g6\s+4\s+WhenEmpty after 1m\s+al2023@latest\s+100Gi$/m);
+            expect(text).to.match(/0 mandatory violations/);
+            const order = ["stack dev", "GPU pools:", "Policies:", "Wrote "].map(s => text.indexOf(s));
+            expect(order).to.deep.equal([...order].sort((a, b) => a - b));
+            expect(order.every(i => i >= 0)).to.equal(true);
+        });
+
+        it("writes every registered resource with its type, parent, dependencies and inputs", () => {
+            const resources = readJson(path.join(out, "resources.json"));
+            expect(resources).to.have.length(40);
+            const pool = resources.find((r: any) => r.type === "kubernetes:karpenter.sh/v1:NodePool");
+            expect(pool.urn).to.equal("urn:pulumi:dev::gpu-karpenter::gpu-karpenter:index:GpuKarpenter$kubernetes:karpenter.sh/v1:NodePool::gpu-karpenter-gpu-nodepool");
+            expect(pool.parent).to.equal("urn:pulumi:dev::gpu-karpenter::gpu-karpenter:index:GpuKarpenter::gpu-karpenter");
+            const nodeClass = resources.find((r: any) => r.type === "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass");
+            expect(pool.dependencies).to.include(nodeClass.urn);
+            expect(Object.keys(pool)).to.deep.equal(["urn", "type", "name", "parent", "dependencies", "inputs"]);
+            const queuePolicy = resources.find((r: any) => r.type === "aws:sqs/queuePolicy:QueuePolicy");
+            expect(queuePolicy.inputs.policy).to.be.a("string");
+        });
+
+        it("writes each Kubernetes object as a complete manifest that round-trips through YAML and passes the v1 schema", () => {
+            expect(readdirSync(path.join(out, "manifests")).sort()).to.deep.equal(["ec2nodeclass-gpu.yaml", "nodepool-gpu.yaml"]);
+            const pool = readYaml(path.join(out, "manifests", "nodepool-gpu.yaml"));
+            expect(pool).to.deep.include({ apiVersion: "karpenter.sh/v1", kind: "NodePool" });
+            expect(pool.metadata.name).to.equal("gpu");
+            expect(pool.spec.disruption).to.deep.equal({ consolidationPolicy: "WhenEmpty", consolidateAfter: "1m" });
+            expect(validateKarpenterObject(pool)).to.deep.equal([]);
+            const nodeClass = readYaml(path.join(out, "manifests", "ec2nodeclass-gpu.yaml"));
+            expect(nodeClass.spec.role).to.equal("gpu-karpenter-node-role-abb0d61");
+            expect(validateKarpenterObject(nodeClass)).to.deep.equal([]);
+        });
+
+        it("writes each Helm release with chart, repository, version, namespace, skipCrds and values", () => {
+            expect(readdirSync(path.join(out, "helm")).sort()).to.deep.equal(["karpenter-crd.yaml", "karpenter.yaml", "nvidia-device-plugin.yaml"]);
+            const karpenter = readYaml(path.join(out, "helm", "karpenter.yaml"));
+            expect(karpenter).to.deep.include({
+                chart: "oci://public.ecr.aws/karpenter/karpenter", repository: "oci://public.ecr.aws/karpenter",
+                version: "1.14.1", namespace: "kube-system", skipCrds: true,
+            });
+            expect(karpenter.values.settings).to.deep.equal({ clusterName: "dev-ai", interruptionQueue: "dev-ai" });
+            const plugin = readYaml(path.join(out, "helm", "nvidia-device-plugin.yaml"));
+            expect(plugin.repository).to.equal("https://nvidia.github.io/k8s-device-plugin");
+        });
+
+        it("writes each role's trust policy, policy documents and managed policy ARNs", () => {
+            const node = path.join(out, "iam", "gpu-karpenter-node-role");
+            expect(readJson(path.join(node, "trust-policy.json")).Statement[0].Principal).to.deep.equal({ Service: "ec2.amazonaws.com" });
+            expect(readJson(path.join(node, "managed-policies.json"))).to.have.length(4);
+            const controller = path.join(out, "iam", "gpu-karpenter-controller-role");
+            expect(readdirSync(controller).sort()).to.deep.equal([
+                "gpu-karpenter-controller-eksintegration.json", "gpu-karpenter-controller-iamintegration.json",
+                "gpu-karpenter-controller-interruption.json", "gpu-karpenter-controller-nodelifecycle.json",
+                "gpu-karpenter-controller-resourcediscovery.json", "managed-policies.json", "trust-policy.json",
+            ]);
+            const lifecycle = readFileSync(path.join(controller, "gpu-karpenter-controller-nodelifecycle.json"), "utf8");
+            expect(lifecycle).to.contain('\n  "Statement": [');
+            expect(JSON.parse(lifecycle).Statement.map((s: any) => s.Sid)).to.include("AllowScopedDeletion");
+        });
+    });
+
+    it("plans prod: two pools, Pod Identity, pinned AMIs", async () => {
+        const out = path.join(tmp, "prod");
+        const result = await planCli("--stack", "prod", "--out", out);
+        expect(result.code, result.stderr).to.equal(0);
+        expect(result.stdout).to.match(/^\s+inference\s+spot\s+g6,g6e\s+16\s+WhenEmptyOrUnderutilized after 5m\s+al2023@v20251016\s+150Gi$/m);
+        expect(result.stdout).to.match(/^\s+training\s+spot\s+p5\.48xlarge,p5e\.48xlarge,p4d\.24xlarge\s+64\s+WhenEmpty after 2m\s+al2023@v20251016\s+500Gi$/m);
+        expect(readdirSync(path.join(out, "manifests"))).to.include.members(["nodepool-inference.yaml", "nodepool-training.yaml"]);
+        const trust = readJson(path.join(out, "iam", "gpu-karpenter-controller-role", "trust-policy.json"));
+        expect(trust.Statement[0].Principal).to.deep.equal({ Service: "pods.eks.amazonaws.com" });
+    });
+
+    it("discovers what --cluster describes: subnets in the tags, the issuer in the trust policy", async () => {
+        const clusterFile = path.join(tmp, "cluster.json");
+        writeFileSync(clusterFile, JSON.stringify({
+            accountId: "999988887777",
+            cluster: {
+                oidcIssuer: "https://oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE",
+                nodeGroups: [{ name: "workers", subnetIds: ["subnet-0123456789abcdef0"] }],
+            },
+        }));
+        const out = path.join(tmp, "other");
+        const result = await planCli("--cluster", clusterFile, "--out", out);
+        expect(result.code, result.stderr).to.equal(0);
+        const resources = readJson(path.join(out, "resources.json"));
+        const tagged = resources.filter((r: any) => r.type === "aws:ec2/tag:Tag").map((r: any) => r.inputs.resourceId);
+        expect(tagged).to.deep.equal(["subnet-0123456789abcdef0", "sg-0c1a2b3c4d5e6f708"]);
+        const trust = readJson(path.join(out, "iam", "gpu-karpenter-controller-role", "trust-policy.json"));
+        expect(trust.Statement[0].Principal.Federated).to.equal("arn:aws:iam::999988887777:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE");
+        expect(trust.Statement[0].Condition.StringEquals).to.have.property("oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE:sub");
+    });
+
+    describe("with a stack of its own", () => {
+        const stackFile = (name: string) => path.join(ROOT, `Pulumi.${name}.yaml`);
+        afterEach(() => ["testbroken", "testbad"].forEach(s => rmSync(stackFile(s), { force: true })));
+
+        it("exits 1 with the policy line when a pool breaks a mandatory policy, and still writes the files", async () => {
+            writeFileSync(stackFile("testbroken"), [
+                "config:",
+                "  gpu-karpenter:clusterName: dev-ai",
+                "  gpu-karpenter:gpuPools:",
+                "    - name: ondemand",
+                "      capacityTypes: [on-demand]",
+            ].join("\n"));
+            const out = path.join(tmp, "broken");
+            const result = await planCli("--stack", "testbroken", "--out", out);
+            expect(result.code).to.equal(1);
+            expect(result.stdout).to.match(/^\s+gpu-nodepool-spot-only mandatory NodePool\/ondemand: .+/m);
+            expect(existsSync(path.join(out, "manifests", "nodepool-ondemand.yaml"))).to.equal(true);
+        });
+
+        it("exits 2 naming the key on a bad config, and writes nothing", async () => {
+            writeFileSync(stackFile("testbad"), [
+                "config:",
+                "  gpu-karpenter:clusterName: dev-ai",
+                "  gpu-karpenter:identity: kiam",
+            ].join("\n"));
+            const out = path.join(tmp, "bad");
+            const result = await planCli("--stack", "testbad", "--out", out);
+            expect(result.code).to.equal(2);
+            expect(result.stderr).to.contain(`gpu-karpenter:identity: "kiam" is not allowed; use one of "irsa", "podIdentity"`);
+            expect(result.stderr).not.to.match(/\n\s+at /);
+            expect(existsSync(out)).to.equal(false);
+        });
+    });
+
+    it("exits 2 on an unknown stack or argument", async () => {
+        const missing = await planCli("--stack", "nosuchstack", "--out", path.join(tmp, "none"));
+        expect(missing.code).to.equal(2);
+        expect(missing.stderr).to.contain("Pulumi.nosuchstack.yaml does not exist");
+        const unknown = await planCli("--stak", "dev");
+        expect(unknown.code).to.equal(2);
+        expect(unknown.stderr).to.contain(`unknown argument "--stak"`);
+    });
+
+    it("has a bench script that runs", async () => {
+        const { stdout } = await exec("bash", [path.join(ROOT, "offline/bench.sh")], { cwd: ROOT, env: { ...process.env, BENCH_RUNS: "1" } });
+        expect(stdout).to.match(/dev plan median \d+\.\d\d s; 50 pools median \d+\.\d\d s \(\d+\.\d\dx\)/);
+    });
+});
