@@ -52,7 +52,7 @@ function requirementsOf(props: unknown): Requirement[] | typeof UNKNOWN {
 interface GpuVerdict {
     /** undefined: cannot tell yet. */
     excludesGpus: boolean | undefined;
-    /** Only GPU instances satisfy it. */
+    /** It names GPU instances (a GPU type, family or category, a GPU label): evidence of a GPU pool. */
     showsGpus: boolean;
 }
 

@@ -2,6 +2,9 @@ import { expect } from "chai";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { exampleWorkloadManifest } from "../components/example-workload";
+import { validateKarpenterObject } from "../components/karpenter-schema";
+import { evaluateResources } from "../policies/rules";
 import type { ProgramRun } from "../offline/run-program";
 import { ProgramFailure } from "../offline/run-program";
 import { fakeCluster, json, ofType, one, run, runDefaults, runError } from "./helpers";
@@ -436,5 +439,26 @@ describe("invalid stack config", function () {
     it("lists every problem at once", async () => {
         const e = await runError(run("dev", { identity: "kiam", nodeAccess: "magic" }));
         expect(e.message).to.contain("gpu-karpenter:identity").and.to.contain("gpu-karpenter:nodeAccess");
+    });
+});
+
+describe("what the component renders, checked by the CRDs and the policy pack", function () {
+    for (const stack of ["dev", "prod", "defaults"]) {
+        it(`${stack}: every NodePool and EC2NodeClass is valid Karpenter v1 and passes every mandatory policy`, async () => {
+            const r = stack === "defaults" ? await runDefaults() : await run(stack);
+            const objects = [...ofType(r, NODEPOOL), ...ofType(r, NODECLASS)].map(x => x.inputs);
+            expect(objects.length).to.be.at.least(2);
+            for (const o of objects) expect(validateKarpenterObject(o), JSON.stringify(o)).to.deep.equal([]);
+            const violations = evaluateResources(r.resources.map(x => ({ type: x.type, name: x.name, urn: x.urn, props: x.inputs })));
+            expect(violations.filter(v => v.enforcement === "mandatory")).to.deep.equal([]);
+        });
+    }
+});
+
+describe("examples/gpu-workload.yaml", () => {
+    it("is the component's example workload, a pod asking for one GPU that tolerates the GPU taint", () => {
+        const file = parse(readFileSync(path.join(__dirname, "..", "examples", "gpu-workload.yaml"), "utf8"));
+        expect(file).to.deep.equal(exampleWorkloadManifest());
+        expect(file.spec.template.spec.containers[0].resources.limits).to.deep.equal({ "nvidia.com/gpu": "1" });
     });
 });
