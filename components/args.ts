@@ -2,7 +2,9 @@
 // config) and direct users of the component go through before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
 import { DURATION_FORMAT, isKarpenterDuration } from "./duration";
-import { instanceFamilyOf, nvidiaFamilyProblem } from "./gpu";
+import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, instanceFamilyOf, nvidiaFamilyProblem } from "./gpu";
+
+export { CAPACITY_TYPES, CONSOLIDATION_POLICIES };
 
 export const DEFAULT_KARPENTER_VERSION = "1.14.1";
 /** v1beta1 is still served (through conversion webhooks) before 1.1; the v1 API is all we render. */
@@ -11,8 +13,6 @@ export const DEFAULT_DEVICE_PLUGIN_VERSION = "0.18.2";
 
 export const IDENTITIES = ["irsa", "podIdentity"] as const;
 export const NODE_ACCESS_MODES = ["auto", "accessEntry", "awsAuth"] as const;
-export const CAPACITY_TYPES = ["spot", "on-demand", "reserved"] as const;
-export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized"] as const;
 export const AMI_FAMILIES = ["al2023", "bottlerocket"] as const;
 export const LOG_LEVELS = ["debug", "info", "error"] as const;
 

@@ -171,7 +171,7 @@ function writePlan(outDir: string, resources: RecordedResource[], objects: Kuber
     })), null, 2) + "\n");
 
     for (const o of objects) {
-        writeFileSync(path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`), stringify(o));
+        writeFileSync(path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`), stringify(o, { aliasDuplicateObjects: false }));
     }
 
     for (const r of resources.filter(r => r.type === "kubernetes:helm.sh/v3:Release")) {
@@ -184,7 +184,7 @@ function writePlan(outDir: string, resources: RecordedResource[], objects: Kuber
             namespace: i.namespace ?? "default",
             skipCrds: i.skipCrds ?? false,
             values: i.values ?? {},
-        }));
+        }, { aliasDuplicateObjects: false }));
     }
 
     const byUrn = new Map(resources.map(r => [r.urn, r]));

@@ -2,7 +2,7 @@
 // cluster, and records every registration as the engine would receive it.
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { getMonitor, waitForRPCs } from "@pulumi/pulumi/runtime/settings";
+import * as settings from "@pulumi/pulumi/runtime/settings";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { createHash } from "crypto";
 import type { FakeCluster } from "./fake-cluster";
@@ -27,6 +27,10 @@ export interface ProgramRun {
 }
 
 export const PROJECT = "gpu-karpenter";
+
+// The SDK's own drain of outstanding registrations (what `pulumi up` waits for before exiting);
+// internal to the SDK, so absent from its typings.
+const { getMonitor, waitForRPCs } = settings as typeof settings & { waitForRPCs(): Promise<void> };
 
 /** The program failed; `resources` is what it had registered by then. */
 export class ProgramFailure extends Error {

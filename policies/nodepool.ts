@@ -1,14 +1,13 @@
 // What a Karpenter v1 NodePool's requirements allow: GPU instances, capacity types, instance types.
 // Requirements are ANDed, so one requirement that rules something out rules it out for the pool.
 import {
-    CAPACITY_TYPE_LABEL, GPU_INSTANCE_CATEGORIES, GPU_LABELS, INSTANCE_CATEGORY_LABEL, INSTANCE_FAMILY_LABEL,
+    CAPACITY_TYPE_LABEL, CAPACITY_TYPES, GPU_INSTANCE_CATEGORIES, GPU_LABELS, INSTANCE_CATEGORY_LABEL, INSTANCE_FAMILY_LABEL,
     INSTANCE_SIZE_LABEL, INSTANCE_TYPE_LABEL, INSTANCE_TYPE_LABEL_BETA, NVIDIA_GPU_RESOURCE,
     isGpuInstanceCategory, isGpuInstanceFamily, isGpuInstanceType,
 } from "../components/gpu";
 import { UNKNOWN, isUnknown, knownString, listAt, valueAt } from "./values";
 
 export const NODEPOOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool";
-export const CAPACITY_TYPES = ["spot", "on-demand", "reserved"] as const;
 
 const INSTANCE_TYPE_LABELS: readonly string[] = [INSTANCE_TYPE_LABEL, INSTANCE_TYPE_LABEL_BETA];
 

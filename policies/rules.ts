@@ -4,7 +4,7 @@
 import type {
     PolicyConfigSchema, PolicyPackConfig, Policies, ResourceValidationPolicy, StackValidationPolicy,
 } from "@pulumi/policy";
-import { CAPACITY_TYPE_LABEL, NVIDIA_GPU_RESOURCE } from "../components/gpu";
+import { CAPACITY_TYPE_LABEL, CONSOLIDATION_POLICIES, NVIDIA_GPU_RESOURCE } from "../components/gpu";
 import { DURATION_FORMAT, DURATION_PATTERN, durationSeconds, isKarpenterDuration } from "../components/duration";
 import {
     DEPLOYMENT_TYPE, EVENT_RULE_TYPE, EVENT_TARGET_TYPE, EngineResource, HELM_CHART_TYPE, HELM_RELEASE_TYPE,
@@ -76,7 +76,7 @@ function gpuPoolRule(info: Omit<ResourceRule, "appliesTo" | "check">,
 
 // ---- configuration -------------------------------------------------------------------------------
 
-export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized"] as const;
+export { CONSOLIDATION_POLICIES };
 
 /** gpu-nodepool-consolidation's knobs when the config leaves them out; gpu-nodepool-gpu-limit has no maximum by default. */
 export const CONSOLIDATION_DEFAULTS = {
