@@ -4,8 +4,7 @@
 // ./schemas (see its README). ajv and the CEL library are loaded, and the schemas compiled, on the
 // first call only: importing this module costs no more than parsing the vendored JSON.
 
-import type Ajv from "ajv";
-import type { ErrorObject, Format, ValidateFunction } from "ajv";
+import type { default as Ajv, ErrorObject, Format, ValidateFunction } from "ajv";
 import type { Environment, ParseResult } from "@marcbachmann/cel-js";
 import nodePoolSchema from "./schemas/karpenter.sh_nodepools.v1.json";
 import ec2NodeClassSchema from "./schemas/karpenter.k8s.aws_ec2nodeclasses.v1.json";
