@@ -411,6 +411,19 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     };
 }
 
+// Karpenter sets these tags on what it launches itself; its EC2NodeClass CRD refuses them.
+const RESERVED_TAG_KEYS = ["karpenter.sh/nodepool", "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass", "eks:eks-cluster-name"];
+
+function resolveTags(p: Problems, value: unknown): Record<string, string> {
+    const tags = p.stringMap("tags", value);
+    for (const key of Object.keys(tags)) {
+        if (RESERVED_TAG_KEYS.includes(key) || key.startsWith("kubernetes.io/cluster")) {
+            p.add(`tags.${key}`, `is set by Karpenter itself; use another key (reserved: ${RESERVED_TAG_KEYS.join(", ")}, kubernetes.io/cluster/*)`);
+        }
+    }
+    return tags;
+}
+
 /**
  * Validates and fills in defaults. Throws one GpuKarpenterConfigError listing every problem,
  * each naming the setting, the bad value and what is allowed.
@@ -504,7 +517,7 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         interruptionQueueName: p.str("interruptionQueueName", raw.interruptionQueueName, String(clusterName))!,
         controller,
         devicePlugin,
-        tags: p.stringMap("tags", raw.tags),
+        tags: resolveTags(p, raw.tags),
         gpuPools,
         exampleWorkload: p.bool("exampleWorkload", raw.exampleWorkload, false),
     };

@@ -423,6 +423,7 @@ describe("invalid stack config", function () {
         ["a Karpenter version before 1.1", { karpenterVersion: "1.0.1" },
             `gpu-karpenter:karpenterVersion: "1.0.1" is not supported: versions before 1.1.0 still serve the dropped v1beta1 APIs`],
         ["an AL2 AMI", { gpuPools: [{ name: "gpu", amiAlias: "al2@latest" }] }, "AL2 AMIs end with Kubernetes 1.32"],
+        ["a tag Karpenter reserves", { tags: { "karpenter.sh/nodepool": "x" } }, "gpu-karpenter:tags.karpenter.sh/nodepool: is set by Karpenter itself"],
         ["createCluster without subnets", { createCluster: true }, "gpu-karpenter:subnetIds: is required with createCluster"],
     ];
     for (const [what, overrides, message] of cases) {
