@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Times the offline plan: the dev stack, and a stack with 50 GPU pools, median of 5 runs each
-# (BENCH_RUNS to change)
-# after a warm-up (the first run also compiles .build/). Uses hyperfine when installed
-# (apt-get install hyperfine), GNU time otherwise.
+# (BENCH_RUNS to change) after a warm-up (the first run also compiles .build/). Uses hyperfine
+# when installed (apt-get install hyperfine), GNU time otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${BENCH_RUNS:-5}
@@ -27,15 +26,11 @@ if command -v hyperfine >/dev/null; then
   hyperfine --warmup 1 --runs "$runs" --export-json "$out/bench.json" \
     'node offline/launch.js offline/plan --stack dev --out '"$out"'/dev' \
     'node offline/launch.js offline/plan --stack bench50 --out '"$out"'/bench50'
-  node -e '
-const r = require(process.argv[1]).results;
-const [dev, fifty] = r.map(x => x.median);
-console.log(`dev plan median ${dev.toFixed(2)} s; 50 pools median ${fifty.toFixed(2)} s (${(fifty / dev).toFixed(2)}x)`);
-' "$out/bench.json"
+  read -r dev fifty < <(node -e 'console.log(require(process.argv[1]).results.map(x => x.median).join(" "))' "$out/bench.json")
 else
   median() {
     for _ in $(seq "$runs"); do /usr/bin/time -f %e node offline/launch.js offline/plan --stack "$1" --out "$out/$1" 2>&1 >/dev/null | tail -1; done | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
   }
   dev=$(median dev); fifty=$(median bench50)
-  node -e 'const [d, f] = process.argv.slice(1).map(Number); console.log(`dev plan median ${d.toFixed(2)} s; 50 pools median ${f.toFixed(2)} s (${(f / d).toFixed(2)}x)`)' "$dev" "$fifty"
 fi
+node -e 'const [d, f] = process.argv.slice(1).map(Number); console.log(`dev plan median ${d.toFixed(2)} s; 50 pools median ${f.toFixed(2)} s (${(f / d).toFixed(2)}x)`)' "$dev" "$fifty"

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs one of the project's TypeScript command-line entry points (the offline plan, the manifest
-// checker) from JavaScript compiled into .build/. Type-checking happens in `npm test`, not here;
+// Runs one of the project's TypeScript command-line entry points (a module exporting
+// `main(args): Promise<exit code>`, such as offline/plan) from JavaScript compiled into .build/. Type-checking happens in `npm test`, not here;
 // compiling is esbuild's transpile-only pass, redone only when a source is newer than the last
 // build, so a run costs what loading the SDKs costs.
 "use strict";

@@ -9,7 +9,7 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { GpuKarpenterConfigError } from "../components/args";
 import { SchemaError, validateKarpenterObject } from "../components/karpenter-schema";
-import { evaluateResources, formatSummary, formatViolation, Violation } from "../policies/rules";
+import { type EngineResource, evaluateResources, formatSummary, formatViolation, type Violation } from "../policies/rules";
 import { DEFAULT_CLUSTER_FILE, FakeClusterError, loadFakeCluster } from "./fake-cluster";
 import { ProgramFailure, RecordedResource } from "./run-program";
 import { PROJECT_DIR, StackFileError, runStack, stackConfig } from "./stack";
@@ -105,9 +105,14 @@ export function gpuPoolRows(objects: KubernetesObject[]): GpuPoolRow[] {
 
 function table(rows: Record<string, string>[], headings: Record<string, string>): string[] {
     const keys = Object.keys(headings);
-    const width = (k: string) => Math.max(headings[k].length, ...rows.map(r => r[k].length));
-    const line = (r: Record<string, string>) => keys.map(k => r[k].padEnd(width(k))).join("  ").trimEnd();
+    const widths = keys.map(k => Math.max(headings[k].length, ...rows.map(r => r[k].length)));
+    const line = (r: Record<string, string>) => keys.map((k, i) => r[k].padEnd(widths[i])).join("  ").trimEnd();
     return [line(headings), ...rows.map(line)];
+}
+
+/** Recorded resources as the policy engine sees them: type token, name, inputs as props. */
+export function asEngineResources(resources: RecordedResource[]): EngineResource[] {
+    return resources.map(r => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
 }
 
 export interface PlanResult {
@@ -133,7 +138,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     const schemaErrors: SchemaError[] = objects
         .filter(o => o.kind === "NodePool" || o.kind === "EC2NodeClass")
         .flatMap(o => validateKarpenterObject(o));
-    const engineResources = run.resources.map(r => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+    const engineResources = asEngineResources(run.resources);
     const violations: Violation[] = evaluateResources(engineResources);
 
     writePlan(options.outDir, run.resources, objects);

@@ -4,6 +4,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { exampleWorkloadManifest } from "../components/example-workload";
 import { validateKarpenterObject } from "../components/karpenter-schema";
+import { asEngineResources } from "../offline/plan";
 import { evaluateResources } from "../policies/rules";
 import type { ProgramRun } from "../offline/run-program";
 import { ProgramFailure } from "../offline/run-program";
@@ -450,7 +451,7 @@ describe("what the component renders, checked by the CRDs and the policy pack", 
             const objects = [...ofType(r, NODEPOOL), ...ofType(r, NODECLASS)].map(x => x.inputs);
             expect(objects.length).to.be.at.least(2);
             for (const o of objects) expect(validateKarpenterObject(o), JSON.stringify(o)).to.deep.equal([]);
-            const violations = evaluateResources(r.resources.map(x => ({ type: x.type, name: x.name, urn: x.urn, props: x.inputs })));
+            const violations = evaluateResources(asEngineResources(r.resources));
             expect(violations.filter(v => v.enforcement === "mandatory")).to.deep.equal([]);
         });
     }
