@@ -45,7 +45,12 @@ function physicalName(logicalName: string): string {
     return `${logicalName}-${createHash("sha256").update(logicalName).digest("hex").slice(0, 7)}`;
 }
 
-/** Outputs the cloud would fill in, shaped like the real ones so documents that embed them are concrete. */
+/**
+ * Outputs the cloud would fill in, shaped like the real ones so documents that embed them are
+ * concrete. Only what the cloud adds is returned: the SDK (outside preview) gives every output the
+ * engine leaves out the value of its input, so echoing the inputs back would only cost time
+ * (large NodePool specs and Helm values go through the SDK's serializer once more each).
+ */
 export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mocks {
     const { accountId, partition } = fake;
     const c = fake.cluster;
@@ -61,7 +66,7 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
                 case "aws:iam/policy:Policy":
                     return { id: arn("iam", `policy/${name}`, false), state: { ...inputs, name, arn: arn("iam", `policy/${name}`, false) } };
                 case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
-                    return { id: `${inputs.role}-${hash(String(inputs.policyArn), 8)}`, state: inputs };
+                    return { id: `${inputs.role}-${hash(String(inputs.policyArn), 8)}`, state: {} };
                 case "aws:sqs/queue:Queue": {
                     const url = `https://sqs.${region}.${fake.dnsSuffix}/${accountId}/${name}`;
                     return { id: url, state: { ...inputs, name, url, arn: arn("sqs", name) } };
@@ -75,14 +80,14 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
                     return { id, state: { ...inputs, associationId: id, associationArn: arn("eks", `podidentityassociation/${inputs.clusterName}/${id}`) } };
                 }
                 case "aws:ec2/tag:Tag":
-                    return { id: `${inputs.resourceId},${inputs.key}`, state: inputs };
+                    return { id: `${inputs.resourceId},${inputs.key}`, state: {} };
                 case "kubernetes:core/v1:ConfigMap":
                     // Only read here: the cluster's aws-auth, when it has one.
                     if (args.id === "kube-system/aws-auth") {
                         if (!c.awsAuth) throw new Error(`configmaps "aws-auth" not found in namespace kube-system`);
                         return { id: args.id, state: { metadata: { name: "aws-auth", namespace: "kube-system" }, data: c.awsAuth } };
                     }
-                    return { id: args.id ?? name, state: inputs };
+                    return { id: args.id ?? name, state: {} };
                 case "eks:index:Cluster":
                     return {
                         id: name,
@@ -97,7 +102,7 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
                         },
                     };
                 default:
-                    return { id: args.custom ? `${name}-id` : "", state: inputs };
+                    return { id: args.custom ? `${name}-id` : "", state: {} };
             }
         },
         call(args) {
@@ -149,29 +154,48 @@ function hash(text: string, length: number): string {
     return createHash("sha256").update(text).digest("hex").slice(0, length).toUpperCase();
 }
 
-/** Wraps the mock monitor so every registration request is kept with its parent and dependencies. */
-function recordRegistrations(monitor: MockMonitor): RecordedResource[] {
+/**
+ * Wraps the mock monitor so every registration request is kept with its parent and dependencies.
+ * `mocks` must be the object the monitor calls: the inputs it decodes for `newResource` are kept
+ * rather than decoded a second time.
+ */
+function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks): RecordedResource[] {
+    // In the order the program's requests reach the engine; a failed registration leaves a hole.
     const recorded: RecordedResource[] = [];
-    const record = (req: any, read: boolean) => (err: unknown, resp: any) => {
-        if (!err) {
-            recorded.push({
-                urn: resp.getUrn(),
-                type: req.getType(),
-                name: req.getName(),
-                parent: req.getParent() || undefined,
-                dependencies: read ? [] : [...new Set<string>(req.getDependenciesList())],
-                custom: read ? true : req.getCustom(),
-                ...(read ? { read: true } : {}),
-                inputs: deserializeProperties(read ? req.getProperties() : req.getObject()),
-            });
+    let capture: ((inputs: Record<string, unknown>) => void) | undefined;
+    const newResource = mocks.newResource.bind(mocks);
+    mocks.newResource = args => {
+        capture?.(args.inputs);
+        return newResource(args);
+    };
+    const wrap = (call: (req: any, callback: any) => Promise<void>, read: boolean) => (req: any, callback: any) => {
+        let inputs: Record<string, unknown> | undefined;
+        const slot = recorded.length++;
+        const onResponse = (err: unknown, resp: any) => {
+            if (!err) {
+                recorded[slot] = {
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent() || undefined,
+                    dependencies: read ? [] : [...new Set<string>(req.getDependenciesList())],
+                    custom: read ? true : req.getCustom(),
+                    ...(read ? { read: true } : {}),
+                    // Decoding again only covers an SDK that stops calling newResource before its first await.
+                    inputs: inputs ?? deserializeProperties(read ? req.getProperties() : req.getObject()),
+                };
+            }
+            callback(err, resp);
+        };
+        capture = decoded => { inputs = decoded; };
+        try {
+            return call(req, onResponse);
+        } finally {
+            capture = undefined;
         }
     };
-    const register = monitor.registerResource.bind(monitor);
-    const read = monitor.readResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) =>
-        register(req, (err: unknown, resp: any) => { record(req, false)(err, resp); callback(err, resp); });
-    monitor.readResource = (req: any, callback: any) =>
-        read(req, (err: unknown, resp: any) => { record(req, true)(err, resp); callback(err, resp); });
+    monitor.registerResource = wrap(monitor.registerResource.bind(monitor), false);
+    monitor.readResource = wrap(monitor.readResource.bind(monitor), true);
     return recorded;
 }
 
@@ -196,9 +220,10 @@ export async function runProgram(opts: {
     program: () => unknown;
 }): Promise<ProgramRun> {
     const region = opts.config["aws:region"] ?? opts.fake.region;
-    await pulumi.runtime.setMocks(cloudMocks(opts.fake, region), PROJECT, opts.stack, false);
+    const mocks = cloudMocks(opts.fake, region);
+    await pulumi.runtime.setMocks(mocks, PROJECT, opts.stack, false);
     pulumi.runtime.setAllConfig(opts.config);
-    const recorded = recordRegistrations(getMonitor() as unknown as MockMonitor);
+    const recorded = recordRegistrations(getMonitor() as unknown as MockMonitor, mocks);
 
     // Errors raised asynchronously (inside a component's initialize or an apply) end a real run too.
     const failures: unknown[] = [];
@@ -211,10 +236,10 @@ export async function runProgram(opts: {
         // Give rejections raised in the last turn a chance to surface.
         await new Promise(resolve => setImmediate(resolve));
         if (failures.length > 0) throw failures[0];
-        return { resources: recorded, outputs };
+        return { resources: recorded.filter(Boolean), outputs };
     } catch (e) {
         await new Promise(resolve => setImmediate(resolve));
-        throw new ProgramFailure(e, recorded);
+        throw new ProgramFailure(e, recorded.filter(Boolean));
     } finally {
         process.off("unhandledRejection", onRejection);
     }
