@@ -166,6 +166,10 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     return { exitCode: failed ? EXIT_POLICY : EXIT_OK, lines };
 }
 
+// Plain data, written as it is: no anchors for repeated objects, and no directives, which plain data
+// never needs and which yaml would otherwise look for by walking the whole document.
+const YAML_OPTIONS = { aliasDuplicateObjects: false, directives: false } as const;
+
 /** Replaces whatever an earlier plan left in `outDir`. */
 function writePlan(outDir: string, resources: RecordedResource[], objects: KubernetesObject[]): void {
     rmSync(outDir, { recursive: true, force: true });
@@ -176,7 +180,7 @@ function writePlan(outDir: string, resources: RecordedResource[], objects: Kuber
     })), null, 2) + "\n");
 
     for (const o of objects) {
-        writeFileSync(path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`), stringify(o, { aliasDuplicateObjects: false }));
+        writeFileSync(path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`), stringify(o, YAML_OPTIONS));
     }
 
     for (const r of resources.filter(r => r.type === "kubernetes:helm.sh/v3:Release")) {
@@ -189,7 +193,7 @@ function writePlan(outDir: string, resources: RecordedResource[], objects: Kuber
             namespace: i.namespace ?? "default",
             skipCrds: i.skipCrds ?? false,
             values: i.values ?? {},
-        }, { aliasDuplicateObjects: false }));
+        }, YAML_OPTIONS));
     }
 
     const byUrn = new Map(resources.map(r => [r.urn, r]));
