@@ -3,9 +3,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AccessEntry } from "@pulumi/aws/eks";
 import { ConfigMap, ConfigMapPatch } from "@pulumi/kubernetes/core/v1";
-import { parse, stringify } from "yaml";
 import type { NodeAccessMode } from "./args";
 import { GpuKarpenterConfigError } from "./args";
+import { fromYaml, toYaml } from "./yaml";
 
 export const NODE_GROUPS = ["system:bootstrappers", "system:nodes"];
 export const NODE_USERNAME = "system:node:{{EC2PrivateDNSName}}";
@@ -37,14 +37,14 @@ export function withoutRolePath(arn: string): string {
 
 /** The existing `mapRoles` with the node role's mapping added or brought up to date; every other mapping kept. */
 export function mergeMapRoles(existing: string | undefined, nodeRoleArn: string): string {
-    const roles = ((existing && parse(existing)) || []) as RoleMapping[];
+    const roles = ((existing && fromYaml(existing)) || []) as RoleMapping[];
     if (!Array.isArray(roles)) {
         throw new Error(`aws-auth mapRoles is not a list; fix the ConfigMap before adding the Karpenter node role`);
     }
     const rolearn = withoutRolePath(nodeRoleArn);
     const mapping = { rolearn, username: NODE_USERNAME, groups: [...NODE_GROUPS] };
     const others = roles.filter(r => r.rolearn !== rolearn);
-    return stringify([...others, mapping]);
+    return toYaml([...others, mapping]);
 }
 
 export function registerNodeAccess(name: string, opts: {

@@ -6,8 +6,8 @@
 import "./defer-sdk-internals";
 import { mkdirSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
-import { stringify } from "yaml";
 import { GpuKarpenterConfigError } from "../components/args";
+import { toYaml } from "../components/yaml";
 import { SchemaError, validateKarpenterObject } from "../components/karpenter-schema";
 import { type EngineResource, evaluateResources, formatSummary, formatViolation, type Violation } from "../policies/rules";
 import { DEFAULT_CLUSTER_FILE, FakeClusterError, loadFakeCluster } from "./fake-cluster";
@@ -166,10 +166,6 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     return { exitCode: failed ? EXIT_POLICY : EXIT_OK, lines };
 }
 
-// Plain data, written as it is: no anchors for repeated objects, and no directives, which plain data
-// never needs and which yaml would otherwise look for by walking the whole document.
-const YAML_OPTIONS = { aliasDuplicateObjects: false, directives: false } as const;
-
 /** Replaces whatever an earlier plan left in `outDir`. */
 function writePlan(outDir: string, resources: RecordedResource[], objects: KubernetesObject[]): void {
     rmSync(outDir, { recursive: true, force: true });
@@ -180,12 +176,12 @@ function writePlan(outDir: string, resources: RecordedResource[], objects: Kuber
     })), null, 2) + "\n");
 
     for (const o of objects) {
-        writeFileSync(path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`), stringify(o, YAML_OPTIONS));
+        writeFileSync(path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`), toYaml(o));
     }
 
     for (const r of resources.filter(r => r.type === "kubernetes:helm.sh/v3:Release")) {
         const i = r.inputs as any;
-        writeFileSync(path.join(outDir, "helm", `${fileName(i.name ?? r.name)}.yaml`), stringify({
+        writeFileSync(path.join(outDir, "helm", `${fileName(i.name ?? r.name)}.yaml`), toYaml({
             release: i.name ?? r.name,
             chart: i.chart,
             repository: i.repositoryOpts?.repo ?? (String(i.chart).startsWith("oci://") ? path.posix.dirname(i.chart) : null),
@@ -193,7 +189,7 @@ function writePlan(outDir: string, resources: RecordedResource[], objects: Kuber
             namespace: i.namespace ?? "default",
             skipCrds: i.skipCrds ?? false,
             values: i.values ?? {},
-        }, YAML_OPTIONS));
+        }));
     }
 
     const byUrn = new Map(resources.map(r => [r.urn, r]));

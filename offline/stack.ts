@@ -2,7 +2,7 @@
 // defaults declared in Pulumi.yaml, every value a string (JSON for anything but a string).
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { fromYaml } from "../components/yaml";
 import { FakeCluster } from "./fake-cluster";
 import { PROJECT, ProgramRun, runProgram } from "./run-program";
 
@@ -25,7 +25,7 @@ function asConfigString(value: unknown): string {
 }
 
 export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, string> {
-    const project = parse(readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) ?? {};
+    const project: any = fromYaml(readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) ?? {};
     const config: Record<string, string> = {};
     for (const [key, declaration] of Object.entries<any>(project.config ?? {})) {
         if (declaration && typeof declaration === "object" && "default" in declaration) {
@@ -38,7 +38,7 @@ export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, st
     }
     let stackFile: any;
     try {
-        stackFile = parse(readFileSync(file, "utf8")) ?? {};
+        stackFile = fromYaml(readFileSync(file, "utf8")) ?? {};
     } catch (e) {
         throw new StackFileError(`stack ${stack}: ${file}: ${(e as Error).message}`);
     }

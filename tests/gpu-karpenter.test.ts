@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { load } from "js-yaml";
 import { exampleWorkloadManifest } from "../components/example-workload";
 import { validateKarpenterObject } from "../components/karpenter-schema";
 import { asEngineResources } from "../offline/plan";
@@ -298,7 +298,7 @@ describe("GpuKarpenter defaults", function () {
     });
 
     it("declares in Pulumi.yaml the same defaults the component applies", () => {
-        const project = parse(readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8"));
+        const project: any = load(readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8"));
         const values = one(defaults, RELEASE, "gpu-karpenter-karpenter").inputs;
         expect(project.config.karpenterVersion.default).to.equal(values.version);
         expect(project.config.namespace.default).to.equal(values.namespace);
@@ -314,7 +314,7 @@ describe("GpuKarpenter variations", function () {
         const r = await run("dev", {}, fakeCluster(f => { f.cluster.authenticationMode = "CONFIG_MAP"; }));
         expect(ofType(r, "aws:eks/accessEntry:AccessEntry")).to.be.empty;
         const patch = one(r, "kubernetes:core/v1:ConfigMapPatch", "gpu-karpenter-aws-auth");
-        const roles = parse((patch.inputs.data as any).mapRoles);
+        const roles = load((patch.inputs.data as any).mapRoles);
         expect(roles).to.deep.equal([
             { rolearn: "arn:aws:iam::111122223333:role/eks-system-node-role", username: "system:node:{{EC2PrivateDNSName}}", groups: ["system:bootstrappers", "system:nodes"] },
             { rolearn: "arn:aws:iam::111122223333:role/gpu-karpenter-node-role-abb0d61", username: "system:node:{{EC2PrivateDNSName}}", groups: ["system:bootstrappers", "system:nodes"] },
@@ -459,7 +459,7 @@ describe("what the component renders, checked by the CRDs and the policy pack", 
 
 describe("examples/gpu-workload.yaml", () => {
     it("is the component's example workload, a pod asking for one GPU that tolerates the GPU taint", () => {
-        const file = parse(readFileSync(path.join(__dirname, "..", "examples", "gpu-workload.yaml"), "utf8"));
+        const file: any = load(readFileSync(path.join(__dirname, "..", "examples", "gpu-workload.yaml"), "utf8"));
         expect(file).to.deep.equal(exampleWorkloadManifest());
         expect(file.spec.template.spec.containers[0].resources.limits).to.deep.equal({ "nvidia.com/gpu": "1" });
     });

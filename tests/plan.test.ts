@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSy
 import { tmpdir } from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { parse } from "yaml";
+import { load } from "js-yaml";
+import { parse as parseYaml } from "yaml";
 import { validateKarpenterObject } from "../components/karpenter-schema";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -24,7 +25,9 @@ async function planCli(...args: string[]): Promise<CliResult> {
 }
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));
-const readYaml = (file: string) => parse(readFileSync(file, "utf8"));
+const readYaml = (file: string): any => load(readFileSync(file, "utf8"));
+/** How kubectl reads a manifest: YAML 1.1, where yes, on and dates are not strings. */
+const yaml11 = (text: string): any => parseYaml(text, { version: "1.1" });
 
 describe("npm run plan", function () {
     this.timeout(60000);
@@ -140,7 +143,24 @@ describe("npm run plan", function () {
 
     describe("with a stack of its own", () => {
         const stackFile = (name: string) => path.join(ROOT, `Pulumi.${name}.yaml`);
-        afterEach(() => ["testbroken", "testbad"].forEach(s => rmSync(stackFile(s), { force: true })));
+        afterEach(() => ["testbroken", "testbad", "testyaml11"].forEach(s => rmSync(stackFile(s), { force: true })));
+
+        it("reads a stack file as Pulumi does (YAML 1.2) and quotes what kubectl (YAML 1.1) would misread", async () => {
+            writeFileSync(stackFile("testyaml11"), [
+                "config:",
+                "  gpu-karpenter:clusterName: dev-ai",
+                "  gpu-karpenter:gpuPools:",
+                "    - name: gpu",
+                "      capacityTypes: [spot]",
+                "      labels: { example.com/shared: yes, example.com/preemptible: on, example.com/since: 2026-11-23 }",
+            ].join("\n"));
+            const out = path.join(tmp, "yaml11");
+            expect((await planCli("--stack", "testyaml11", "--out", out)).code).to.equal(0);
+            const manifest = readFileSync(path.join(out, "manifests", "nodepool-gpu.yaml"), "utf8");
+            const labels = { "example.com/shared": "yes", "example.com/preemptible": "on", "example.com/since": "2026-11-23" };
+            expect(yaml11(manifest).spec.template.metadata.labels).to.deep.equal(labels);
+            expect(readYaml(path.join(out, "manifests", "nodepool-gpu.yaml")).spec.template.metadata.labels).to.deep.equal(labels);
+        });
 
         it("exits 1 with the policy line when a pool breaks a mandatory policy, and still writes the files", async () => {
             writeFileSync(stackFile("testbroken"), [
