@@ -41,10 +41,15 @@ export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions 
     }
     const stack = options.stack ?? "dev";
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name`);
+    const outDir = path.resolve(cwd, options.outDir ?? path.join(PROJECT_DIR, "plan", stack));
+    const fromOut = path.relative(outDir, PROJECT_DIR);
+    if (!fromOut.startsWith("..") && !path.isAbsolute(fromOut)) {
+        throw new UsageError(`--out ${options.outDir}: the plan replaces that folder, and the project is inside it; name a folder of its own`);
+    }
     return {
         stack,
         clusterFile: options.clusterFile ? path.resolve(cwd, options.clusterFile) : DEFAULT_CLUSTER_FILE,
-        outDir: path.resolve(cwd, options.outDir ?? path.join(PROJECT_DIR, "plan", stack)),
+        outDir,
     };
 }
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { execFile } from "child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { promisify } from "util";
@@ -192,13 +192,26 @@ describe("npm run plan", function () {
         });
     });
 
-    it("exits 2 on an unknown stack or argument", async () => {
+    it("exits 2 on an unknown stack or argument, or an --out the project is in", async () => {
         const missing = await planCli("--stack", "nosuchstack", "--out", path.join(tmp, "none"));
         expect(missing.code).to.equal(2);
         expect(missing.stderr).to.contain("Pulumi.nosuchstack.yaml does not exist");
         const unknown = await planCli("--stak", "dev");
         expect(unknown.code).to.equal(2);
         expect(unknown.stderr).to.contain(`unknown argument "--stak"`);
+        const project = await planCli("--out", ".");
+        expect(project.code).to.equal(2);
+        expect(project.stderr).to.equal("error: --out .: the plan replaces that folder, and the project is inside it; name a folder of its own\n");
+        expect(existsSync(path.join(ROOT, "Pulumi.yaml"))).to.equal(true);
+    });
+
+    it("replaces an earlier plan's files, leaving nothing of it beside the new one", async () => {
+        const out = path.join(tmp, "again");
+        mkdirSync(path.join(out, "manifests"), { recursive: true });
+        writeFileSync(path.join(out, "manifests", "nodepool-removed.yaml"), "kind: NodePool\n");
+        expect((await planCli("--out", out)).code).to.equal(0);
+        expect(readdirSync(path.join(out, "manifests")).sort()).to.deep.equal(["ec2nodeclass-gpu.yaml", "nodepool-gpu.yaml"]);
+        expect(readdirSync(tmp).filter(f => f.startsWith("again"))).to.deep.equal(["again"]);
     });
 
     it("has a bench script that runs", async () => {
