@@ -209,8 +209,14 @@ describe("npm run plan", function () {
         const out = path.join(tmp, "again");
         mkdirSync(path.join(out, "manifests"), { recursive: true });
         writeFileSync(path.join(out, "manifests", "nodepool-removed.yaml"), "kind: NodePool\n");
+        mkdirSync(path.join(out, "iam", "removed-role"), { recursive: true });
+        writeFileSync(path.join(out, "notes.txt"), "left by hand\n");
+        writeFileSync(path.join(out, "helm"), "a file where a folder goes\n");
         expect((await planCli("--out", out)).code).to.equal(0);
+        expect(readdirSync(out).sort()).to.deep.equal(["helm", "iam", "manifests", "resources.json"]);
         expect(readdirSync(path.join(out, "manifests")).sort()).to.deep.equal(["ec2nodeclass-gpu.yaml", "nodepool-gpu.yaml"]);
+        expect(readdirSync(path.join(out, "iam")).sort()).to.deep.equal(["gpu-karpenter-controller-role", "gpu-karpenter-node-role"]);
+        expect(readdirSync(path.join(out, "helm")).sort()).to.deep.equal(["karpenter-crd.yaml", "karpenter.yaml", "nvidia-device-plugin.yaml"]);
         expect(readdirSync(tmp).filter(f => f.startsWith("again"))).to.deep.equal(["again"]);
     });
 
