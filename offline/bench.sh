@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Times the offline plan: the dev stack, and a stack with 50 GPU pools, median of 5 runs each
-# (BENCH_RUNS to change) after a warm-up (the first run also compiles .build/). Uses hyperfine
-# when installed (apt-get install hyperfine), GNU time otherwise.
+# Times the offline plan: the dev stack, and a stack with 50 GPU pools, median of 10 runs each
+# (BENCH_RUNS to change) after a warm-up (the first run also compiles .build/). The two plans take
+# turns, one run each per round, so a machine that slows down for a while slows both alike and
+# their ratio holds. Each run is timed by hyperfine when installed (apt-get install hyperfine),
+# by GNU time otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${BENCH_RUNS:-5}
+runs=${BENCH_RUNS:-10}
 out=$(mktemp -d)
 trap 'rm -rf "$out" Pulumi.bench50.yaml' EXIT
 
@@ -20,17 +22,24 @@ dev.config["gpu-karpenter:gpuPools"] = Array.from({ length: 50 }, (_, i) => ({
 fs.writeFileSync("Pulumi.bench50.yaml", dump(dev));
 '
 
-plan() { node offline/launch.js offline/plan --stack "$1" --out "$out/$1" >/dev/null; }
-plan dev
-if command -v hyperfine >/dev/null; then
-  hyperfine --warmup 1 --runs "$runs" --export-json "$out/bench.json" \
-    'node offline/launch.js offline/plan --stack dev --out '"$out"'/dev' \
-    'node offline/launch.js offline/plan --stack bench50 --out '"$out"'/bench50'
-  read -r dev fifty < <(node -e 'console.log(require(process.argv[1]).results.map(x => x.median).join(" "))' "$out/bench.json")
-else
-  median() {
-    for _ in $(seq "$runs"); do /usr/bin/time -f %e node offline/launch.js offline/plan --stack "$1" --out "$out/$1" 2>&1 >/dev/null | tail -1; done | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
-  }
-  dev=$(median dev); fifty=$(median bench50)
-fi
-node -e 'const [d, f] = process.argv.slice(1).map(Number); console.log(`dev plan median ${d.toFixed(2)} s; 50 pools median ${f.toFixed(2)} s (${(f / d).toFixed(2)}x)`)' "$dev" "$fifty"
+plan() { echo "node offline/launch.js offline/plan --stack $1 --out $out/$1"; }
+# Warm-up: builds .build/ if a source changed, and leaves a plan for each run to replace.
+$(plan dev) >/dev/null
+$(plan bench50) >/dev/null
+for round in $(seq "$runs"); do
+  for stack in dev bench50; do
+    if command -v hyperfine >/dev/null; then
+      hyperfine -N --runs 1 --style none --export-json "$out/$stack.json" "$(plan "$stack")" >/dev/null 2>&1
+      node -e 'console.log(require(process.argv[1]).results[0].mean)' "$out/$stack.json" >>"$out/$stack.times"
+    else
+      /usr/bin/time -f %e -o "$out/time" $(plan "$stack") >/dev/null
+      cat "$out/time" >>"$out/$stack.times"
+    fi
+  done
+done
+node -e '
+const fs = require("fs");
+const median = file => { const t = fs.readFileSync(file, "utf8").trim().split("\n").map(Number).sort((a, b) => a - b); return (t[(t.length - 1) >> 1] + t[t.length >> 1]) / 2; };
+const [d, f] = [median(process.argv[1]), median(process.argv[2])];
+console.log(`dev plan median ${d.toFixed(2)} s; 50 pools median ${f.toFixed(2)} s (${(f / d).toFixed(2)}x), ${process.argv[3]} runs each, taking turns`);
+' "$out/dev.times" "$out/bench50.times" "$runs"
