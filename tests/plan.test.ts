@@ -145,17 +145,21 @@ describe("npm run plan", function () {
         const stackFile = (name: string) => path.join(ROOT, `Pulumi.${name}.yaml`);
         afterEach(() => ["testbroken", "testbad", "testyaml11"].forEach(s => rmSync(stackFile(s), { force: true })));
 
+        /** Plans stack `name`, whose file sets clusterName dev-ai and then `config` (lines under `config:`). */
+        async function planOwnStack(name: string, config: string[]) {
+            writeFileSync(stackFile(name), ["config:", "  gpu-karpenter:clusterName: dev-ai", ...config.map(l => `  ${l}`)].join("\n"));
+            const out = path.join(tmp, name);
+            return { out, result: await planCli("--stack", name, "--out", out) };
+        }
+
         it("reads a stack file as Pulumi does (YAML 1.2) and quotes what kubectl (YAML 1.1) would misread", async () => {
-            writeFileSync(stackFile("testyaml11"), [
-                "config:",
-                "  gpu-karpenter:clusterName: dev-ai",
-                "  gpu-karpenter:gpuPools:",
-                "    - name: gpu",
-                "      capacityTypes: [spot]",
-                "      labels: { example.com/shared: yes, example.com/preemptible: on, example.com/since: 2026-11-23 }",
-            ].join("\n"));
-            const out = path.join(tmp, "yaml11");
-            expect((await planCli("--stack", "testyaml11", "--out", out)).code).to.equal(0);
+            const { out, result } = await planOwnStack("testyaml11", [
+                "gpu-karpenter:gpuPools:",
+                "  - name: gpu",
+                "    capacityTypes: [spot]",
+                "    labels: { example.com/shared: yes, example.com/preemptible: on, example.com/since: 2026-11-23 }",
+            ]);
+            expect(result.code).to.equal(0);
             const manifest = readFileSync(path.join(out, "manifests", "nodepool-gpu.yaml"), "utf8");
             const labels = { "example.com/shared": "yes", "example.com/preemptible": "on", "example.com/since": "2026-11-23" };
             expect(yaml11(manifest).spec.template.metadata.labels).to.deep.equal(labels);
@@ -163,28 +167,18 @@ describe("npm run plan", function () {
         });
 
         it("exits 1 with the policy line when a pool breaks a mandatory policy, and still writes the files", async () => {
-            writeFileSync(stackFile("testbroken"), [
-                "config:",
-                "  gpu-karpenter:clusterName: dev-ai",
-                "  gpu-karpenter:gpuPools:",
-                "    - name: ondemand",
-                "      capacityTypes: [on-demand]",
-            ].join("\n"));
-            const out = path.join(tmp, "broken");
-            const result = await planCli("--stack", "testbroken", "--out", out);
+            const { out, result } = await planOwnStack("testbroken", [
+                "gpu-karpenter:gpuPools:",
+                "  - name: ondemand",
+                "    capacityTypes: [on-demand]",
+            ]);
             expect(result.code).to.equal(1);
             expect(result.stdout).to.match(/^\s+gpu-nodepool-spot-only mandatory NodePool\/ondemand: .+/m);
             expect(existsSync(path.join(out, "manifests", "nodepool-ondemand.yaml"))).to.equal(true);
         });
 
         it("exits 2 naming the key on a bad config, and writes nothing", async () => {
-            writeFileSync(stackFile("testbad"), [
-                "config:",
-                "  gpu-karpenter:clusterName: dev-ai",
-                "  gpu-karpenter:identity: kiam",
-            ].join("\n"));
-            const out = path.join(tmp, "bad");
-            const result = await planCli("--stack", "testbad", "--out", out);
+            const { out, result } = await planOwnStack("testbad", ["gpu-karpenter:identity: kiam"]);
             expect(result.code).to.equal(2);
             expect(result.stderr).to.contain(`gpu-karpenter:identity: "kiam" is not allowed; use one of "irsa", "podIdentity"`);
             expect(result.stderr).not.to.match(/\n\s+at /);
