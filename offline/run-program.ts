@@ -62,22 +62,22 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
             const name = (inputs.name as string | undefined) ?? physicalName(args.name);
             switch (args.type) {
                 case "aws:iam/role:Role":
-                    return { id: name, state: { ...inputs, name, arn: arn("iam", `role/${name}`, false), uniqueId: `AROA${hash(name, 17)}` } };
+                    return { id: name, state: { name, arn: arn("iam", `role/${name}`, false), uniqueId: `AROA${hash(name, 17)}` } };
                 case "aws:iam/policy:Policy":
-                    return { id: arn("iam", `policy/${name}`, false), state: { ...inputs, name, arn: arn("iam", `policy/${name}`, false) } };
+                    return { id: arn("iam", `policy/${name}`, false), state: { name, arn: arn("iam", `policy/${name}`, false) } };
                 case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
                     return { id: `${inputs.role}-${hash(String(inputs.policyArn), 8)}`, state: {} };
                 case "aws:sqs/queue:Queue": {
                     const url = `https://sqs.${region}.${fake.dnsSuffix}/${accountId}/${name}`;
-                    return { id: url, state: { ...inputs, name, url, arn: arn("sqs", name) } };
+                    return { id: url, state: { name, url, arn: arn("sqs", name) } };
                 }
                 case "aws:cloudwatch/eventRule:EventRule":
-                    return { id: name, state: { ...inputs, name, arn: arn("events", `rule/${name}`) } };
+                    return { id: name, state: { name, arn: arn("events", `rule/${name}`) } };
                 case "aws:eks/accessEntry:AccessEntry":
-                    return { id: `${inputs.clusterName}:${inputs.principalArn}`, state: { ...inputs, accessEntryArn: arn("eks", `access-entry/${inputs.clusterName}/role/${accountId}/${hash(String(inputs.principalArn), 8)}`) } };
+                    return { id: `${inputs.clusterName}:${inputs.principalArn}`, state: { accessEntryArn: arn("eks", `access-entry/${inputs.clusterName}/role/${accountId}/${hash(String(inputs.principalArn), 8)}`) } };
                 case "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
                     const id = `a-${hash(args.name, 17)}`;
-                    return { id, state: { ...inputs, associationId: id, associationArn: arn("eks", `podidentityassociation/${inputs.clusterName}/${id}`) } };
+                    return { id, state: { associationId: id, associationArn: arn("eks", `podidentityassociation/${inputs.clusterName}/${id}`) } };
                 }
                 case "aws:ec2/tag:Tag":
                     return { id: `${inputs.resourceId},${inputs.key}`, state: {} };
