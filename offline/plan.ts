@@ -9,6 +9,7 @@ import * as path from "path";
 import { GpuKarpenterConfigError } from "../components/args";
 import { toYaml } from "../components/yaml";
 import { SchemaError, validateKarpenterObject } from "../components/karpenter-schema";
+import { HELM_RELEASE_TYPE } from "../policies/karpenter";
 import { type EngineResource, evaluateResources, formatSummary, formatViolation, type Violation } from "../policies/rules";
 import { DEFAULT_CLUSTER_FILE, FakeClusterError, loadFakeCluster } from "./fake-cluster";
 import { ProgramFailure, RecordedResource } from "./run-program";
@@ -184,7 +185,7 @@ function writePlan(outDir: string, resources: RecordedResource[], objects: Kuber
         writeFileSync(path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`), toYaml(o));
     }
 
-    for (const r of resources.filter(r => r.type === "kubernetes:helm.sh/v3:Release")) {
+    for (const r of resources.filter(r => r.type === HELM_RELEASE_TYPE)) {
         const i = r.inputs as any;
         writeFileSync(path.join(outDir, "helm", `${fileName(i.name ?? r.name)}.yaml`), toYaml({
             release: i.name ?? r.name,
