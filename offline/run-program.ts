@@ -47,9 +47,8 @@ function physicalName(logicalName: string): string {
 
 /**
  * Outputs the cloud would fill in, shaped like the real ones so documents that embed them are
- * concrete. Only what the cloud adds is returned: the SDK (outside preview) gives every output the
- * engine leaves out the value of its input, so echoing the inputs back would only cost time
- * (large NodePool specs and Helm values go through the SDK's serializer once more each).
+ * concrete. Only what the cloud adds is returned: the program runs as under `pulumi preview`, where
+ * an output the engine leaves out stays unknown, and `runProgram` fails if one reaches an input.
  */
 export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mocks {
     const { accountId, partition } = fake;
@@ -59,20 +58,28 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
     return {
         newResource(args) {
             const inputs = args.inputs;
-            const name = (inputs.name as string | undefined) ?? physicalName(args.name);
+            // Hashed only where a name is needed: for every Kubernetes object it would cost 50 pools ~5 ms.
+            const physical = () => (inputs.name as string | undefined) ?? physicalName(args.name);
             switch (args.type) {
-                case "aws:iam/role:Role":
+                case "aws:iam/role:Role": {
+                    const name = physical();
                     return { id: name, state: { name, arn: arn("iam", `role/${name}`, false), uniqueId: `AROA${hash(name, 17)}` } };
-                case "aws:iam/policy:Policy":
+                }
+                case "aws:iam/policy:Policy": {
+                    const name = physical();
                     return { id: arn("iam", `policy/${name}`, false), state: { name, arn: arn("iam", `policy/${name}`, false) } };
+                }
                 case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
                     return { id: `${inputs.role}-${hash(String(inputs.policyArn), 8)}`, state: {} };
                 case "aws:sqs/queue:Queue": {
+                    const name = physical();
                     const url = `https://sqs.${region}.${fake.dnsSuffix}/${accountId}/${name}`;
                     return { id: url, state: { name, url, arn: arn("sqs", name) } };
                 }
-                case "aws:cloudwatch/eventRule:EventRule":
+                case "aws:cloudwatch/eventRule:EventRule": {
+                    const name = physical();
                     return { id: name, state: { name, arn: arn("events", `rule/${name}`) } };
+                }
                 case "aws:eks/accessEntry:AccessEntry":
                     return { id: `${inputs.clusterName}:${inputs.principalArn}`, state: { accessEntryArn: arn("eks", `access-entry/${inputs.clusterName}/role/${accountId}/${hash(String(inputs.principalArn), 8)}`) } };
                 case "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
@@ -87,8 +94,9 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
                         if (!c.awsAuth) throw new Error(`configmaps "aws-auth" not found in namespace kube-system`);
                         return { id: args.id, state: { metadata: { name: "aws-auth", namespace: "kube-system" }, data: c.awsAuth } };
                     }
-                    return { id: args.id ?? name, state: {} };
-                case "eks:index:Cluster":
+                    return { id: args.id ?? physical(), state: {} };
+                case "eks:index:Cluster": {
+                    const name = physical();
                     return {
                         id: name,
                         state: {
@@ -101,8 +109,9 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
                             clusterSecurityGroupId: c.clusterSecurityGroupId,
                         },
                     };
+                }
                 default:
-                    return { id: args.custom ? `${name}-id` : "", state: {} };
+                    return { id: args.custom ? `${args.name}-id` : "", state: {} };
             }
         },
         call(args) {
@@ -202,16 +211,61 @@ function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks):
 async function resolveOutputs(exports: Record<string, unknown>): Promise<Record<string, unknown>> {
     const outputs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(exports)) {
-        // `promise()` is the SDK's own (internal) way to await an output; unlike apply it rejects on failure.
-        outputs[key] = await (pulumi.output(value) as unknown as { promise(): Promise<unknown> }).promise();
+        // `promise()` and `isKnown` are the SDK's own (internal) way to await an output; unlike apply
+        // they reject on failure.
+        const output = pulumi.output(value) as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean> };
+        const resolved = await output.promise();
+        outputs[key] = (await output.isKnown) ? resolved : pulumi.unknown;
     }
     return outputs;
+}
+
+/** Where the first unknown value in `value` is, as keys and indexes; undefined when all is known. */
+function unknownAt(value: unknown): (string | number)[] | undefined {
+    if (typeof value !== "object" || value === null) return undefined;
+    if (pulumi.isUnknown(value)) return [];
+    if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+            const found = unknownAt(value[i]);
+            if (found) return [i, ...found];
+        }
+    } else {
+        for (const key of Object.keys(value)) {
+            const found = unknownAt((value as Record<string, unknown>)[key]);
+            if (found) return [key, ...found];
+        }
+    }
+    return undefined;
+}
+
+/** `spec.blockDeviceMappings[0].ebs` */
+function fieldPath(segments: (string | number)[]): string {
+    return segments.map((s, i) => typeof s === "number" ? `[${s}]` : i > 0 ? `.${s}` : s).join("");
+}
+
+/**
+ * A plan's documents must be concrete. An unknown value means the program used an output the
+ * offline cloud does not give (an ID or ARN the real cloud assigns): `cloudMocks` must answer it.
+ */
+function assertKnown(resources: RecordedResource[], outputs: Record<string, unknown>): void {
+    for (const r of resources) {
+        const field = unknownAt(r.inputs);
+        if (field) {
+            throw new Error(`${r.type} ${r.name}: input ${fieldPath(field)} is only known after deployment, and the offline ` +
+                `cloud (cloudMocks in offline/run-program.ts) does not answer it`);
+        }
+    }
+    const output = unknownAt(outputs);
+    if (output) {
+        throw new Error(`stack output ${fieldPath(output)} is only known after deployment, and the offline cloud ` +
+            `(cloudMocks in offline/run-program.ts) does not answer it`);
+    }
 }
 
 /**
  * Runs `program` (which registers resources, and may return or export outputs) as stack `stack`
  * with `config` (fully qualified keys, values as Pulumi passes them: strings, JSON for the rest).
- * Rejects with a ProgramFailure carrying the program's error, as `pulumi up` would stop on it.
+ * Rejects with a ProgramFailure carrying the program's error, as `pulumi preview` would stop on it.
  */
 export async function runProgram(opts: {
     stack: string;
@@ -221,7 +275,10 @@ export async function runProgram(opts: {
 }): Promise<ProgramRun> {
     const region = opts.config["aws:region"] ?? opts.fake.region;
     const mocks = cloudMocks(opts.fake, region);
-    await pulumi.runtime.setMocks(mocks, PROJECT, opts.stack, false);
+    // As `pulumi preview`: a plan shows what an update would do. It is also cheaper: in an update
+    // the SDK copies every input the engine does not echo into the outputs, serializing each
+    // NodePool spec and Helm values a second time.
+    await pulumi.runtime.setMocks(mocks, PROJECT, opts.stack, true);
     pulumi.runtime.setAllConfig(opts.config);
     const recorded = recordRegistrations(getMonitor() as unknown as MockMonitor, mocks);
 
@@ -236,7 +293,9 @@ export async function runProgram(opts: {
         // Give rejections raised in the last turn a chance to surface.
         await new Promise(resolve => setImmediate(resolve));
         if (failures.length > 0) throw failures[0];
-        return { resources: recorded.filter(Boolean), outputs };
+        const resources = recorded.filter(Boolean);
+        assertKnown(resources, outputs);
+        return { resources, outputs };
     } catch (e) {
         await new Promise(resolve => setImmediate(resolve));
         throw new ProgramFailure(e, recorded.filter(Boolean));

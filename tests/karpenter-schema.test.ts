@@ -358,6 +358,22 @@ describe("karpenter-schema", () => {
             );
         });
 
+        it("reports a failing rule for every object that breaks it, each under its own name", () => {
+            const pools = ["a", "b"].map(name => {
+                const np = gpuNodePool();
+                np.metadata.name = name;
+                np.spec.template.spec.requirements[1].values = [];
+                return np;
+            });
+            const reported = pools.flatMap(np => validateKarpenterObject(np))
+                .filter(e => e.reason === "requirements with operator 'In' must have a value defined");
+            expect(reported.map(e => `${e.object} ${e.field}`)).to.deep.equal([
+                "NodePool/a spec.template.spec.requirements",
+                "NodePool/b spec.template.spec.requirements",
+            ]);
+            expect(validateKarpenterObject(gpuNodePool())).to.deep.equal([]);
+        });
+
         it("rejects Gt with two values", () => {
             const np = gpuNodePool();
             np.spec.template.spec.requirements.push({ key: GPU_COUNT, operator: "Gt", values: ["0", "1"] });
