@@ -26,7 +26,7 @@ async function planCli(...args: string[]): Promise<CliResult> {
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));
 const readYaml = (file: string): any => load(readFileSync(file, "utf8"));
-/** How kubectl reads a manifest: YAML 1.1, where yes, on and dates are not strings. */
+/** How kubectl reads a manifest: YAML 1.1, where yes, on, dates and 1_000 are not strings. */
 const yaml11 = (text: string): any => parseYaml(text, { version: "1.1" });
 
 describe("npm run plan", function () {
@@ -157,11 +157,11 @@ describe("npm run plan", function () {
                 "gpu-karpenter:gpuPools:",
                 "  - name: gpu",
                 "    capacityTypes: [spot]",
-                "    labels: { example.com/shared: yes, example.com/preemptible: on, example.com/since: 2026-11-23 }",
+                "    labels: { example.com/shared: yes, example.com/preemptible: on, example.com/since: 2026-11-23, example.com/batch: \"1_000\" }",
             ]);
             expect(result.code).to.equal(0);
             const manifest = readFileSync(path.join(out, "manifests", "nodepool-gpu.yaml"), "utf8");
-            const labels = { "example.com/shared": "yes", "example.com/preemptible": "on", "example.com/since": "2026-11-23" };
+            const labels = { "example.com/shared": "yes", "example.com/preemptible": "on", "example.com/since": "2026-11-23", "example.com/batch": "1_000" };
             expect(yaml11(manifest).spec.template.metadata.labels).to.deep.equal(labels);
             expect(readYaml(path.join(out, "manifests", "nodepool-gpu.yaml")).spec.template.metadata.labels).to.deep.equal(labels);
         });
