@@ -211,8 +211,8 @@ function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks):
 async function resolveOutputs(exports: Record<string, unknown>): Promise<Record<string, unknown>> {
     const outputs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(exports)) {
-        // `promise()` and `isKnown` are the SDK's own (internal) way to await an output; unlike apply
-        // they reject on failure.
+        // `promise()` and `isKnown` are the SDK's own (internal) ways to read an output; unlike apply,
+        // `promise()` rejects on failure.
         const output = pulumi.output(value) as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean> };
         const resolved = await output.promise();
         outputs[key] = (await output.isKnown) ? resolved : pulumi.unknown;
