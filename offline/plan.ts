@@ -9,7 +9,9 @@ import * as path from "path";
 import { GpuKarpenterConfigError } from "../components/args";
 import { toYaml } from "../components/yaml";
 import { SchemaError, validateKarpenterObject } from "../components/karpenter-schema";
+import { INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "../components/gpu";
 import { HELM_RELEASE_TYPE } from "../policies/karpenter";
+import { capacityTypesOf } from "../policies/nodepool";
 import { type EngineResource, evaluateResources, formatSummary, formatViolation, type Violation } from "../policies/rules";
 import { DEFAULT_CLUSTER_FILE, FakeClusterError, loadFakeCluster } from "./fake-cluster";
 import { ProgramFailure, RecordedResource } from "./run-program";
@@ -99,8 +101,9 @@ export function gpuPoolRows(objects: KubernetesObject[]): GpuPoolRow[] {
         const volumes: any[] = nodeClass.blockDeviceMappings ?? [];
         return {
             pool: o.metadata.name,
-            capacityTypes: values("karpenter.sh/capacity-type") ?? "on-demand",
-            instances: values("karpenter.k8s.aws/instance-family") ?? values("node.kubernetes.io/instance-type") ?? "any",
+            // As the policies read them: no capacity-type requirement means on-demand.
+            capacityTypes: capacityTypesOf(o)?.admitted.join(",") ?? "-",
+            instances: values(INSTANCE_FAMILY_LABEL) ?? values(INSTANCE_TYPE_LABEL) ?? "any",
             gpuLimit: String(o.spec?.limits?.["nvidia.com/gpu"] ?? "none"),
             consolidation: `${o.spec?.disruption?.consolidationPolicy ?? "-"} after ${o.spec?.disruption?.consolidateAfter ?? "-"}`,
             amiAlias: (nodeClass.amiSelectorTerms ?? []).map((t: any) => t.alias ?? t.id ?? "custom").join(",") || "-",
