@@ -5,8 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cluster, ManagedNodeGroup, AuthenticationMode } from "@pulumi/eks";
 import { Role, RolePolicyAttachment } from "@pulumi/aws/iam";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
-import type { ClusterDetails } from "./args";
-import { NODE_MANAGED_POLICIES, managedPolicyArn, nodeTrustPolicy } from "./iam-documents";
+import type { ClusterDetails } from "../components/args";
+import { NODE_MANAGED_POLICIES, managedPolicyArn, nodeTrustPolicy } from "../components/iam-documents";
 
 export const SYSTEM_NODE_GROUP = "system";
 
