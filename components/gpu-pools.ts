@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import type { INodePool } from "@kubernetes-models/karpenter/karpenter.sh/v1/NodePool";
 import type { IEC2NodeClass } from "@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass";
-import type { ResolvedGpuPool } from "./args";
+import type { ConsolidationPolicy, ResolvedGpuPool } from "./args";
 import type { KubernetesOptions } from "./controller";
 import {
     CAPACITY_TYPE_LABEL, GPU_MANUFACTURER_LABEL, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL, NVIDIA_GPU_RESOURCE,
@@ -13,11 +13,76 @@ export const DISCOVERY_TAG = "karpenter.sh/discovery";
 export const GPU_TAINT = { key: NVIDIA_GPU_RESOURCE, value: "true", effect: "NoSchedule" as const };
 export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
 
-export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string): INodePool {
+// The builders' public types say exactly what they render. Where the objects are built they are
+// also checked (`satisfies`) against the typed Karpenter models of @kubernetes-models, which stay
+// out of the declarations: those packages are ES modules only, which a CommonJS consumer's compiler
+// cannot load.
+
+export interface NodeSelectorRequirement {
+    key: string;
+    operator: "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt";
+    values: string[];
+}
+
+export interface Taint {
+    key: string;
+    value: string;
+    effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+/** A Karpenter v1 NodePool as `nodePoolManifest` renders it. */
+export interface NodePoolManifest {
+    apiVersion: "karpenter.sh/v1";
+    kind: "NodePool";
+    metadata: { name: string };
+    spec: {
+        template: {
+            metadata: { labels: Record<string, string> };
+            spec: {
+                nodeClassRef: { group: string; kind: string; name: string };
+                requirements: NodeSelectorRequirement[];
+                taints: Taint[];
+                expireAfter: string;
+            };
+        };
+        limits: Record<string, number>;
+        disruption: { consolidationPolicy: ConsolidationPolicy; consolidateAfter: string };
+        weight?: number;
+    };
+}
+
+export interface BlockDeviceMapping {
+    deviceName: string;
+    rootVolume?: boolean;
+    ebs: { volumeSize: string; volumeType: "gp3"; encrypted: boolean; deleteOnTermination: boolean };
+}
+
+/** A Karpenter v1 EC2NodeClass as `ec2NodeClassManifest` renders it. */
+export interface EC2NodeClassManifest {
+    apiVersion: "karpenter.k8s.aws/v1";
+    kind: "EC2NodeClass";
+    metadata: { name: string };
+    spec: {
+        role: string;
+        amiSelectorTerms: { alias: string }[];
+        subnetSelectorTerms: { tags: Record<string, string> }[];
+        securityGroupSelectorTerms: { tags: Record<string, string> }[];
+        blockDeviceMappings: BlockDeviceMapping[];
+        metadataOptions: {
+            httpEndpoint: "enabled" | "disabled";
+            httpProtocolIPv6: "enabled" | "disabled";
+            httpPutResponseHopLimit: number;
+            httpTokens: "required" | "optional";
+        };
+        tags?: Record<string, string>;
+    };
+}
+
+export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string): NodePoolManifest {
     const instanceRequirement = pool.instanceTypes
         ? { key: INSTANCE_TYPE_LABEL, operator: "In" as const, values: pool.instanceTypes }
         : { key: INSTANCE_FAMILY_LABEL, operator: "In" as const, values: pool.instanceFamilies! };
-    return {
+    const manifest: NodePoolManifest = {
         apiVersion: "karpenter.sh/v1",
         kind: "NodePool",
         metadata: { name: pool.name },
@@ -44,13 +109,14 @@ export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string): 
             ...(pool.weight === undefined ? {} : { weight: pool.weight }),
         },
     };
+    return manifest satisfies INodePool;
 }
 
 /**
  * Block devices sized for AI images. AL2023 keeps images on its root volume; Bottlerocket keeps
  * them on a second (data) volume and its root only holds the OS.
  */
-export function blockDeviceMappings(pool: ResolvedGpuPool) {
+export function blockDeviceMappings(pool: ResolvedGpuPool): BlockDeviceMapping[] {
     const volume = (size: number) => ({
         volumeSize: `${size}Gi`, volumeType: "gp3" as const, encrypted: true, deleteOnTermination: true,
     });
@@ -66,9 +132,9 @@ export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
     clusterName: string;
     nodeRoleName: string;
     tags: Record<string, string>;
-}): IEC2NodeClass {
+}): EC2NodeClassManifest {
     const discovery = { tags: { [DISCOVERY_TAG]: opts.clusterName } };
-    return {
+    const manifest: EC2NodeClassManifest = {
         apiVersion: "karpenter.k8s.aws/v1",
         kind: "EC2NodeClass",
         metadata: { name: pool.name },
@@ -85,6 +151,7 @@ export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
             ...(Object.keys(opts.tags).length ? { tags: { ...opts.tags } } : {}),
         },
     };
+    return manifest satisfies IEC2NodeClass;
 }
 
 export interface GpuPoolResources {
