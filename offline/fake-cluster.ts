@@ -2,6 +2,7 @@
 // described in JSON (offline/default-cluster.json, or a user's file).
 import { readFileSync } from "fs";
 import * as path from "path";
+import defaultCluster from "./default-cluster.json";
 
 export interface FakeNodeGroup {
     name: string;
@@ -36,25 +37,36 @@ export const DEFAULT_CLUSTER_FILE = path.join(__dirname, "default-cluster.json")
 
 export class FakeClusterError extends Error {}
 
+/** What a description may give: any top-level field, and any field of `cluster`. */
+export type FakeClusterDescription = Partial<Omit<FakeCluster, "cluster">> & { cluster?: Partial<FakeCluster["cluster"]> };
+
 const AUTH_MODES = ["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"];
 
-/** Reads a cluster description, filling what it leaves out from the defaults; names the bad field. */
-export function loadFakeCluster(file = DEFAULT_CLUSTER_FILE): FakeCluster {
-    const defaults = JSON.parse(readFileSync(DEFAULT_CLUSTER_FILE, "utf8")) as FakeCluster;
-    if (file === DEFAULT_CLUSTER_FILE) return defaults;
-    let given: Partial<FakeCluster> & { cluster?: Partial<FakeCluster["cluster"]> };
-    try {
-        given = JSON.parse(readFileSync(file, "utf8"));
-    } catch (e) {
-        throw new FakeClusterError(`--cluster ${file}: ${(e as Error).message}`);
-    }
+/**
+ * The default fake cluster (offline/default-cluster.json) with `given`'s fields over it; a bad
+ * field fails, named, prefixed by `source`.
+ */
+export function fakeCluster(given: FakeClusterDescription = {}, source = "fakeCluster"): FakeCluster {
+    const defaults = structuredClone(defaultCluster) as FakeCluster;
     const merged: FakeCluster = { ...defaults, ...given, cluster: { ...defaults.cluster, ...(given.cluster ?? {}) } };
     const c = merged.cluster;
-    const bad = (field: string, why: string) => new FakeClusterError(`--cluster ${file}: ${field} ${why}`);
+    const bad = (field: string, why: string) => new FakeClusterError(`${source}: ${field} ${why}`);
     if (!/^\d{12}$/.test(merged.accountId)) throw bad("accountId", "must be 12 digits");
     if (!AUTH_MODES.includes(c.authenticationMode)) throw bad("cluster.authenticationMode", `must be one of ${AUTH_MODES.join(", ")}`);
     if (!Array.isArray(c.nodeGroups) || c.nodeGroups.some(g => typeof g.name !== "string" || !Array.isArray(g.subnetIds))) {
         throw bad("cluster.nodeGroups", "must be a list of {name, subnetIds}");
     }
     return merged;
+}
+
+/** Reads a cluster description file (`npm run plan -- --cluster FILE`), filling what it leaves out from the defaults. */
+export function loadFakeCluster(file = DEFAULT_CLUSTER_FILE): FakeCluster {
+    if (file === DEFAULT_CLUSTER_FILE) return fakeCluster();
+    let given: FakeClusterDescription;
+    try {
+        given = JSON.parse(readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new FakeClusterError(`--cluster ${file}: ${(e as Error).message}`);
+    }
+    return fakeCluster(given, `--cluster ${file}`);
 }

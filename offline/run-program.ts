@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
-import { createHash } from "crypto";
+import { cloudMocks } from "./cloud-mocks";
 import type { FakeCluster } from "./fake-cluster";
 
 export interface RecordedResource {
@@ -38,129 +38,6 @@ export class ProgramFailure extends Error {
         super(cause instanceof Error ? cause.message : String(cause));
         this.name = "ProgramFailure";
     }
-}
-
-/** Pulumi's auto-naming adds seven random hex characters; here they are derived, so plans diff cleanly. */
-function physicalName(logicalName: string): string {
-    return `${logicalName}-${createHash("sha256").update(logicalName).digest("hex").slice(0, 7)}`;
-}
-
-/**
- * Outputs the cloud would fill in, shaped like the real ones so documents that embed them are
- * concrete. Only what the cloud adds is returned: the program runs as under `pulumi preview`, where
- * an output the engine leaves out stays unknown, and `runProgram` fails if one reaches an input.
- */
-export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mocks {
-    const { accountId, partition } = fake;
-    const c = fake.cluster;
-    const arn = (service: string, resource: string, inRegion = true) =>
-        `arn:${partition}:${service}:${inRegion ? region : ""}:${accountId}:${resource}`;
-    return {
-        newResource(args) {
-            const inputs = args.inputs;
-            // Hashed only where a name is needed: for every Kubernetes object it would cost 50 pools ~5 ms.
-            const physical = () => (inputs.name as string | undefined) ?? physicalName(args.name);
-            switch (args.type) {
-                case "aws:iam/role:Role": {
-                    const name = physical();
-                    return { id: name, state: { name, arn: arn("iam", `role/${name}`, false), uniqueId: `AROA${hash(name, 17)}` } };
-                }
-                case "aws:iam/policy:Policy": {
-                    const name = physical();
-                    return { id: arn("iam", `policy/${name}`, false), state: { name, arn: arn("iam", `policy/${name}`, false) } };
-                }
-                case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
-                    return { id: `${inputs.role}-${hash(String(inputs.policyArn), 8)}`, state: {} };
-                case "aws:sqs/queue:Queue": {
-                    const name = physical();
-                    const url = `https://sqs.${region}.${fake.dnsSuffix}/${accountId}/${name}`;
-                    return { id: url, state: { name, url, arn: arn("sqs", name) } };
-                }
-                case "aws:cloudwatch/eventRule:EventRule": {
-                    const name = physical();
-                    return { id: name, state: { name, arn: arn("events", `rule/${name}`) } };
-                }
-                case "aws:eks/accessEntry:AccessEntry":
-                    return { id: `${inputs.clusterName}:${inputs.principalArn}`, state: { accessEntryArn: arn("eks", `access-entry/${inputs.clusterName}/role/${accountId}/${hash(String(inputs.principalArn), 8)}`) } };
-                case "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
-                    const id = `a-${hash(args.name, 17)}`;
-                    return { id, state: { associationId: id, associationArn: arn("eks", `podidentityassociation/${inputs.clusterName}/${id}`) } };
-                }
-                case "aws:ec2/tag:Tag":
-                    return { id: `${inputs.resourceId},${inputs.key}`, state: {} };
-                case "kubernetes:core/v1:ConfigMap":
-                    // Only read here: the cluster's aws-auth, when it has one.
-                    if (args.id === "kube-system/aws-auth") {
-                        if (!c.awsAuth) throw new Error(`configmaps "aws-auth" not found in namespace kube-system`);
-                        return { id: args.id, state: { metadata: { name: "aws-auth", namespace: "kube-system" }, data: c.awsAuth } };
-                    }
-                    return { id: args.id ?? physical(), state: {} };
-                case "eks:index:Cluster": {
-                    const name = physical();
-                    return {
-                        id: name,
-                        state: {
-                            ...inputs,
-                            eksCluster: {
-                                name: inputs.name, endpoint: c.endpoint, certificateAuthority: { data: c.certificateAuthority },
-                                identities: [{ oidcs: [{ issuer: c.oidcIssuer }] }],
-                            },
-                            oidcProviderArn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                            clusterSecurityGroupId: c.clusterSecurityGroupId,
-                        },
-                    };
-                }
-                default:
-                    return { id: args.custom ? `${args.name}-id` : "", state: {} };
-            }
-        },
-        call(args) {
-            const inputs = args.inputs;
-            switch (args.token) {
-                case "aws:index/getCallerIdentity:getCallerIdentity":
-                    return { accountId, arn: arn("iam", "user/offline-plan", false), userId: "AIDAOFFLINEPLAN", id: accountId };
-                case "aws:index/getPartition:getPartition":
-                    return { partition, dnsSuffix: fake.dnsSuffix, reverseDnsPrefix: fake.dnsSuffix.split(".").reverse().join("."), id: partition };
-                case "aws:index/getRegion:getRegion":
-                    return { region, name: region, endpoint: `ec2.${region}.${fake.dnsSuffix}`, description: region, id: region };
-                case "aws:eks/getCluster:getCluster":
-                    if (c.name && inputs.name !== c.name) {
-                        throw new Error(`reading EKS Cluster (${inputs.name}): couldn't find resource (cluster ${c.name} is the only one described)`);
-                    }
-                    return {
-                        id: inputs.name, name: inputs.name, arn: arn("eks", `cluster/${inputs.name}`), endpoint: c.endpoint,
-                        version: c.version, status: "ACTIVE",
-                        certificateAuthorities: [{ data: c.certificateAuthority }],
-                        identities: c.oidcIssuer ? [{ oidcs: [{ issuer: c.oidcIssuer }] }] : [],
-                        accessConfigs: [{ authenticationMode: c.authenticationMode, bootstrapClusterCreatorAdminPermissions: false }],
-                        vpcConfig: { vpcId: c.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId,
-                            subnetIds: [...new Set(c.nodeGroups.flatMap(g => g.subnetIds))], securityGroupIds: [] },
-                    };
-                case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
-                    if (!c.oidcProvider || inputs.url !== c.oidcIssuer) {
-                        throw new Error(`no IAM OIDC provider for ${inputs.url}`);
-                    }
-                    return {
-                        id: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                        arn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                        url: c.oidcIssuer.replace(/^https:\/\//, ""), clientIdLists: ["sts.amazonaws.com"],
-                    };
-                case "aws:eks/getNodeGroups:getNodeGroups":
-                    return { id: inputs.clusterName, clusterName: inputs.clusterName, names: c.nodeGroups.map(g => g.name) };
-                case "aws:eks/getNodeGroup:getNodeGroup": {
-                    const group = c.nodeGroups.find(g => g.name === inputs.nodeGroupName);
-                    if (!group) throw new Error(`node group ${inputs.nodeGroupName} not found`);
-                    return { id: `${inputs.clusterName}:${group.name}`, clusterName: inputs.clusterName, nodeGroupName: group.name, subnetIds: group.subnetIds };
-                }
-                default:
-                    throw new Error(`the offline cloud cannot answer ${args.token}`);
-            }
-        },
-    };
-}
-
-function hash(text: string, length: number): string {
-    return createHash("sha256").update(text).digest("hex").slice(0, length).toUpperCase();
 }
 
 /**
@@ -252,13 +129,13 @@ function assertKnown(resources: RecordedResource[], outputs: Record<string, unkn
         const field = unknownAt(r.inputs);
         if (field) {
             throw new Error(`${r.type} ${r.name}: input ${fieldPath(field)} is only known after deployment, and the offline ` +
-                `cloud (cloudMocks in offline/run-program.ts) does not answer it`);
+                `cloud (cloudMocks in offline/cloud-mocks.ts) does not answer it`);
         }
     }
     const output = unknownAt(outputs);
     if (output) {
         throw new Error(`stack output ${fieldPath(output)} is only known after deployment, and the offline cloud ` +
-            `(cloudMocks in offline/run-program.ts) does not answer it`);
+            `(cloudMocks in offline/cloud-mocks.ts) does not answer it`);
     }
 }
 
