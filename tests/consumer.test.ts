@@ -1,0 +1,167 @@
+// The component as another Pulumi project gets it: `npm pack` here, `npm install <tarball>` into a
+// temporary project with its own package.json (caret ranges of the SDKs) and Pulumi's project
+// template tsconfig (tests/consumer/tsconfig.json is pulumi/templates typescript/tsconfig.json at
+// 65db26bf), then that project's compiler and its own mocked unit test (tests/consumer/).
+// Installs reuse the npm cache (--prefer-offline).
+//
+// GPU_KARPENTER_CONSUMER_SDKS=lowest installs the lowest SDK versions the peer ranges admit instead.
+import { expect } from "chai";
+import { execFile } from "child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..");
+const FIXTURE = path.join(__dirname, "consumer");
+const PEERS = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes"];
+
+interface Exec {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+// npm as the test itself runs it (npm test sets npm_execpath), on the same Node; npm_* variables
+// are the outer npm's settings and package fields, not the consumer's.
+function exec(command: string, args: string[], cwd: string): Promise<Exec> {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_")));
+    return new Promise(resolve => {
+        execFile(command, args, { cwd, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+            resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+        });
+    });
+}
+
+function npm(args: string[], cwd: string): Promise<Exec> {
+    const cli = process.env.npm_execpath;
+    return cli && /npm-cli\.js$/.test(cli) ? exec(process.execPath, [cli, ...args], cwd) : exec("npm", args, cwd);
+}
+
+function ok(step: string, result: Exec): Exec {
+    if (result.code !== 0) throw new Error(`${step} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+    return result;
+}
+
+/** The SDK versions the consumer asks for: the peer ranges, or their lowest versions. */
+function consumerSdks(): Record<string, string> {
+    const peers = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).peerDependencies as Record<string, string>;
+    const lowest = process.env.GPU_KARPENTER_CONSUMER_SDKS === "lowest";
+    return Object.fromEntries(PEERS.map(name => {
+        const range = peers[name];
+        if (!/^\^\d+\.\d+\.\d+$/.test(range)) throw new Error(`peerDependencies ${name}: ${range} is not a caret range`);
+        return [name, lowest ? range.slice(1) : range];
+    }));
+}
+
+/** Every installed copy of `name` under `dir`'s node_modules, nested ones included. */
+function copiesOf(name: string, dir: string): string[] {
+    const found: string[] = [];
+    const walk = (modules: string) => {
+        if (!existsSync(modules)) return;
+        if (existsSync(path.join(modules, name, "package.json"))) found.push(path.join(modules, name));
+        for (const entry of readdirSync(modules)) {
+            const scoped = entry.startsWith("@") ? readdirSync(path.join(modules, entry)).map(e => path.join(entry, e)) : [entry];
+            for (const pkg of scoped) walk(path.join(modules, pkg, "node_modules"));
+        }
+    };
+    walk(path.join(dir, "node_modules"));
+    return found;
+}
+
+interface MockedRun {
+    registered: { type: string; name: string }[];
+    outputs: { nodeRoleArn: string; nodePoolNames: string[] };
+    rejected?: { isRunError: boolean; message: string };
+}
+
+describe("the packed component, installed by another Pulumi project", function () {
+    this.timeout(300_000);
+    let dir: string;
+    let packed: string[];
+    let nodenext: Exec;
+    let node10: Exec;
+    let run: Exec;
+
+    before(async () => {
+        dir = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-consumer-"));
+        const pack = ok("npm pack", await npm(["pack", "--json", "--pack-destination", dir], ROOT));
+        const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
+        packed = info.files.map(f => f.path);
+
+        const project = path.join(dir, "project");
+        cpSync(FIXTURE, project, { recursive: true });
+        writeFileSync(path.join(project, "package.json"), JSON.stringify({
+            name: "consumer",
+            main: "index.ts",
+            devDependencies: { "@types/node": "^22", typescript: "^5.0.0" },
+            dependencies: consumerSdks(),
+        }, null, 2));
+        ok("npm install <tarball>", await npm(["install", "--prefer-offline", "--no-audit", "--no-fund",
+            path.join(dir, info.filename)], project));
+
+        const tsc = path.join(project, "node_modules", "typescript", "bin", "tsc");
+        [nodenext, node10] = await Promise.all([
+            exec(process.execPath, [tsc, "-p", "tsconfig.test.json"], project),
+            exec(process.execPath, [tsc, "-p", "tsconfig.node10.json", "--noEmit"], project),
+        ]);
+        run = nodenext.code === 0
+            ? await exec(process.execPath, ["bin/mocked-run.js"], project)
+            : { code: -1, stdout: "", stderr: "not run: the program did not compile" };
+    });
+
+    after(() => {
+        if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const mocked = (): MockedRun => {
+        expect(run.code, run.stderr).to.equal(0);
+        return JSON.parse(run.stdout);
+    };
+
+    it("ships the compiled component, gpu-karpenter/testing and their declarations, not the sources", () => {
+        expect(packed).to.include.members([
+            "package.json", "README.md",
+            "bin/components/index.js", "bin/components/index.d.ts",
+            "bin/offline/testing.js", "bin/offline/testing.d.ts", "bin/offline/default-cluster.json",
+        ]);
+        expect(packed.filter(f => f.endsWith(".ts") && !f.endsWith(".d.ts")), "TypeScript sources").to.be.empty;
+        expect(packed.filter(f => /cluster\.(js|d\.ts)$/.test(f) && !f.includes("fake-cluster")), "the stack program's createCluster").to.be.empty;
+        expect(packed.filter(f => !f.startsWith("bin/components/") && !f.startsWith("bin/offline/")))
+            .to.have.members(["package.json", "README.md"]);
+    });
+
+    it("installs one copy of each SDK, and neither @pulumi/eks nor @kubernetes-models", () => {
+        const project = path.join(dir, "project");
+        for (const sdk of PEERS) expect(copiesOf(sdk, project), sdk).to.have.length(1);
+        expect(copiesOf("@pulumi/eks", project)).to.be.empty;
+        expect(copiesOf("@kubernetes-models/karpenter", project)).to.be.empty;
+    });
+
+    it("type-checks with Pulumi's project template tsconfig (strict, moduleResolution nodenext, no skipLibCheck)", () => {
+        expect(nodenext.code, nodenext.stdout + nodenext.stderr).to.equal(0);
+    });
+
+    it("type-checks with the template's tsconfig before 2026-03 (moduleResolution node, which ignores exports)", () => {
+        expect(node10.code, node10.stdout + node10.stderr).to.equal(0);
+    });
+
+    it("runs under the consumer's mocks and registers a NodePool and an EC2NodeClass per pool", () => {
+        const { registered, outputs } = mocked();
+        const named = (type: string) => registered.filter(r => r.type === type).map(r => r.name);
+        expect(named("kubernetes:karpenter.sh/v1:NodePool")).to.have.members(["gpu-inference-nodepool", "gpu-training-nodepool"]);
+        expect(named("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")).to.have.members(["gpu-inference-nodeclass", "gpu-training-nodeclass"]);
+        expect(named("gpu-karpenter:index:GpuKarpenter")).to.deep.equal(["gpu"]);
+        expect(named("aws:ec2/tag:Tag")).to.have.length(3, "discovery tags on the two given subnets and the cluster security group");
+        expect(named("aws:iam/role:Role"), "the node role is the consumer's").to.deep.equal(["gpu-controller-role"]);
+        expect(outputs).to.deep.equal({
+            nodeRoleArn: "arn:aws:iam::111122223333:role/gpu-nodes",
+            nodePoolNames: ["inference", "training"],
+        });
+    });
+
+    it("rejects a bad argument with the consumer's own RunError, naming the key", () => {
+        const { rejected } = mocked();
+        expect(rejected).to.deep.include({ isRunError: true });
+        expect(rejected!.message).to.contain("gpuPools[0].consolidateAfter");
+    });
+});
