@@ -4,7 +4,10 @@
 // 65db26bf), then that project's compiler and its own mocked unit test (tests/consumer/).
 // Installs reuse the npm cache (--prefer-offline).
 //
-// GPU_KARPENTER_CONSUMER_SDKS=lowest installs the lowest SDK versions the peer ranges admit instead.
+// Two variations, for a check by hand (slower, so not run by npm test):
+// GPU_KARPENTER_CONSUMER_SDKS=lowest installs the lowest SDK versions the peer ranges admit;
+// GPU_KARPENTER_CONSUMER_INSTALL=git installs `git+file://` of a clone of HEAD (committed work only)
+// instead of the tarball, as `npm install <git url>` does: dev dependencies, then `prepare`.
 import { expect } from "chai";
 import { execFile } from "child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
@@ -53,6 +56,14 @@ function consumerSdks(): Record<string, string> {
     }));
 }
 
+/** Every file of the package installed at `dir`, relative to it (its own node_modules aside). */
+function filesUnder(dir: string): string[] {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter(entry => entry.isFile())
+        .map(entry => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join("/"))
+        .filter(file => !file.startsWith("node_modules/"));
+}
+
 /** Every installed copy of `name` under `dir`'s node_modules, nested ones included. */
 function copiesOf(name: string, dir: string): string[] {
     const found: string[] = [];
@@ -77,16 +88,22 @@ interface MockedRun {
 describe("the packed component, installed by another Pulumi project", function () {
     this.timeout(300_000);
     let dir: string;
-    let packed: string[];
+    let installed: string[];
     let nodenext: Exec;
     let node10: Exec;
     let run: Exec;
 
     before(async () => {
         dir = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-consumer-"));
-        const pack = ok("npm pack", await npm(["pack", "--json", "--pack-destination", dir], ROOT));
-        const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
-        packed = info.files.map(f => f.path);
+        let source: string;
+        if (process.env.GPU_KARPENTER_CONSUMER_INSTALL === "git") {
+            ok("git clone", await exec("git", ["clone", "--quiet", ROOT, path.join(dir, "clone")], dir));
+            source = `git+file://${path.join(dir, "clone")}`;
+        } else {
+            const pack = ok("npm pack", await npm(["pack", "--json", "--pack-destination", dir], ROOT));
+            const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { filename: string }[];
+            source = path.join(dir, info.filename);
+        }
 
         const project = path.join(dir, "project");
         cpSync(FIXTURE, project, { recursive: true });
@@ -96,8 +113,8 @@ describe("the packed component, installed by another Pulumi project", function (
             devDependencies: { "@types/node": "^22", typescript: "^5.0.0" },
             dependencies: consumerSdks(),
         }, null, 2));
-        ok("npm install <tarball>", await npm(["install", "--prefer-offline", "--no-audit", "--no-fund",
-            path.join(dir, info.filename)], project));
+        ok(`npm install ${source}`, await npm(["install", "--prefer-offline", "--no-audit", "--no-fund", source], project));
+        installed = filesUnder(path.join(project, "node_modules", "gpu-karpenter"));
 
         const tsc = path.join(project, "node_modules", "typescript", "bin", "tsc");
         [nodenext, node10] = await Promise.all([
@@ -119,15 +136,15 @@ describe("the packed component, installed by another Pulumi project", function (
     };
 
     it("ships the compiled component, gpu-karpenter/testing and their declarations, not the sources", () => {
-        expect(packed).to.include.members([
+        expect(installed).to.include.members([
             "package.json", "README.md",
             "bin/components/index.js", "bin/components/index.d.ts",
             "bin/offline/testing.js", "bin/offline/testing.d.ts", "bin/offline/default-cluster.json",
         ]);
-        expect(packed.filter(f => f.endsWith(".ts") && !f.endsWith(".d.ts")), "TypeScript sources").to.be.empty;
-        expect(packed.filter(f => /cluster\.(js|d\.ts)$/.test(f) && !f.includes("fake-cluster")), "the stack program's createCluster").to.be.empty;
-        expect(packed.filter(f => !f.startsWith("bin/components/") && !f.startsWith("bin/offline/")))
+        expect(installed.filter(f => f.endsWith(".ts") && !f.endsWith(".d.ts")), "TypeScript sources").to.be.empty;
+        expect(installed.filter(f => !f.startsWith("bin/components/") && !f.startsWith("bin/offline/")))
             .to.have.members(["package.json", "README.md"]);
+        expect(installed.filter(f => /(^|\/)cluster\.js$/.test(f)), "the stack program's createCluster").to.be.empty;
     });
 
     it("installs one copy of each SDK, and neither @pulumi/eks nor @kubernetes-models", () => {
