@@ -53,7 +53,7 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
         problems.push(`${CONFIG_NAMESPACE}:subnetIds: is required with createCluster: the subnets (in at least two ` +
             `availability zones) for the new cluster, its system nodes and GPU nodes`);
     }
-    if (kubernetesVersion !== undefined && !/^1\.\d+$/.test(String(kubernetesVersion))) {
+    if (kubernetesVersion !== undefined && (typeof kubernetesVersion !== "string" || !/^1\.\d+$/.test(kubernetesVersion))) {
         problems.push(`${CONFIG_NAMESPACE}:kubernetesVersion: ${JSON.stringify(kubernetesVersion)} is not allowed; use a version like "1.34"`);
     }
     try {

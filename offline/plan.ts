@@ -70,7 +70,7 @@ function kubernetesObject(r: RecordedResource): KubernetesObject | undefined {
     const apiVersion = m[1].replace(/^core\//, "");
     // A patch is applied as the object it patches.
     const kind = m[2].replace(/Patch$/, "");
-    const { apiVersion: _a, kind: _k, ...body } = r.inputs as Record<string, unknown>;
+    const { apiVersion: _a, kind: _k, ...body } = r.inputs;
     return { apiVersion, kind, ...body } as KubernetesObject;
 }
 
@@ -138,7 +138,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     } catch (e) {
         const cause = e instanceof ProgramFailure ? e.cause : e;
         if (cause instanceof GpuKarpenterConfigError || cause instanceof StackFileError || cause instanceof FakeClusterError) {
-            return { exitCode: EXIT_INPUT, lines: [`error: ${(cause as Error).message}`] };
+            return { exitCode: EXIT_INPUT, lines: [`error: ${cause.message}`] };
         }
         throw cause;
     }

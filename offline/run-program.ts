@@ -30,7 +30,7 @@ export const PROJECT = "gpu-karpenter";
 
 // The SDK's own drain of outstanding registrations (what `pulumi up` waits for before exiting);
 // internal to the SDK, so absent from its typings.
-const { getMonitor, waitForRPCs } = settings as typeof settings & { waitForRPCs(): Promise<void> };
+const { getMonitor, waitForRPCs } = settings as typeof settings & { waitForRPCs: () => Promise<void> };
 
 /** The program failed; `resources` is what it had registered by then. */
 export class ProgramFailure extends Error {

@@ -196,7 +196,7 @@ export function capacityTypesOf(props: unknown): CapacityTypes | undefined {
     if (!admitted) {
         return { admitted: ["on-demand"], stated: false };
     }
-    return { admitted: CAPACITY_TYPES.filter(t => admitted!.has(t)), stated: true };
+    return { admitted: CAPACITY_TYPES.filter(t => admitted.has(t)), stated: true };
 }
 
 export function admitsSpot(props: unknown): boolean {

@@ -181,7 +181,7 @@ const consolidation = gpuPoolRule({
     } else if (!isUnknown(after) && !isKarpenterDuration(after)) {
         problems.push(`${poolLabel(pool)} has consolidateAfter ${JSON.stringify(after)}, which is not ${DURATION_FORMAT}. Fix: set ${afterFix}.`);
     } else if (!isUnknown(after) && durationSeconds(after)! > maxSeconds) {
-        problems.push(`${poolLabel(pool)} has consolidateAfter ${after}, longer than the ${maxAfter} maximum, so idle GPU nodes bill that long. Fix: set ${afterFix}.`);
+        problems.push(`${poolLabel(pool)} has consolidateAfter ${after as string}, longer than the ${maxAfter} maximum, so idle GPU nodes bill that long. Fix: set ${afterFix}.`);
     }
     return problems;
 });
@@ -438,7 +438,7 @@ export function resourceFromManifest(manifest: Record<string, unknown>): EngineR
     const apiVersion = String(manifest.apiVersion);
     const groupVersion = apiVersion.includes("/") ? apiVersion : `core/${apiVersion}`;
     return {
-        type: `kubernetes:${groupVersion}:${manifest.kind}`,
+        type: `kubernetes:${groupVersion}:${String(manifest.kind)}`,
         name: knownString(valueAt(manifest, "metadata", "name")) ?? "(unnamed)",
         props: manifest,
     };

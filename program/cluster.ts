@@ -53,7 +53,7 @@ export function createCluster(name: string, opts: {
         details: {
             endpoint: eksCluster.endpoint,
             certificateAuthority: eksCluster.certificateAuthority.data,
-            oidcIssuerUrl: eksCluster.identities.apply(ids => ids[0].oidcs![0].issuer!),
+            oidcIssuerUrl: eksCluster.identities.apply(ids => ids[0].oidcs[0].issuer),
             oidcProviderArn: cluster.oidcProviderArn,
             clusterSecurityGroupId: cluster.clusterSecurityGroupId,
             authenticationMode: "API",

@@ -149,7 +149,13 @@ describe("the packed component, installed by another Pulumi project", function (
 
     it("installs one copy of each SDK, and neither @pulumi/eks nor @kubernetes-models", () => {
         const project = path.join(dir, "project");
-        for (const sdk of PEERS) expect(copiesOf(sdk, project), sdk).to.have.length(1);
+        const asked = consumerSdks();
+        for (const sdk of PEERS) {
+            const copies = copiesOf(sdk, project);
+            expect(copies, sdk).to.have.length(1);
+            const { version } = JSON.parse(readFileSync(path.join(copies[0], "package.json"), "utf8")) as { version: string };
+            if (!asked[sdk].startsWith("^")) expect(version, sdk).to.equal(asked[sdk]);
+        }
         expect(copiesOf("@pulumi/eks", project)).to.be.empty;
         expect(copiesOf("@kubernetes-models/karpenter", project)).to.be.empty;
     });
