@@ -367,7 +367,7 @@ describe("policies: the runner", () => {
         })).to.deep.equal([
             'gpu-nodepool-consolidation: maxConsolidateAfter must be a duration such as "10m", got "Never"',
             "gpu-nodepool-gpu-limit: maxGpuLimit must be a whole number of at least 1, got 0",
-            "gpu-nodepool-tiant: no such policy in this pack (policies: gpu-nodepool-spot-only, gpu-nodepool-consolidation, gpu-nodepool-gpu-limit, karpenter-v1-api, gpu-nodepool-taint, gpu-nodepool-instance-diversity, spot-gpu-requires-interruption-handling)",
+            "gpu-nodepool-tiant: no such policy in this pack (policies: gpu-nodepool-spot-only, gpu-nodepool-consolidation, gpu-nodepool-gpu-limit, gpu-nodepool-hourly-cost, karpenter-v1-api, gpu-nodepool-taint, gpu-nodepool-instance-diversity, spot-gpu-requires-interruption-handling, gpu-stack-hourly-cost)",
             'gpu-nodepool-taint: enforcementLevel must be one of advisory, mandatory, remediate, disabled, got "strict"',
         ]);
     });
@@ -407,10 +407,12 @@ describe("policies: under the policy engine", () => {
             "gpu-nodepool-spot-only mandatory",
             "gpu-nodepool-consolidation mandatory",
             "gpu-nodepool-gpu-limit mandatory",
+            "gpu-nodepool-hourly-cost mandatory",
             "karpenter-v1-api mandatory",
             "gpu-nodepool-taint advisory",
             "gpu-nodepool-instance-diversity advisory",
             "spot-gpu-requires-interruption-handling mandatory",
+            "gpu-stack-hourly-cost mandatory",
         ]);
         const consolidation = byName("gpu-nodepool-consolidation").configSchema!.properties;
         expect(consolidation.maxConsolidateAfter.default).to.equal("10m");
