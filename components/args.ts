@@ -2,7 +2,8 @@
 // config) and direct users of the component go through before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
 import { DURATION_FORMAT, isKarpenterDuration } from "./duration";
-import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, instanceFamilyOf, nvidiaFamilyProblem } from "./gpu";
+import { instanceFamilyProblem, instanceTypeInfo, instanceTypeProblem, listTypes, poolCost } from "./cost";
+import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "./gpu";
 
 export { CAPACITY_TYPES, CONSOLIDATION_POLICIES };
 
@@ -329,18 +330,28 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     if (families && types) {
         p.add(key, `set either instanceFamilies or instanceTypes, not both`);
     }
-    families?.forEach((family, i) => {
-        const problem = nvidiaFamilyProblem(family);
-        if (problem) p.add(`${key}.instanceFamilies[${i}]`, problem);
-    });
-    types?.forEach((type, i) => {
-        if (!/^[a-z0-9-]+\.[a-z0-9-]+$/.test(type)) {
-            p.add(`${key}.instanceTypes[${i}]`, `${show(type)} is not an EC2 instance type; use one like "g6e.xlarge"`);
-            return;
+    // Checked against the instance-type table (components/cost.ts), which the ceiling uses too.
+    let instancesValid = true;
+    const checkInstance = (where: string, problem: string | undefined) => {
+        if (problem) {
+            p.add(`${key}.${where}`, problem);
+            instancesValid = false;
         }
-        const problem = nvidiaFamilyProblem(instanceFamilyOf(type));
-        if (problem) p.add(`${key}.instanceTypes[${i}]`, problem);
-    });
+    };
+    families?.forEach((family, i) => checkInstance(`instanceFamilies[${i}]`, instanceFamilyProblem(family)));
+    types?.forEach((type, i) => checkInstance(`instanceTypes[${i}]`, instanceTypeProblem(type)));
+    const problemsBefore = p.list.length;
+    const gpuLimit = p.int(`${key}.gpuLimit`, raw.gpuLimit, POOL_DEFAULTS.gpuLimit, 1, 10000, " of GPUs");
+    const instances = types
+        ? { key: INSTANCE_TYPE_LABEL, operator: "In", values: types }
+        : { key: INSTANCE_FAMILY_LABEL, operator: "In", values: families ?? DEFAULT_POOL_FAMILIES };
+    const cost = instancesValid && p.list.length === problemsBefore ? poolCost([instances], gpuLimit) : undefined;
+    if (cost?.smallestGpuCount !== undefined) {
+        const smallest = cost.admittedTypes.filter(t => instanceTypeInfo(t)?.gpus === cost.smallestGpuCount);
+        p.add(`${key}.gpuLimit`, `${gpuLimit} is fewer GPUs than any instance type the pool admits has (the smallest, ` +
+            `${listTypes(smallest)}, ${smallest.length === 1 ? "has" : "have"} ${cost.smallestGpuCount}), so Karpenter could never ` +
+            `launch a node for it; set gpuLimit to at least ${cost.smallestGpuCount}, or admit types with fewer GPUs`);
+    }
 
     let capacityTypes = POOL_DEFAULTS.capacityTypes;
     if (raw.capacityTypes !== undefined) {
@@ -398,7 +409,7 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         instanceFamilies: types ? undefined : families ?? DEFAULT_POOL_FAMILIES,
         instanceTypes: types,
         capacityTypes,
-        gpuLimit: p.int(`${key}.gpuLimit`, raw.gpuLimit, POOL_DEFAULTS.gpuLimit, 1, 10000, " of GPUs"),
+        gpuLimit,
         consolidationPolicy: p.oneOf(`${key}.consolidationPolicy`, raw.consolidationPolicy, CONSOLIDATION_POLICIES,
             POOL_DEFAULTS.consolidationPolicy),
         consolidateAfter,

@@ -332,3 +332,49 @@ export function priceBasis(cost: Pick<PoolCost, "region" | "priceRegion">): stri
         ? `${cost.priceRegion} on-demand prices`
         : `${cost.priceRegion} on-demand prices (the table has no ${cost.region} prices; other regions run up to about 55% higher)`;
 }
+
+// ---- checking the families and types a user configures -----------------------------------------
+
+const TABLE_AGE = `the instance-type table (Karpenter ${table.source.tag} data, prices of ${pricesDate(DEFAULT_PRICE_REGION)})`;
+
+function lowerCaseProblem(value: string, what: string): string | undefined {
+    return value === value.toLowerCase() ? undefined
+        : `${JSON.stringify(value)} is not lower-case, and Karpenter's ${what} labels are, so a NodePool with it could never ` +
+          `launch a node; use ${JSON.stringify(value.toLowerCase())}`;
+}
+
+/** Why `family` cannot be a GPU pool's family; undefined when it can (a family newer than the table can: see tableWarning). */
+export function instanceFamilyProblem(family: string): string | undefined {
+    return lowerCaseProblem(family, "instance-family") ?? nvidiaFamilyProblem(family) ?? fractionalGpuFamilyProblem(family);
+}
+
+/** Why `type` cannot be one of a GPU pool's instance types; undefined when it can. */
+export function instanceTypeProblem(type: string): string | undefined {
+    const lowerCase = lowerCaseProblem(type, "instance-type");
+    if (lowerCase) return lowerCase;
+    if (!/^[a-z0-9-]+\.[a-z0-9-]+$/.test(type)) return `${JSON.stringify(type)} is not an EC2 instance type; use one like "g6e.xlarge"`;
+    const family = instanceFamilyOf(type);
+    const problem = nvidiaFamilyProblem(family) ?? fractionalGpuFamilyProblem(family);
+    if (problem) return problem;
+    if (isTableFamily(family) && !BY_TYPE.has(type)) {
+        const suggestions = suggestInstanceTypes(type).map(t => JSON.stringify(t));
+        return `${JSON.stringify(type)} is not a ${family} instance type` +
+            (suggestions.length > 0 ? ` (did you mean ${listTypes(suggestions, suggestions.length)}?)` : "") +
+            `; ${family} types: ${familyInstanceTypes(family).map(t => t.type).join(", ")}`;
+    }
+    return undefined;
+}
+
+/**
+ * The warning for a family or type newer than the table (it passed the checks above): allowed, but
+ * its cost is unknown. undefined for what the table lists.
+ */
+export function tableWarning(familyOrType: string): string | undefined {
+    const isType = familyOrType.includes(".");
+    const family = instanceFamilyOf(familyOrType);
+    if (isType ? BY_TYPE.has(familyOrType) : isTableFamily(family)) return undefined;
+    const near = isType ? [] : [...FAMILIES].filter(f => editDistance(f, family) === 1);
+    return `instance ${isType ? "type" : "family"} ${JSON.stringify(familyOrType)} is not in ${TABLE_AGE}` +
+        (near.length > 0 ? ` (did you mean ${listTypes(near.map(f => JSON.stringify(f)), near.length)}?)` : "") +
+        `: its cost is unknown, so the pool's hourly ceiling leaves it out and lists it as unpriced`;
+}

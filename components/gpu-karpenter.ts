@@ -7,6 +7,7 @@ import { getOpenIdConnectProvider } from "@pulumi/aws/iam";
 import { Provider } from "@pulumi/kubernetes/provider";
 import { ClusterDetails, GpuKarpenterArgs, GpuKarpenterConfigError, ResolvedArgs, resolveArgs } from "./args";
 import { chooseNodeAccess, registerNodeAccess } from "./access";
+import { tableWarning } from "./cost";
 import { registerController } from "./controller";
 import { registerDevicePlugin } from "./device-plugin";
 import { registerDiscoveryTags } from "./discovery";
@@ -49,6 +50,12 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         // Validate before anything is registered.
         const resolved = resolveArgs(args);
         super(GPU_KARPENTER_TYPE, name, resolved, opts);
+        for (const pool of resolved.gpuPools) {
+            for (const instance of pool.instanceTypes ?? pool.instanceFamilies ?? []) {
+                const warning = tableWarning(instance);
+                if (warning) void pulumi.log.warn(`GPU pool "${pool.name}": ${warning}`, this);
+            }
+        }
         const data = pulumi.output(this.getData());
         this.nodeRoleArn = data.nodeRoleArn;
         this.nodeRoleName = data.nodeRoleName;

@@ -24,6 +24,23 @@ export interface RecordedResource {
 export interface ProgramRun {
     resources: RecordedResource[];
     outputs: Record<string, unknown>;
+    /** What the program logged with pulumi.log.warn, which `pulumi preview` shows as warnings. */
+    warnings: string[];
+}
+
+// With no engine to send it to, the SDK prints a log.warn message to stderr as
+// `warning: [runtime] <message>` (@pulumi/pulumi log/index.js); the run collects those instead.
+const SDK_WARNING_PREFIX = "warning: [runtime] ";
+
+function collectWarnings(): { warnings: string[]; stop(): void } {
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => {
+        const text = args.map(String).join(" ");
+        if (text.startsWith(SDK_WARNING_PREFIX)) warnings.push(text.slice(SDK_WARNING_PREFIX.length));
+        else original(...args);
+    };
+    return { warnings, stop: () => { console.warn = original; } };
 }
 
 export const PROJECT = "gpu-karpenter";
@@ -286,6 +303,7 @@ export async function runProgram(opts: {
     const failures: unknown[] = [];
     const onRejection = (reason: unknown) => failures.push(reason);
     process.on("unhandledRejection", onRejection);
+    const logged = collectWarnings();
     try {
         const exported = await opts.program();
         const outputs = await resolveOutputs((exported ?? {}) as Record<string, unknown>);
@@ -295,11 +313,12 @@ export async function runProgram(opts: {
         if (failures.length > 0) throw failures[0];
         const resources = recorded.filter(Boolean);
         assertKnown(resources, outputs);
-        return { resources, outputs };
+        return { resources, outputs, warnings: logged.warnings };
     } catch (e) {
         await new Promise(resolve => setImmediate(resolve));
         throw new ProgramFailure(e, recorded.filter(Boolean));
     } finally {
+        logged.stop();
         process.off("unhandledRejection", onRejection);
     }
 }

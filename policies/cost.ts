@@ -59,16 +59,18 @@ interface CostKnobs {
 
 function costKnobs(policy: string, knobs: Knobs): CostKnobs {
     const { maxHourlyCost, unpricedTypes = COST_DEFAULTS.unpricedTypes, region = COST_DEFAULTS.region } = knobs;
+    const problems: string[] = [];
     if (maxHourlyCost !== undefined && !(typeof maxHourlyCost === "number" && Number.isFinite(maxHourlyCost) && maxHourlyCost >= 0)) {
-        throw new Error(`${policy}: maxHourlyCost must be a number of US dollars per hour, 0 or more, got ${JSON.stringify(maxHourlyCost)}`);
+        problems.push(`maxHourlyCost must be a number of US dollars per hour, 0 or more, got ${JSON.stringify(maxHourlyCost)}`);
     }
     if (!(UNPRICED_TYPES_CHOICES as readonly unknown[]).includes(unpricedTypes)) {
-        throw new Error(`${policy}: unpricedTypes must be ${UNPRICED_TYPES_CHOICES.map(c => `"${c}"`).join(" or ")}, got ${JSON.stringify(unpricedTypes)}`);
+        problems.push(`unpricedTypes must be ${UNPRICED_TYPES_CHOICES.map(c => `"${c}"`).join(" or ")}, got ${JSON.stringify(unpricedTypes)}`);
     }
     if (typeof region !== "string" || !new RegExp(REGION_PATTERN).test(region)) {
-        throw new Error(`${policy}: region must be an AWS region such as "us-east-1", got ${JSON.stringify(region)}`);
+        problems.push(`region must be an AWS region such as "us-east-1", got ${JSON.stringify(region)}`);
     }
-    return { maxHourlyCost: maxHourlyCost as number | undefined, unpricedTypes: unpricedTypes as UnpricedTypes, region };
+    if (problems.length > 0) throw new Error(`${policy}: ${problems.join("; ")}`);
+    return { maxHourlyCost: maxHourlyCost as number | undefined, unpricedTypes: unpricedTypes as UnpricedTypes, region: region as string };
 }
 
 function costSchema(what: string): PolicyConfigSchema {
@@ -222,7 +224,7 @@ export const stackHourlyCost: StackRule = {
                 resource: known[0].resource,
                 message: `The stack's ${known.length} GPU NodePool${known.length === 1 ? "" : "s"} can cost up to ${formatHourly(sum)} ` +
                     `together (${parts}, at ${priceBasis(known[0].cost!)}), above the stack's ${budget} maximum.` +
-                    (unpriced.length > 0 ? ` ${listTypes(unpriced)} ${unpriced.length === 1 ? "has" : "have"} no price and ` +
+                    (unpriced.length > 0 ? ` ${listTypes(unpriced)} ${unpriced.length === 1 ? "has" : "have"} no ${known[0].cost!.priceRegion} price and ` +
                         `${unpriced.length === 1 ? "is" : "are"} not counted.` : "") +
                     ` Fix: lower the pools' ${LIMIT_FIELD} (gpuLimit), starting with "${poolName(known[0].resource)}", whose ` +
                     `${known[0].cost!.ceilingInstanceType} sets its ceiling, or leave their most expensive types out, until the sum is ${budget} or less.`,

@@ -49,8 +49,8 @@ describe("npm run plan", function () {
             expect(text).to.match(/^stack dev: 40 resources$/m);
             expect(text).to.match(/^\s+1\s+kubernetes:karpenter\.sh\/v1:NodePool$/m);
             expect(text).to.match(/^\s+5\s+aws:cloudwatch\/eventRule:EventRule$/m);
-            expect(text).to.match(/^\s+POOL\s+CAPACITY\s+INSTANCES\s+GPU LIMIT\s+CONSOLIDATION\s+AMI\s+ROOT VOLUME$/m);
-            expect(text).to.match(/^\s+gpu\s+spot\s+g5,g6\s+4\s+WhenEmpty after 1m\s+al2023@latest\s+100Gi$/m);
+            expect(text).to.match(/^\s+POOL\s+CAPACITY\s+INSTANCES\s+GPU LIMIT\s+CONSOLIDATION\s+AMI\s+ROOT VOLUME\s+\$\/H CEILING$/m);
+            expect(text).to.match(/^\s+gpu\s+spot\s+g5,g6\s+4\s+WhenEmpty after 1m\s+al2023@latest\s+100Gi\s+16\.38 \(g5\.16xlarge\)$/m);
             expect(text).to.match(/0 mandatory violations/);
             const order = ["stack dev", "GPU pools:", "Policies:", "Wrote "].map(s => text.indexOf(s));
             expect(order).to.deep.equal([...order].sort((a, b) => a - b));
@@ -114,8 +114,8 @@ describe("npm run plan", function () {
         const out = path.join(tmp, "prod");
         const result = await planCli("--stack", "prod", "--out", out);
         expect(result.code, result.stderr).to.equal(0);
-        expect(result.stdout).to.match(/^\s+inference\s+spot\s+g6,g6e\s+16\s+WhenEmptyOrUnderutilized after 5m\s+al2023@v20251016\s+150Gi$/m);
-        expect(result.stdout).to.match(/^\s+training\s+spot\s+p5\.48xlarge,p5e\.48xlarge,p4d\.24xlarge\s+64\s+WhenEmpty after 2m\s+al2023@v20251016\s+500Gi$/m);
+        expect(result.stdout).to.match(/^\s+inference\s+spot\s+g6,g6e\s+16\s+WhenEmptyOrUnderutilized after 5m\s+al2023@v20251016\s+150Gi\s+121\.24 \(g6e\.16xlarge\)$/m);
+        expect(result.stdout).to.match(/^\s+training\s+spot\s+p5\.48xlarge,p5e\.48xlarge,p4d\.24xlarge\s+64\s+WhenEmpty after 2m\s+al2023@v20251016\s+500Gi\s+440\.32 \(p5\.48xlarge\)$/m);
         expect(readdirSync(path.join(out, "manifests"))).to.include.members(["nodepool-inference.yaml", "nodepool-training.yaml"]);
         const trust = readJson(path.join(out, "iam", "gpu-karpenter-controller-role", "trust-policy.json"));
         expect(trust.Statement[0].Principal).to.deep.equal({ Service: "pods.eks.amazonaws.com" });
@@ -207,7 +207,7 @@ describe("npm run plan", function () {
         writeFileSync(path.join(out, "notes.txt"), "left by hand\n");
         writeFileSync(path.join(out, "helm"), "a file where a folder goes\n");
         expect((await planCli("--out", out)).code).to.equal(0);
-        expect(readdirSync(out).sort()).to.deep.equal(["helm", "iam", "manifests", "resources.json"]);
+        expect(readdirSync(out).sort()).to.deep.equal(["cost.json", "helm", "iam", "manifests", "resources.json"]);
         expect(readdirSync(path.join(out, "manifests")).sort()).to.deep.equal(["ec2nodeclass-gpu.yaml", "nodepool-gpu.yaml"]);
         expect(readdirSync(path.join(out, "iam")).sort()).to.deep.equal(["gpu-karpenter-controller-role", "gpu-karpenter-node-role"]);
         expect(readdirSync(path.join(out, "helm")).sort()).to.deep.equal(["karpenter-crd.yaml", "karpenter.yaml", "nvidia-device-plugin.yaml"]);
