@@ -63,6 +63,10 @@ describe("npm run plan: what the GPU pools can cost", function () {
         expect(result.stdout).to.contain("stack total: $16.38/h at most (nominal), at us-east-1 on-demand prices (the table has no " +
             "us-west-2 prices; other regions run up to about 55% higher)");
         expect(readJson(path.join(out, "cost.json"))).to.deep.include({ region: "us-west-2", priceRegion: "us-east-1", stackHourlyCeiling: 16.38 });
+        // The README shows this very output (written to the default folder).
+        const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const sample = /`npm run plan` on a fresh clone prints:\n\n```\n([\s\S]*?)```/.exec(readme)![1];
+        expect(sample).to.equal(result.stdout.replace(/^Wrote .*$/m, "Wrote plan/dev/: resources.json, cost.json, manifests/, helm/, iam/"));
     });
 
     describe("with a stack of its own", () => {
