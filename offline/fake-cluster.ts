@@ -17,6 +17,8 @@ export interface FakeCluster {
     spotServiceLinkedRole: boolean;
     /** Tags already on subnets and security groups, by id (any other id has none). */
     resourceTags: Record<string, Record<string, string>>;
+    /** Look-ups (invoke tokens) the caller is not allowed to make: each fails with AccessDenied. */
+    deniedLookups: string[];
     cluster: {
         /** When set, looking up any other cluster name fails as it would in AWS. */
         name?: string;
@@ -78,6 +80,9 @@ export function loadFakeCluster(file = DEFAULT_CLUSTER_FILE): FakeCluster {
     }
     if (!Array.isArray(c.accessEntries) || c.accessEntries.some(a => typeof a !== "string")) {
         throw bad("cluster.accessEntries", "must be a list of principal ARNs");
+    }
+    if (!Array.isArray(merged.deniedLookups) || merged.deniedLookups.some(t => typeof t !== "string")) {
+        throw bad("deniedLookups", `must be a list of invoke tokens, e.g. ["aws:iam/getRole:getRole"]`);
     }
     if (typeof merged.spotServiceLinkedRole !== "boolean") throw bad("spotServiceLinkedRole", "must be true or false");
     if (!isObject(merged.resourceTags) || !Object.values(merged.resourceTags).every(isObject)) {

@@ -20,6 +20,28 @@ export interface RecordedResource {
     /** True for resources read from the cloud (`.get`), not managed. */
     read?: boolean;
     inputs: Record<string, unknown>;
+    /** The resource options that decide how it is replaced and deleted, where set. */
+    options: ResourceOptionsRecord;
+}
+
+export interface ResourceOptionsRecord {
+    retainOnDelete?: boolean;
+    deleteBeforeReplace?: boolean;
+    customTimeouts?: { create?: string; update?: string; delete?: string };
+}
+
+/** The options of a registration request that say how a resource is replaced and deleted. */
+function optionsOf(req: any): ResourceOptionsRecord {
+    const options: ResourceOptionsRecord = {};
+    if (req.getRetainondelete?.()) options.retainOnDelete = true;
+    if (req.getDeletebeforereplace?.()) options.deleteBeforeReplace = true;
+    const timeouts = req.getCustomtimeouts?.();
+    if (timeouts) {
+        const set = Object.entries({ create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() })
+            .filter(([, v]) => v);
+        if (set.length > 0) options.customTimeouts = Object.fromEntries(set);
+    }
+    return options;
 }
 
 export interface ProgramRun {
@@ -133,6 +155,10 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
 
     function answer(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         const inputs = args.inputs;
+        if (fake.deniedLookups.includes(args.token)) {
+            throw new Error(`operation error: https response error StatusCode: 403, api error AccessDenied: ` +
+                `User: arn:${partition}:iam::${accountId}:user/offline-plan is not authorized to perform this action (${args.token})`);
+        }
         switch (args.token) {
             case "aws:index/getCallerIdentity:getCallerIdentity":
                 return { accountId, arn: arn("iam", "user/offline-plan", false), userId: "AIDAOFFLINEPLAN", id: accountId };
@@ -236,6 +262,7 @@ function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks):
                     ...(read ? { read: true } : {}),
                     // Decoding again only covers an SDK that stops calling newResource before its first await.
                     inputs: inputs ?? deserializeProperties(read ? req.getProperties() : req.getObject()),
+                    options: read ? {} : optionsOf(req),
                 };
             }
             callback(err, resp);
