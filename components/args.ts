@@ -11,14 +11,18 @@ export const DEFAULT_KARPENTER_VERSION = "1.14.1";
 /** v1beta1 is still served (through conversion webhooks) before 1.1; the v1 API is all we render. */
 export const MIN_KARPENTER_VERSION = "1.1.0";
 export const DEFAULT_DEVICE_PLUGIN_VERSION = "0.18.2";
+/** The first Karpenter whose NodePool CRD accepts consolidationPolicy "Balanced". */
+export const BALANCED_SINCE = "1.14.0";
 
 export const IDENTITIES = ["irsa", "podIdentity"] as const;
-export const NODE_ACCESS_MODES = ["auto", "accessEntry", "awsAuth"] as const;
+export const NODE_ACCESS_MODES = ["auto", "accessEntry", "awsAuth", "none"] as const;
+export const DISCOVERY_MODES = ["ids", "tags"] as const;
 export const AMI_FAMILIES = ["al2023", "bottlerocket"] as const;
 export const LOG_LEVELS = ["debug", "info", "error"] as const;
 
 export type Identity = (typeof IDENTITIES)[number];
 export type NodeAccessMode = (typeof NODE_ACCESS_MODES)[number];
+export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
 export type CapacityType = (typeof CAPACITY_TYPES)[number];
 export type ConsolidationPolicy = (typeof CONSOLIDATION_POLICIES)[number];
 
@@ -39,6 +43,12 @@ export interface GpuPoolArgs {
     consolidateAfter?: string;
     /** Node lifetime before replacement. Default "720h". */
     expireAfter?: string;
+    /**
+     * How long Karpenter waits for a node's pods to leave (PodDisruptionBudgets and
+     * `karpenter.sh/do-not-disrupt` pods included) before it terminates the node anyway, whatever
+     * the reason: consolidation, drift, expiry, or `pulumi destroy`. Default "1h".
+     */
+    terminationGracePeriod?: string;
     /** EC2NodeClass AMI alias: `al2023@latest`, `al2023@v20251016`, `bottlerocket@latest`... Default "al2023@latest". */
     amiAlias?: string;
     /** Root (AL2023) or data (Bottlerocket) volume in GiB, gp3 and encrypted. Default 100. */
@@ -82,6 +92,14 @@ export interface ClusterDetails {
     authenticationMode: string;
 }
 
+/** Whose AWS identity `aws eks get-token` logs in to the cluster with (as pulumi-eks's providerCredentialOpts). */
+export interface ProviderCredentialOpts {
+    /** AWS CLI profile. Default: the stack's `aws:profile`. */
+    profileName?: string;
+    /** Role to assume for the token. Default: the last role of the stack's `aws:assumeRoles`. */
+    roleArn?: string;
+}
+
 export interface GpuKarpenterArgs {
     /** The existing EKS cluster's name. */
     clusterName: string;
@@ -93,17 +111,29 @@ export interface GpuKarpenterArgs {
     namespace?: string;
     /** How the controller gets AWS credentials. Default "irsa". */
     identity?: Identity;
-    /** How GPU nodes may join: access entry, aws-auth, or chosen by the cluster's authentication mode. Default "auto". */
+    /**
+     * How GPU nodes may join: an access entry, an aws-auth mapping, chosen by the cluster's
+     * authentication mode ("auto"), or "none" when the node role already has access (a role a
+     * managed node group uses has an access entry EKS created). Default "auto".
+     */
     nodeAccess?: NodeAccessMode;
+    /**
+     * How EC2NodeClasses select subnets and security groups: "ids" (by id, nothing shared is
+     * changed) or "tags" (tag them `karpenter.sh/discovery=<cluster>`, as the manual guide does;
+     * refused where another cluster's value is there already). Default "ids".
+     */
+    discovery?: DiscoveryMode;
+    /** Login for the Kubernetes provider the component builds (unused when one is passed in `opts.providers`). */
+    providerCredentialOpts?: ProviderCredentialOpts;
     /** Bring your own node role (its ARN) instead of creating one. */
     nodeRoleArn?: string;
     /** Name of the node role to create (default: generated). */
     nodeRoleName?: string;
     /** Name of the controller role to create (default: generated). */
     controllerRoleName?: string;
-    /** Subnets to tag for discovery. Default: the subnets of the cluster's node groups. */
+    /** Subnets for GPU nodes. Default: the subnets of the cluster's node groups. */
     subnetIds?: pulumi.Input<string>[];
-    /** Security groups to tag for discovery. Default: the cluster security group. */
+    /** Security groups for GPU nodes. Default: the cluster security group. */
     securityGroupIds?: pulumi.Input<string>[];
     /** SQS interruption queue with its EventBridge rules. Default true. */
     interruptionQueue?: boolean;
@@ -128,6 +158,7 @@ export interface ResolvedGpuPool {
     consolidationPolicy: ConsolidationPolicy;
     consolidateAfter: string;
     expireAfter: string;
+    terminationGracePeriod: string;
     amiAlias: string;
     amiFamily: (typeof AMI_FAMILIES)[number];
     rootVolumeSize: number;
@@ -142,6 +173,8 @@ export interface ResolvedArgs {
     namespace: string;
     identity: Identity;
     nodeAccess: NodeAccessMode;
+    discovery: DiscoveryMode;
+    providerCredentialOpts: ProviderCredentialOpts;
     nodeRoleArn?: string;
     nodeRoleName?: string;
     controllerRoleName?: string;
@@ -164,6 +197,7 @@ export const POOL_DEFAULTS = {
     consolidationPolicy: "WhenEmpty" as ConsolidationPolicy,
     consolidateAfter: "1m",
     expireAfter: "720h",
+    terminationGracePeriod: "1h",
     amiAlias: "al2023@latest",
     rootVolumeSize: 100,
 };
@@ -181,13 +215,14 @@ export class GpuKarpenterConfigError extends pulumi.RunError {
 }
 
 const ARG_KEYS: (keyof GpuKarpenterArgs)[] = [
-    "clusterName", "cluster", "karpenterVersion", "namespace", "identity", "nodeAccess", "nodeRoleArn",
+    "clusterName", "cluster", "karpenterVersion", "namespace", "identity", "nodeAccess", "discovery",
+    "providerCredentialOpts", "nodeRoleArn",
     "nodeRoleName", "controllerRoleName", "subnetIds", "securityGroupIds", "interruptionQueue",
     "interruptionQueueName", "controller", "devicePlugin", "tags", "gpuPools", "exampleWorkload",
 ];
 const POOL_KEYS: (keyof GpuPoolArgs)[] = [
     "name", "instanceFamilies", "instanceTypes", "capacityTypes", "gpuLimit", "consolidationPolicy",
-    "consolidateAfter", "expireAfter", "amiAlias", "rootVolumeSize", "labels", "weight",
+    "consolidateAfter", "expireAfter", "terminationGracePeriod", "amiAlias", "rootVolumeSize", "labels", "weight",
 ];
 const CONTROLLER_KEYS: (keyof ControllerArgs)[] = ["replicas", "cpu", "memory", "nodeGroup", "logLevel"];
 const DEVICE_PLUGIN_KEYS: (keyof DevicePluginArgs)[] = ["enabled", "version"];
@@ -195,6 +230,7 @@ const CLUSTER_KEYS: (keyof ClusterDetails)[] = [
     "endpoint", "certificateAuthority", "oidcIssuerUrl", "oidcProviderArn", "clusterSecurityGroupId", "authenticationMode",
 ];
 
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
 const AMI_ALIAS = /^([a-z0-9]+)@(latest|v[0-9][0-9a-z.\-]*)$/;
@@ -209,7 +245,7 @@ function show(value: unknown): string {
 }
 
 /** Closest allowed key, for "did you mean" on a misspelt key. */
-function closest(key: string, allowed: readonly string[]): string | undefined {
+export function closest(key: string, allowed: readonly string[], maxDistance?: number): string | undefined {
     const distance = (a: string, b: string) => {
         const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
         for (let j = 1; j <= b.length; j++) d[0][j] = j;
@@ -229,7 +265,7 @@ function closest(key: string, allowed: readonly string[]): string | undefined {
             bestDistance = d;
         }
     }
-    return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+    return bestDistance <= (maxDistance ?? Math.max(2, Math.floor(key.length / 3))) ? best : undefined;
 }
 
 /** Collects every problem, so one run shows them all. */
@@ -373,6 +409,13 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     if (!isKarpenterDuration(expireAfter)) {
         p.add(`${key}.expireAfter`, `${show(expireAfter)} is not a duration; use ${DURATION_FORMAT}`);
     }
+    const terminationGracePeriod = p.str(`${key}.terminationGracePeriod`, raw.terminationGracePeriod,
+        POOL_DEFAULTS.terminationGracePeriod)!;
+    // Bounded on purpose: `pulumi destroy` waits for it, so "Never" would let one pod keep a GPU instance running.
+    if (!isKarpenterDuration(terminationGracePeriod) || terminationGracePeriod === "Never") {
+        p.add(`${key}.terminationGracePeriod`, `${show(terminationGracePeriod)} is not allowed; use ` +
+            `${DURATION_FORMAT.replace(/, or "Never"$/, "")} (not "Never": destroy and drift must be able to finish)`);
+    }
 
     const amiAlias = p.str(`${key}.amiAlias`, raw.amiAlias, POOL_DEFAULTS.amiAlias)!;
     const alias = AMI_ALIAS.exec(amiAlias);
@@ -414,6 +457,7 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
             POOL_DEFAULTS.consolidationPolicy),
         consolidateAfter,
         expireAfter,
+        terminationGracePeriod,
         amiAlias,
         amiFamily,
         rootVolumeSize: p.int(`${key}.rootVolumeSize`, raw.rootVolumeSize, POOL_DEFAULTS.rootVolumeSize, 20, 16384, " of GiB"),
@@ -505,20 +549,47 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         }
     }
     const nodeRoleArn = p.str("nodeRoleArn", raw.nodeRoleArn);
-    if (nodeRoleArn && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(nodeRoleArn)) {
+    if (nodeRoleArn && !ROLE_ARN.test(nodeRoleArn)) {
         p.add("nodeRoleArn", `${show(nodeRoleArn)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`);
     }
     if (nodeRoleArn && raw.nodeRoleName !== undefined) {
         p.add("nodeRoleName", "cannot be set with nodeRoleArn: the node role is brought, not created");
     }
 
+    const karpenterVersion = resolveKarpenterVersion(p, raw.karpenterVersion);
+    if (SEMVER.test(karpenterVersion) && compareVersions(karpenterVersion, BALANCED_SINCE) < 0) {
+        gpuPools.forEach((pool, i) => {
+            if (pool.consolidationPolicy === "Balanced") {
+                p.add(`gpuPools[${i}].consolidationPolicy`, `"Balanced" needs Karpenter ${BALANCED_SINCE} or later ` +
+                    `(karpenterVersion is ${show(karpenterVersion)}); use "WhenEmpty" or "WhenEmptyOrUnderutilized", or a newer karpenterVersion`);
+            }
+        });
+    }
+    const nodeAccess = p.oneOf("nodeAccess", raw.nodeAccess, NODE_ACCESS_MODES, "auto");
+    if (nodeAccess === "none" && !nodeRoleArn) {
+        p.add("nodeAccess", `"none" needs nodeRoleArn: a node role this stack creates has no access to the cluster ` +
+            `unless the stack grants it; use "auto", or bring a role that already has access`);
+    }
+    const providerCredentialOpts: ProviderCredentialOpts = {};
+    if (raw.providerCredentialOpts !== undefined && p.object("providerCredentialOpts", raw.providerCredentialOpts)) {
+        const opts = raw.providerCredentialOpts;
+        p.unknownKeys("providerCredentialOpts", opts, ["profileName", "roleArn"]);
+        providerCredentialOpts.profileName = p.str("providerCredentialOpts.profileName", opts.profileName);
+        providerCredentialOpts.roleArn = p.str("providerCredentialOpts.roleArn", opts.roleArn);
+        if (providerCredentialOpts.roleArn && !ROLE_ARN.test(providerCredentialOpts.roleArn)) {
+            p.add("providerCredentialOpts.roleArn", `${show(providerCredentialOpts.roleArn)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`);
+        }
+    }
+
     const resolved: ResolvedArgs = {
         clusterName: String(clusterName),
         cluster: raw.cluster as ClusterDetails | undefined,
-        karpenterVersion: resolveKarpenterVersion(p, raw.karpenterVersion),
+        karpenterVersion,
         namespace,
         identity: p.oneOf("identity", raw.identity, IDENTITIES, "irsa"),
-        nodeAccess: p.oneOf("nodeAccess", raw.nodeAccess, NODE_ACCESS_MODES, "auto"),
+        nodeAccess,
+        discovery: p.oneOf("discovery", raw.discovery, DISCOVERY_MODES, "ids"),
+        providerCredentialOpts,
         nodeRoleArn,
         nodeRoleName: p.str("nodeRoleName", raw.nodeRoleName),
         controllerRoleName: p.str("controllerRoleName", raw.controllerRoleName),

@@ -8,6 +8,7 @@ import type { KubernetesOptions } from "./controller";
 import {
     CAPACITY_TYPE_LABEL, GPU_MANUFACTURER_LABEL, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL, NVIDIA_GPU_RESOURCE,
 } from "./gpu";
+import { durationSeconds } from "./duration";
 
 export const DISCOVERY_TAG = "karpenter.sh/discovery";
 export const GPU_TAINT = { key: NVIDIA_GPU_RESOURCE, value: "true", effect: "NoSchedule" as const };
@@ -34,6 +35,7 @@ export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string): 
                     ],
                     taints: [{ ...GPU_TAINT }],
                     expireAfter: pool.expireAfter,
+                    terminationGracePeriod: pool.terminationGracePeriod,
                 },
             },
             limits: { [NVIDIA_GPU_RESOURCE]: pool.gpuLimit },
@@ -62,12 +64,19 @@ export function blockDeviceMappings(pool: ResolvedGpuPool) {
         : [{ deviceName: "/dev/xvda", rootVolume: true, ebs: volume(pool.rootVolumeSize) }];
 }
 
+/** Where GPU nodes go: the subnets and security groups by id, or whatever carries the discovery tag. */
+export type NodeNetwork =
+    | { discovery: "ids"; subnetIds: string[]; securityGroupIds: string[] }
+    | { discovery: "tags" };
+
 export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
     clusterName: string;
     nodeRoleName: string;
+    network: NodeNetwork;
     tags: Record<string, string>;
 }): IEC2NodeClass {
-    const discovery = { tags: { [DISCOVERY_TAG]: opts.clusterName } };
+    const byTag = [{ tags: { [DISCOVERY_TAG]: opts.clusterName } }];
+    const { network } = opts;
     return {
         apiVersion: "karpenter.k8s.aws/v1",
         kind: "EC2NodeClass",
@@ -75,8 +84,8 @@ export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
         spec: {
             role: opts.nodeRoleName,
             amiSelectorTerms: [{ alias: pool.amiAlias }],
-            subnetSelectorTerms: [discovery],
-            securityGroupSelectorTerms: [discovery],
+            subnetSelectorTerms: network.discovery === "ids" ? network.subnetIds.map(id => ({ id })) : byTag,
+            securityGroupSelectorTerms: network.discovery === "ids" ? network.securityGroupIds.map(id => ({ id })) : byTag,
             blockDeviceMappings: blockDeviceMappings(pool),
             // IMDSv2 only, and one hop so pods cannot borrow the node role.
             metadataOptions: {
@@ -86,6 +95,14 @@ export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
         },
     };
 }
+
+/** Long enough for Karpenter to drain a node for the whole grace period and then terminate its instance. */
+export function nodePoolDeleteTimeout(pool: ResolvedGpuPool): string {
+    return `${Math.ceil(durationSeconds(pool.terminationGracePeriod)! / 60) + INSTANCE_TERMINATION_MINUTES}m`;
+}
+
+/** What a NodeClaim needs after its drain: the EC2 instance to shut down, and the finalizer to clear. */
+const INSTANCE_TERMINATION_MINUTES = 15;
 
 export interface GpuPoolResources {
     nodeClasses: CustomResource[];
@@ -101,6 +118,7 @@ export interface GpuPoolResources {
 export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[], opts: {
     clusterName: string;
     nodeRoleName: pulumi.Input<string>;
+    network: pulumi.Input<NodeNetwork>;
     tags: Record<string, string>;
     controller: pulumi.Resource;
     devicePlugin?: pulumi.Resource;
@@ -109,14 +127,19 @@ export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[]
     const nodeClasses: CustomResource[] = [];
     const nodePools: CustomResource[] = [];
     for (const pool of pools) {
-        const nodeClassSpec = pulumi.output(opts.nodeRoleName).apply(nodeRoleName =>
-            ec2NodeClassManifest(pool, { clusterName: opts.clusterName, nodeRoleName, tags: opts.tags }).spec);
+        const nodeClassSpec = pulumi.all([opts.nodeRoleName, opts.network]).apply(([nodeRoleName, network]) =>
+            ec2NodeClassManifest(pool, { clusterName: opts.clusterName, nodeRoleName, network, tags: opts.tags }).spec);
         const nodeClass = new CustomResource(`${componentName}-${pool.name}-nodeclass`, {
             apiVersion: "karpenter.k8s.aws/v1",
             kind: "EC2NodeClass",
-            metadata: { name: pool.name },
+            metadata: {
+                name: pool.name,
+                // `pulumi up` fails, rather than leave a pool that can never launch, when Karpenter cannot
+                // resolve the role, subnets, security groups or AMI (pulumi-kubernetes await/condition).
+                annotations: { "pulumi.com/waitFor": "condition=Ready" },
+            },
             spec: nodeClassSpec,
-        }, { ...opts.k8s, dependsOn: [opts.controller] });
+        }, { ...opts.k8s, dependsOn: [opts.controller], customTimeouts: { create: "5m", update: "5m" } });
 
         const manifest = nodePoolManifest(pool, pool.name);
         const nodePool = new CustomResource(`${componentName}-${pool.name}-nodepool`, {
@@ -127,8 +150,8 @@ export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[]
         }, {
             ...opts.k8s,
             dependsOn: [nodeClass, opts.controller, ...(opts.devicePlugin ? [opts.devicePlugin] : [])],
-            // Draining GPU nodes and terminating their instances takes minutes.
-            customTimeouts: { delete: "30m" },
+            // Deletion waits for every node's drain (up to its terminationGracePeriod) and termination.
+            customTimeouts: { delete: nodePoolDeleteTimeout(pool) },
         });
         nodeClasses.push(nodeClass);
         nodePools.push(nodePool);

@@ -28,7 +28,7 @@ export const ARCH_LABEL = "kubernetes.io/arch";
 /** Values of the karpenter.sh/capacity-type label; a NodePool without the requirement gets on-demand. */
 export const CAPACITY_TYPES = ["spot", "on-demand", "reserved"] as const;
 /** NodePool `spec.disruption.consolidationPolicy` values. */
-export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized"] as const;
+export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"] as const;
 
 /** Instance categories (Karpenter's `instance-category` label) whose every family carries GPUs. */
 export const GPU_INSTANCE_CATEGORIES = ["g", "gr", "p"] as const;

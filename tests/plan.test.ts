@@ -46,7 +46,7 @@ describe("npm run plan", function () {
         it("exits 0 and prints counts, the GPU pool table, the policy verdicts and where the files went, in that order", () => {
             expect(result.code, result.stderr).to.equal(0);
             const text = result.stdout;
-            expect(text).to.match(/^stack dev: 40 resources$/m);
+            expect(text).to.match(/^stack dev: 36 resources$/m);
             expect(text).to.match(/^\s+1\s+kubernetes:karpenter\.sh\/v1:NodePool$/m);
             expect(text).to.match(/^\s+5\s+aws:cloudwatch\/eventRule:EventRule$/m);
             expect(text).to.match(/^\s+POOL\s+CAPACITY\s+INSTANCES\s+GPU LIMIT\s+CONSOLIDATION\s+AMI\s+ROOT VOLUME\s+\$\/H CEILING$/m);
@@ -59,7 +59,7 @@ describe("npm run plan", function () {
 
         it("writes every registered resource with its type, parent, dependencies and inputs", () => {
             const resources = readJson(path.join(out, "resources.json"));
-            expect(resources).to.have.length(40);
+            expect(resources).to.have.length(36);
             const pool = resources.find((r: any) => r.type === "kubernetes:karpenter.sh/v1:NodePool");
             expect(pool.urn).to.equal("urn:pulumi:dev::gpu-karpenter::gpu-karpenter:index:GpuKarpenter$kubernetes:karpenter.sh/v1:NodePool::gpu-karpenter-gpu-nodepool");
             expect(pool.parent).to.equal("urn:pulumi:dev::gpu-karpenter::gpu-karpenter:index:GpuKarpenter::gpu-karpenter");
@@ -121,7 +121,7 @@ describe("npm run plan", function () {
         expect(trust.Statement[0].Principal).to.deep.equal({ Service: "pods.eks.amazonaws.com" });
     });
 
-    it("discovers what --cluster describes: subnets in the tags, the issuer in the trust policy", async () => {
+    it("discovers what --cluster describes: the node groups' subnets, the issuer in the trust policy", async () => {
         const clusterFile = path.join(tmp, "cluster.json");
         writeFileSync(clusterFile, JSON.stringify({
             accountId: "999988887777",
@@ -133,9 +133,9 @@ describe("npm run plan", function () {
         const out = path.join(tmp, "other");
         const result = await planCli("--cluster", clusterFile, "--out", out);
         expect(result.code, result.stderr).to.equal(0);
-        const resources = readJson(path.join(out, "resources.json"));
-        const tagged = resources.filter((r: any) => r.type === "aws:ec2/tag:Tag").map((r: any) => r.inputs.resourceId);
-        expect(tagged).to.deep.equal(["subnet-0123456789abcdef0", "sg-0c1a2b3c4d5e6f708"]);
+        const nodeClass = readYaml(path.join(out, "manifests", "ec2nodeclass-gpu.yaml"));
+        expect(nodeClass.spec.subnetSelectorTerms).to.deep.equal([{ id: "subnet-0123456789abcdef0" }]);
+        expect(nodeClass.spec.securityGroupSelectorTerms).to.deep.equal([{ id: "sg-0c1a2b3c4d5e6f708" }]);
         const trust = readJson(path.join(out, "iam", "gpu-karpenter-controller-role", "trust-policy.json"));
         expect(trust.Statement[0].Principal.Federated).to.equal("arn:aws:iam::999988887777:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE");
         expect(trust.Statement[0].Condition.StringEquals).to.have.property("oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE:sub");

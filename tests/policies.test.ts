@@ -183,7 +183,7 @@ describe("policies: gpu-nodepool-consolidation", () => {
 
     it("fails a missing disruption block", () => {
         expect(disruption(undefined)).to.deep.equal([
-            'GPU NodePool "gpu" has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set spec.disruption.consolidationPolicy to WhenEmpty or WhenEmptyOrUnderutilized and spec.disruption.consolidateAfter to 10m or less.',
+            'GPU NodePool "gpu" has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set spec.disruption.consolidationPolicy to WhenEmpty or WhenEmptyOrUnderutilized or Balanced and spec.disruption.consolidateAfter to 10m or less.',
         ]);
     });
 
@@ -416,7 +416,7 @@ describe("policies: under the policy engine", () => {
         ]);
         const consolidation = byName("gpu-nodepool-consolidation").configSchema!.properties;
         expect(consolidation.maxConsolidateAfter.default).to.equal("10m");
-        expect(consolidation.allowedPolicies.default).to.deep.equal(["WhenEmpty", "WhenEmptyOrUnderutilized"]);
+        expect(consolidation.allowedPolicies.default).to.deep.equal(["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"]);
         expect(byName("gpu-nodepool-gpu-limit").configSchema!.properties.maxGpuLimit).to.include({ type: "integer", minimum: 1 });
     });
 
