@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DURATION_FORMAT, isKarpenterDuration } from "./duration";
 import { instanceFamilyProblem, instanceTypeInfo, instanceTypeProblem, listTypes, poolCost } from "./cost";
+import { cronProblem } from "./cron";
 import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "./gpu";
 
 export { CAPACITY_TYPES, CONSOLIDATION_POLICIES };
@@ -19,6 +20,11 @@ export const NODE_ACCESS_MODES = ["auto", "accessEntry", "awsAuth", "none"] as c
 export const DISCOVERY_MODES = ["ids", "tags"] as const;
 export const AMI_FAMILIES = ["al2023", "bottlerocket"] as const;
 export const LOG_LEVELS = ["debug", "info", "error"] as const;
+/** What a disruption budget may be limited to (NodePool `spec.disruption.budgets[].reasons`). */
+export const DISRUPTION_REASONS = ["Underutilized", "Empty", "Drifted"] as const;
+export const INSTANCE_STORE_POLICIES = ["RAID0", "none"] as const;
+/** Karpenter's feature gates a pool of GPU nodes may want, both alpha and off in the chart by default. */
+export const FEATURE_GATES = ["nodeRepair", "spotToSpotConsolidation"] as const;
 
 export type Identity = (typeof IDENTITIES)[number];
 export type NodeAccessMode = (typeof NODE_ACCESS_MODES)[number];
@@ -53,10 +59,43 @@ export interface GpuPoolArgs {
     amiAlias?: string;
     /** Root (AL2023) or data (Bottlerocket) volume in GiB, gp3 and encrypted. Default 100. */
     rootVolumeSize?: number;
+    /** gp3 throughput of that volume in MiB/s, 125-1000 (at most a quarter of its IOPS). Default gp3's 125. */
+    rootVolumeThroughput?: number;
+    /** gp3 IOPS of that volume, 3000-16000. Default gp3's 3000. */
+    rootVolumeIops?: number;
+    /**
+     * "RAID0": the instance's local NVMe disks as one array holding containerd's images and the
+     * kubelet's ephemeral storage (almost every GPU family has them; g5g has none, and then the EBS
+     * volume serves). "none": images stay on the EBS volume. Default "RAID0".
+     */
+    instanceStorePolicy?: (typeof INSTANCE_STORE_POLICIES)[number];
+    /**
+     * How many of the pool's nodes Karpenter may disrupt at once, when, and for which reasons
+     * (`spec.disruption.budgets`). Default: Karpenter's own (10% at any time).
+     */
+    disruptionBudgets?: DisruptionBudgetArgs[];
     /** Extra node labels. */
     labels?: Record<string, string>;
     /** NodePool weight (1-100): higher is tried first. */
     weight?: number;
+}
+
+export interface DisruptionBudgetArgs {
+    /** A number of nodes ("0", 1) or a percentage of the pool ("10%"). */
+    nodes: string | number;
+    /** Only these disruptions count against the budget; default every one. */
+    reasons?: (typeof DISRUPTION_REASONS)[number][];
+    /** When the budget applies: a cron in UTC such as "0 8 * * mon-fri"; set with duration. */
+    schedule?: string;
+    /** How long it applies from each schedule time, in hours and minutes: "10h", "90m", "1h30m". */
+    duration?: string;
+}
+
+export interface FeatureGatesArgs {
+    /** Replace nodes whose conditions stay unhealthy, GPUs' included (needs the EKS node monitoring agent). */
+    nodeRepair?: boolean;
+    /** Let consolidation replace a spot node with a cheaper spot node. */
+    spotToSpotConsolidation?: boolean;
 }
 
 export interface ControllerArgs {
@@ -70,6 +109,8 @@ export interface ControllerArgs {
     nodeGroup?: string;
     /** Default "info". */
     logLevel?: (typeof LOG_LEVELS)[number];
+    /** Alpha features of Karpenter to turn on; all off by default. */
+    featureGates?: FeatureGatesArgs;
 }
 
 export interface DevicePluginArgs {
@@ -162,8 +203,19 @@ export interface ResolvedGpuPool {
     amiAlias: string;
     amiFamily: (typeof AMI_FAMILIES)[number];
     rootVolumeSize: number;
+    rootVolumeThroughput?: number;
+    rootVolumeIops?: number;
+    instanceStorePolicy: (typeof INSTANCE_STORE_POLICIES)[number];
+    disruptionBudgets?: ResolvedDisruptionBudget[];
     labels: Record<string, string>;
     weight?: number;
+}
+
+export interface ResolvedDisruptionBudget {
+    nodes: string;
+    reasons?: (typeof DISRUPTION_REASONS)[number][];
+    schedule?: string;
+    duration?: string;
 }
 
 export interface ResolvedArgs {
@@ -182,7 +234,10 @@ export interface ResolvedArgs {
     securityGroupIds?: pulumi.Input<string>[];
     interruptionQueue: boolean;
     interruptionQueueName: string;
-    controller: Required<Omit<ControllerArgs, "nodeGroup">> & { nodeGroup?: string };
+    controller: Required<Omit<ControllerArgs, "nodeGroup" | "featureGates">> & {
+        nodeGroup?: string;
+        featureGates: Required<FeatureGatesArgs>;
+    };
     devicePlugin: Required<DevicePluginArgs>;
     tags: Record<string, string>;
     gpuPools: ResolvedGpuPool[];
@@ -200,6 +255,7 @@ export const POOL_DEFAULTS = {
     terminationGracePeriod: "1h",
     amiAlias: "al2023@latest",
     rootVolumeSize: 100,
+    instanceStorePolicy: "RAID0" as (typeof INSTANCE_STORE_POLICIES)[number],
 };
 
 export const CONTROLLER_DEFAULTS = { replicas: 2, cpu: "1", memory: "1Gi", logLevel: "info" as (typeof LOG_LEVELS)[number] };
@@ -222,9 +278,17 @@ const ARG_KEYS: (keyof GpuKarpenterArgs)[] = [
 ];
 const POOL_KEYS: (keyof GpuPoolArgs)[] = [
     "name", "instanceFamilies", "instanceTypes", "capacityTypes", "gpuLimit", "consolidationPolicy",
-    "consolidateAfter", "expireAfter", "terminationGracePeriod", "amiAlias", "rootVolumeSize", "labels", "weight",
+    "consolidateAfter", "expireAfter", "terminationGracePeriod", "amiAlias", "rootVolumeSize", "rootVolumeThroughput",
+    "rootVolumeIops", "instanceStorePolicy", "disruptionBudgets", "labels", "weight",
 ];
-const CONTROLLER_KEYS: (keyof ControllerArgs)[] = ["replicas", "cpu", "memory", "nodeGroup", "logLevel"];
+const CONTROLLER_KEYS: (keyof ControllerArgs)[] = ["replicas", "cpu", "memory", "nodeGroup", "logLevel", "featureGates"];
+const BUDGET_KEYS: (keyof DisruptionBudgetArgs)[] = ["nodes", "reasons", "schedule", "duration"];
+const BUDGET_NODES = /^((100|[0-9]{1,2})%|[0-9]+)$/;
+// The CRD's pattern for a budget's duration, without the "0s" tail it also tolerates.
+const BUDGET_DURATION = /^(([0-9]+(h|m))|([0-9]+h[0-9]+m))$/;
+/** gp3 allows at most 0.25 MiB/s of throughput per provisioned IOPS. */
+const GP3_MIBS_PER_IOPS = 0.25;
+const GP3_BASELINE_IOPS = 3000;
 const DEVICE_PLUGIN_KEYS: (keyof DevicePluginArgs)[] = ["enabled", "version"];
 const CLUSTER_KEYS: (keyof ClusterDetails)[] = [
     "endpoint", "certificateAuthority", "oidcIssuerUrl", "oidcProviderArn", "clusterSecurityGroupId", "authenticationMode",
@@ -433,6 +497,18 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         amiFamily = alias[1] as ResolvedGpuPool["amiFamily"];
     }
 
+    const rootVolumeThroughput = raw.rootVolumeThroughput === undefined ? undefined
+        : p.int(`${key}.rootVolumeThroughput`, raw.rootVolumeThroughput, 125, 125, 1000, " of MiB/s");
+    const rootVolumeIops = raw.rootVolumeIops === undefined ? undefined
+        : p.int(`${key}.rootVolumeIops`, raw.rootVolumeIops, GP3_BASELINE_IOPS, 3000, 16000, " of IOPS");
+    if (rootVolumeThroughput !== undefined && rootVolumeThroughput > (rootVolumeIops ?? GP3_BASELINE_IOPS) * GP3_MIBS_PER_IOPS) {
+        // EC2 refuses such a volume at launch, so every node of the pool would fail to start.
+        p.add(`${key}.rootVolumeThroughput`, `${rootVolumeThroughput} MiB/s needs at least ` +
+            `${Math.ceil(rootVolumeThroughput / GP3_MIBS_PER_IOPS)} IOPS (gp3 allows ${GP3_MIBS_PER_IOPS} MiB/s per IOPS); ` +
+            `set rootVolumeIops to that or more (it is ${rootVolumeIops ?? `gp3's baseline ${GP3_BASELINE_IOPS}`})`);
+    }
+    const disruptionBudgets = resolveBudgets(p, `${key}.disruptionBudgets`, raw.disruptionBudgets);
+
     const labels = p.stringMap(`${key}.labels`, raw.labels);
     for (const [k, v] of Object.entries(labels)) {
         const domain = k.includes("/") ? k.slice(0, k.indexOf("/")) : "";
@@ -461,9 +537,59 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         amiAlias,
         amiFamily,
         rootVolumeSize: p.int(`${key}.rootVolumeSize`, raw.rootVolumeSize, POOL_DEFAULTS.rootVolumeSize, 20, 16384, " of GiB"),
+        rootVolumeThroughput,
+        rootVolumeIops,
+        instanceStorePolicy: p.oneOf(`${key}.instanceStorePolicy`, raw.instanceStorePolicy, INSTANCE_STORE_POLICIES,
+            POOL_DEFAULTS.instanceStorePolicy),
+        disruptionBudgets,
         labels,
         weight: raw.weight === undefined ? undefined : p.int(`${key}.weight`, raw.weight, 1, 1, 100),
     };
+}
+
+function resolveBudgets(p: Problems, key: string, value: unknown): ResolvedDisruptionBudget[] | undefined {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value) || value.length === 0 || value.length > 50) {
+        p.add(key, `${show(value)} is not allowed; use a list of 1 to 50 budgets such as [{"nodes": "10%"}]`);
+        return undefined;
+    }
+    return value.map((raw, i): ResolvedDisruptionBudget => {
+        const at = `${key}[${i}]`;
+        if (!p.object(at, raw)) return { nodes: "0" };
+        p.unknownKeys(at, raw, BUDGET_KEYS);
+        const nodes = typeof raw.nodes === "number" && Number.isInteger(raw.nodes) && raw.nodes >= 0 ? String(raw.nodes) : raw.nodes;
+        if (typeof nodes !== "string" || !BUDGET_NODES.test(nodes)) {
+            p.add(`${at}.nodes`, raw.nodes === undefined ? `is required: a number of nodes ("0", 1) or a percentage ("10%")`
+                : `${show(raw.nodes)} is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`);
+        }
+        let reasons: ResolvedDisruptionBudget["reasons"];
+        if (raw.reasons !== undefined) {
+            const list = raw.reasons;
+            if (!Array.isArray(list) || list.length === 0 || new Set(list).size !== list.length ||
+                !list.every(r => (DISRUPTION_REASONS as readonly unknown[]).includes(r))) {
+                p.add(`${at}.reasons`, `${show(list)} is not allowed; use a list of distinct values from ` +
+                    `${DISRUPTION_REASONS.map(r => `"${r}"`).join(", ")}`);
+            } else {
+                reasons = list;
+            }
+        }
+        const schedule = p.str(`${at}.schedule`, raw.schedule);
+        const duration = p.str(`${at}.duration`, raw.duration);
+        if ((schedule === undefined) !== (duration === undefined)) {
+            p.add(at, `schedule and duration go together: set both (when the budget starts, and for how long) or neither`);
+        }
+        const scheduleProblem = schedule === undefined ? undefined : cronProblem(schedule);
+        if (scheduleProblem) p.add(`${at}.schedule`, `${scheduleProblem} (times are UTC)`);
+        if (duration !== undefined && !BUDGET_DURATION.test(duration)) {
+            p.add(`${at}.duration`, `${show(duration)} is not allowed; use hours and minutes only, such as "10h", "90m" or "1h30m"`);
+        }
+        return {
+            nodes: String(nodes),
+            ...(reasons ? { reasons } : {}),
+            ...(schedule !== undefined ? { schedule } : {}),
+            ...(duration !== undefined ? { duration } : {}),
+        };
+    });
 }
 
 // Karpenter sets these tags on what it launches itself; its EC2NodeClass CRD refuses them.
@@ -500,7 +626,9 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     }
 
     const controllerRaw = raw.controller ?? {};
-    const controller = { ...CONTROLLER_DEFAULTS, nodeGroup: undefined as string | undefined };
+    const controller: ResolvedArgs["controller"] = {
+        ...CONTROLLER_DEFAULTS, nodeGroup: undefined, featureGates: { nodeRepair: false, spotToSpotConsolidation: false },
+    };
     if (p.object("controller", controllerRaw)) {
         p.unknownKeys("controller", controllerRaw, CONTROLLER_KEYS);
         controller.replicas = p.int("controller.replicas", controllerRaw.replicas, CONTROLLER_DEFAULTS.replicas, 1, 10);
@@ -511,6 +639,13 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         }
         controller.nodeGroup = p.str("controller.nodeGroup", controllerRaw.nodeGroup);
         controller.logLevel = p.oneOf("controller.logLevel", controllerRaw.logLevel, LOG_LEVELS, CONTROLLER_DEFAULTS.logLevel);
+        const gates = controllerRaw.featureGates;
+        if (gates !== undefined && p.object("controller.featureGates", gates)) {
+            p.unknownKeys("controller.featureGates", gates, FEATURE_GATES);
+            for (const gate of FEATURE_GATES) {
+                controller.featureGates[gate] = p.bool(`controller.featureGates.${gate}`, gates[gate], false);
+            }
+        }
     }
 
     const devicePluginRaw = raw.devicePlugin ?? {};

@@ -36,6 +36,7 @@ export interface ControllerValuesInputs {
 }
 
 export function controllerValues(i: ControllerValuesInputs): Record<string, unknown> {
+    const enabledGates = Object.entries(i.controller.featureGates).filter(([, on]) => on).map(([gate]) => gate);
     const nodeSelectorTerm = {
         matchExpressions: [
             // Never on a node Karpenter launched: it would be deleting its own node.
@@ -49,6 +50,8 @@ export function controllerValues(i: ControllerValuesInputs): Record<string, unkn
         settings: {
             clusterName: i.clusterName,
             ...(i.interruptionQueueName ? { interruptionQueue: i.interruptionQueueName } : {}),
+            // Only the gates turned on: the chart's own defaults stand for the rest.
+            ...(enabledGates.length ? { featureGates: Object.fromEntries(enabledGates.map(g => [g, true])) } : {}),
         },
         serviceAccount: {
             name: SERVICE_ACCOUNT,

@@ -10,8 +10,9 @@ import { registerExampleWorkload } from "./example-workload";
 import { NodeNetwork, registerGpuPools } from "./gpu-pools";
 import { registerControllerIdentity, registerNodeIdentity, registerSpotServiceLinkedRole } from "./identity";
 import { registerInterruptionQueue } from "./interruption";
+import { NODE_MONITORING_AGENT, registerNodeMonitoringAgent } from "./node-health";
 import {
-    hasAccessEntry, hasSpotServiceLinkedRole, lookupAwsEnvironment, lookupCluster, lookupNodeGroups, lookupTags, nodeGroupSubnets,
+    hasAccessEntry, hasAddon, hasSpotServiceLinkedRole, lookupAwsEnvironment, lookupCluster, lookupNodeGroups, lookupTags, nodeGroupSubnets,
 } from "./lookups";
 
 export const GPU_KARPENTER_TYPE = "gpu-karpenter:index:GpuKarpenter";
@@ -103,6 +104,10 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         const spotRole = args.gpuPools.some(pool => pool.capacityTypes.includes("spot")) && !(await hasSpotServiceLinkedRole(invokeOpts))
             ? [registerSpotServiceLinkedRole(name, this)]
             : [];
+        const nodeHealth = args.controller.featureGates.nodeRepair &&
+            !(await hasAddon(args.clusterName, NODE_MONITORING_AGENT, invokeOpts))
+            ? [registerNodeMonitoringAgent(name, args.clusterName, args.tags, this)]
+            : [];
         const node = registerNodeIdentity(name, args, env, this);
         const queue = args.interruptionQueue
             ? registerInterruptionQueue(name, { clusterName: args.clusterName, queueName: args.interruptionQueueName, tags: args.tags, parent: this })
@@ -129,7 +134,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
             controllerRoleArn: controllerIdentity.controllerRoleArn,
             interruptionQueueName: queue?.queue.name,
             dependsOn: [...node.resources, ...controllerIdentity.resources, ...access, ...(queue?.resources ?? []),
-                ...discovery, ...spotRole],
+                ...discovery, ...spotRole, ...nodeHealth],
             k8s,
         });
         const devicePlugin = registerDevicePlugin(name, args, k8s);

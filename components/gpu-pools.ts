@@ -42,6 +42,7 @@ export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string): 
             disruption: {
                 consolidationPolicy: pool.consolidationPolicy,
                 consolidateAfter: pool.consolidateAfter,
+                ...(pool.disruptionBudgets ? { budgets: pool.disruptionBudgets.map(b => ({ ...b })) } : {}),
             },
             ...(pool.weight === undefined ? {} : { weight: pool.weight }),
         },
@@ -56,12 +57,18 @@ export function blockDeviceMappings(pool: ResolvedGpuPool) {
     const volume = (size: number) => ({
         volumeSize: `${size}Gi`, volumeType: "gp3" as const, encrypted: true, deleteOnTermination: true,
     });
+    // Faster image pulls where there is no instance store to hold them.
+    const imageVolume = {
+        ...volume(pool.rootVolumeSize),
+        ...(pool.rootVolumeIops === undefined ? {} : { iops: pool.rootVolumeIops }),
+        ...(pool.rootVolumeThroughput === undefined ? {} : { throughput: pool.rootVolumeThroughput }),
+    };
     return pool.amiFamily === "bottlerocket"
         ? [
             { deviceName: "/dev/xvda", ebs: volume(4) },
-            { deviceName: "/dev/xvdb", ebs: volume(pool.rootVolumeSize) },
+            { deviceName: "/dev/xvdb", ebs: imageVolume },
         ]
-        : [{ deviceName: "/dev/xvda", rootVolume: true, ebs: volume(pool.rootVolumeSize) }];
+        : [{ deviceName: "/dev/xvda", rootVolume: true, ebs: imageVolume }];
 }
 
 /** Where GPU nodes go: the subnets and security groups by id, or whatever carries the discovery tag. */
@@ -87,6 +94,7 @@ export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
             subnetSelectorTerms: network.discovery === "ids" ? network.subnetIds.map(id => ({ id })) : byTag,
             securityGroupSelectorTerms: network.discovery === "ids" ? network.securityGroupIds.map(id => ({ id })) : byTag,
             blockDeviceMappings: blockDeviceMappings(pool),
+            ...(pool.instanceStorePolicy === "RAID0" ? { instanceStorePolicy: "RAID0" as const } : {}),
             // IMDSv2 only, and one hop so pods cannot borrow the node role.
             metadataOptions: {
                 httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required",

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { getCallerIdentity } from "@pulumi/aws/getCallerIdentity";
 import { getPartition } from "@pulumi/aws/getPartition";
 import { getRegion } from "@pulumi/aws/getRegion";
-import { getAccessEntry, getCluster, getNodeGroup, getNodeGroups } from "@pulumi/aws/eks";
+import { getAccessEntry, getAddon, getCluster, getNodeGroup, getNodeGroups } from "@pulumi/aws/eks";
 import { getOpenIdConnectProvider, getRole } from "@pulumi/aws/iam";
 import { getSecurityGroup, getSubnet } from "@pulumi/aws/ec2";
 import { ClusterDetails, GpuKarpenterConfigError } from "./args";
@@ -118,4 +118,11 @@ export async function hasSpotServiceLinkedRole(opts: pulumi.InvokeOptions): Prom
     const role = await unlessNotFound(`looking up the IAM role ${SPOT_SERVICE_LINKED_ROLE} (spot GPU pools need it)`,
         () => getRole({ name: SPOT_SERVICE_LINKED_ROLE }, opts));
     return role !== undefined;
+}
+
+/** Whether the cluster already runs the add-on (installed by hand, or by another stack). */
+export async function hasAddon(clusterName: string, addonName: string, opts: pulumi.InvokeOptions): Promise<boolean> {
+    const addon = await unlessNotFound(`looking up the ${addonName} add-on of cluster ${clusterName}`,
+        () => getAddon({ clusterName, addonName }, opts));
+    return addon !== undefined;
 }

@@ -32,8 +32,8 @@ export const STACK_CONFIG_KEYS: Record<string, StackKeyType> = {
     exampleWorkload: "boolean",
 };
 
-/** Keys the program reads itself, beside the component's args. */
-const PROGRAM_KEYS = ["createCluster", "kubernetesVersion", "vpcId"] as const;
+/** Keys the program reads itself for a cluster it creates, beside the component's args. */
+const CREATED_CLUSTER_KEYS = ["kubernetesVersion", "vpcId"] as const;
 
 // Namespaces a stack may set besides ours; only a near miss of ours is taken for a typo.
 const OTHER_NAMESPACES = ["aws", "kubernetes", "eks", "pulumi"];
@@ -104,8 +104,8 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
     if (vpcId !== undefined && !/^vpc-[0-9a-f]{8,17}$/.test(String(vpcId))) {
         problems.push(`${CONFIG_NAMESPACE}:vpcId: ${JSON.stringify(vpcId)} is not a VPC id; use one like "vpc-0a1b2c3d4e5f60718"`);
     }
-    for (const key of PROGRAM_KEYS) {
-        if (key !== "createCluster" && values[key] !== undefined && createCluster !== true) {
+    for (const key of CREATED_CLUSTER_KEYS) {
+        if (values[key] !== undefined && createCluster !== true) {
             problems.push(`${CONFIG_NAMESPACE}:${key}: only applies with createCluster: true; unset it, or set createCluster`);
         }
     }

@@ -37,6 +37,8 @@ export interface FakeCluster {
         awsAuth?: Record<string, string>;
         /** Principals (role ARNs) that already have an access entry, such as a managed node group's role. */
         accessEntries: string[];
+        /** Names of the EKS add-ons the cluster runs. */
+        addons: string[];
     };
 }
 
@@ -84,6 +86,7 @@ export function loadFakeCluster(file = DEFAULT_CLUSTER_FILE): FakeCluster {
     if (!Array.isArray(merged.deniedLookups) || merged.deniedLookups.some(t => typeof t !== "string")) {
         throw bad("deniedLookups", `must be a list of invoke tokens, e.g. ["aws:iam/getRole:getRole"]`);
     }
+    if (!Array.isArray(c.addons) || c.addons.some(a => typeof a !== "string")) throw bad("cluster.addons", "must be a list of add-on names");
     if (typeof merged.spotServiceLinkedRole !== "boolean") throw bad("spotServiceLinkedRole", "must be true or false");
     if (!isObject(merged.resourceTags) || !Object.values(merged.resourceTags).every(isObject)) {
         throw bad("resourceTags", `must map ids to tags, e.g. {"subnet-0a1111111111111aa": {"karpenter.sh/discovery": "other"}}`);

@@ -213,6 +213,11 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
                     id: inputs.name, name: inputs.name, path: "/aws-service-role/spot.amazonaws.com/",
                     arn: arn("iam", `role/aws-service-role/spot.amazonaws.com/${inputs.name}`, false),
                 };
+            case "aws:eks/getAddon:getAddon":
+                if (!c.addons.includes(inputs.addonName)) {
+                    throw new Error(`reading EKS Add-On (${inputs.clusterName}:${inputs.addonName}): couldn't find resource`);
+                }
+                return { id: `${inputs.clusterName}:${inputs.addonName}`, clusterName: inputs.clusterName, addonName: inputs.addonName, addonVersion: "v1.0.0-eksbuild.1" };
             case "aws:eks/getAccessEntry:getAccessEntry":
                 if (!c.accessEntries.includes(inputs.principalArn)) {
                     throw new Error(`reading EKS Access Entry (${inputs.clusterName}:${inputs.principalArn}): couldn't find resource`);
