@@ -3,86 +3,31 @@ import * as pulumi from "@pulumi/pulumi";
 import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import type { INodePool } from "@kubernetes-models/karpenter/karpenter.sh/v1/NodePool";
 import type { IEC2NodeClass } from "@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass";
-import type { ConsolidationPolicy, ResolvedGpuPool } from "./args";
+import type { ResolvedGpuPool } from "./args";
 import type { KubernetesOptions } from "./controller";
 import {
     CAPACITY_TYPE_LABEL, GPU_MANUFACTURER_LABEL, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL, NVIDIA_GPU_RESOURCE,
 } from "./gpu";
+import { durationSeconds } from "./duration";
 
 export const DISCOVERY_TAG = "karpenter.sh/discovery";
 export const GPU_TAINT = { key: NVIDIA_GPU_RESOURCE, value: "true", effect: "NoSchedule" as const };
 export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
 
-// The builders' public types say exactly what they render. Where the objects are built they are
-// also checked (`satisfies`) against the typed Karpenter models of @kubernetes-models, which stay
-// out of the declarations: those packages are ES modules only, which a CommonJS consumer's compiler
-// cannot load.
+// The builders' return types are what they build, checked (`satisfies`) against the typed Karpenter
+// models of @kubernetes-models, which stay out of the declarations: those packages are ES modules
+// only, which a CommonJS consumer's compiler cannot load.
 
-export interface NodeSelectorRequirement {
-    key: string;
-    operator: "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt";
-    values: string[];
-}
+/** A Karpenter v1 NodePool as `nodePoolManifest` builds it. */
+export type NodePoolManifest = ReturnType<typeof nodePoolManifest>;
+/** A Karpenter v1 EC2NodeClass as `ec2NodeClassManifest` builds it. */
+export type EC2NodeClassManifest = ReturnType<typeof ec2NodeClassManifest>;
 
-export interface Taint {
-    key: string;
-    value: string;
-    effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
-}
-
-/** A Karpenter v1 NodePool as `nodePoolManifest` renders it. */
-export interface NodePoolManifest {
-    apiVersion: "karpenter.sh/v1";
-    kind: "NodePool";
-    metadata: { name: string };
-    spec: {
-        template: {
-            metadata: { labels: Record<string, string> };
-            spec: {
-                nodeClassRef: { group: string; kind: string; name: string };
-                requirements: NodeSelectorRequirement[];
-                taints: Taint[];
-                expireAfter: string;
-            };
-        };
-        limits: Record<string, number>;
-        disruption: { consolidationPolicy: ConsolidationPolicy; consolidateAfter: string };
-        weight?: number;
-    };
-}
-
-export interface BlockDeviceMapping {
-    deviceName: string;
-    rootVolume?: boolean;
-    ebs: { volumeSize: string; volumeType: "gp3"; encrypted: boolean; deleteOnTermination: boolean };
-}
-
-/** A Karpenter v1 EC2NodeClass as `ec2NodeClassManifest` renders it. */
-export interface EC2NodeClassManifest {
-    apiVersion: "karpenter.k8s.aws/v1";
-    kind: "EC2NodeClass";
-    metadata: { name: string };
-    spec: {
-        role: string;
-        amiSelectorTerms: { alias: string }[];
-        subnetSelectorTerms: { tags: Record<string, string> }[];
-        securityGroupSelectorTerms: { tags: Record<string, string> }[];
-        blockDeviceMappings: BlockDeviceMapping[];
-        metadataOptions: {
-            httpEndpoint: "enabled" | "disabled";
-            httpProtocolIPv6: "enabled" | "disabled";
-            httpPutResponseHopLimit: number;
-            httpTokens: "required" | "optional";
-        };
-        tags?: Record<string, string>;
-    };
-}
-
-export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string): NodePoolManifest {
+export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string) {
     const instanceRequirement = pool.instanceTypes
         ? { key: INSTANCE_TYPE_LABEL, operator: "In" as const, values: pool.instanceTypes }
         : { key: INSTANCE_FAMILY_LABEL, operator: "In" as const, values: pool.instanceFamilies! };
-    const manifest: NodePoolManifest = {
+    return {
         apiVersion: "karpenter.sh/v1",
         kind: "NodePool",
         metadata: { name: pool.name },
@@ -99,60 +44,82 @@ export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string): 
                     ],
                     taints: [{ ...GPU_TAINT }],
                     expireAfter: pool.expireAfter,
+                    terminationGracePeriod: pool.terminationGracePeriod,
                 },
             },
             limits: { [NVIDIA_GPU_RESOURCE]: pool.gpuLimit },
             disruption: {
                 consolidationPolicy: pool.consolidationPolicy,
                 consolidateAfter: pool.consolidateAfter,
+                ...(pool.disruptionBudgets ? { budgets: pool.disruptionBudgets.map(b => ({ ...b })) } : {}),
             },
             ...(pool.weight === undefined ? {} : { weight: pool.weight }),
         },
-    };
-    return manifest satisfies INodePool;
+    } satisfies INodePool;
 }
 
 /**
  * Block devices sized for AI images. AL2023 keeps images on its root volume; Bottlerocket keeps
  * them on a second (data) volume and its root only holds the OS.
  */
-export function blockDeviceMappings(pool: ResolvedGpuPool): BlockDeviceMapping[] {
+export function blockDeviceMappings(pool: ResolvedGpuPool) {
     const volume = (size: number) => ({
         volumeSize: `${size}Gi`, volumeType: "gp3" as const, encrypted: true, deleteOnTermination: true,
     });
+    // Faster image pulls where there is no instance store to hold them.
+    const imageVolume = {
+        ...volume(pool.rootVolumeSize),
+        ...(pool.rootVolumeIops === undefined ? {} : { iops: pool.rootVolumeIops }),
+        ...(pool.rootVolumeThroughput === undefined ? {} : { throughput: pool.rootVolumeThroughput }),
+    };
     return pool.amiFamily === "bottlerocket"
         ? [
             { deviceName: "/dev/xvda", ebs: volume(4) },
-            { deviceName: "/dev/xvdb", ebs: volume(pool.rootVolumeSize) },
+            { deviceName: "/dev/xvdb", ebs: imageVolume },
         ]
-        : [{ deviceName: "/dev/xvda", rootVolume: true, ebs: volume(pool.rootVolumeSize) }];
+        : [{ deviceName: "/dev/xvda", rootVolume: true, ebs: imageVolume }];
 }
+
+/** Where GPU nodes go: the subnets and security groups by id, or whatever carries the discovery tag. */
+export type NodeNetwork =
+    | { discovery: "ids"; subnetIds: string[]; securityGroupIds: string[] }
+    | { discovery: "tags" };
 
 export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
     clusterName: string;
     nodeRoleName: string;
+    network: NodeNetwork;
     tags: Record<string, string>;
-}): EC2NodeClassManifest {
-    const discovery = { tags: { [DISCOVERY_TAG]: opts.clusterName } };
-    const manifest: EC2NodeClassManifest = {
+}) {
+    const byTag = [{ tags: { [DISCOVERY_TAG]: opts.clusterName } }];
+    const { network } = opts;
+    return {
         apiVersion: "karpenter.k8s.aws/v1",
         kind: "EC2NodeClass",
         metadata: { name: pool.name },
         spec: {
             role: opts.nodeRoleName,
             amiSelectorTerms: [{ alias: pool.amiAlias }],
-            subnetSelectorTerms: [discovery],
-            securityGroupSelectorTerms: [discovery],
+            subnetSelectorTerms: network.discovery === "ids" ? network.subnetIds.map(id => ({ id })) : byTag,
+            securityGroupSelectorTerms: network.discovery === "ids" ? network.securityGroupIds.map(id => ({ id })) : byTag,
             blockDeviceMappings: blockDeviceMappings(pool),
+            ...(pool.instanceStorePolicy === "RAID0" ? { instanceStorePolicy: "RAID0" as const } : {}),
             // IMDSv2 only, and one hop so pods cannot borrow the node role.
             metadataOptions: {
                 httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required",
             },
             ...(Object.keys(opts.tags).length ? { tags: { ...opts.tags } } : {}),
         },
-    };
-    return manifest satisfies IEC2NodeClass;
+    } satisfies IEC2NodeClass;
 }
+
+/** Long enough for Karpenter to drain a node for the whole grace period and then terminate its instance. */
+export function nodePoolDeleteTimeout(pool: ResolvedGpuPool): string {
+    return `${Math.ceil(durationSeconds(pool.terminationGracePeriod)! / 60) + INSTANCE_TERMINATION_MINUTES}m`;
+}
+
+/** What a NodeClaim needs after its drain: the EC2 instance to shut down, and the finalizer to clear. */
+const INSTANCE_TERMINATION_MINUTES = 15;
 
 export interface GpuPoolResources {
     nodeClasses: CustomResource[];
@@ -168,6 +135,7 @@ export interface GpuPoolResources {
 export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[], opts: {
     clusterName: string;
     nodeRoleName: pulumi.Input<string>;
+    network: pulumi.Input<NodeNetwork>;
     tags: Record<string, string>;
     controller: pulumi.Resource;
     devicePlugin?: pulumi.Resource;
@@ -176,14 +144,19 @@ export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[]
     const nodeClasses: CustomResource[] = [];
     const nodePools: CustomResource[] = [];
     for (const pool of pools) {
-        const nodeClassSpec = pulumi.output(opts.nodeRoleName).apply(nodeRoleName =>
-            ec2NodeClassManifest(pool, { clusterName: opts.clusterName, nodeRoleName, tags: opts.tags }).spec);
+        const nodeClassSpec = pulumi.all([opts.nodeRoleName, opts.network]).apply(([nodeRoleName, network]) =>
+            ec2NodeClassManifest(pool, { clusterName: opts.clusterName, nodeRoleName, network, tags: opts.tags }).spec);
         const nodeClass = new CustomResource(`${componentName}-${pool.name}-nodeclass`, {
             apiVersion: "karpenter.k8s.aws/v1",
             kind: "EC2NodeClass",
-            metadata: { name: pool.name },
+            metadata: {
+                name: pool.name,
+                // `pulumi up` fails, rather than leave a pool that can never launch, when Karpenter cannot
+                // resolve the role, subnets, security groups or AMI (pulumi-kubernetes await/condition).
+                annotations: { "pulumi.com/waitFor": "condition=Ready" },
+            },
             spec: nodeClassSpec,
-        }, { ...opts.k8s, dependsOn: [opts.controller] });
+        }, { ...opts.k8s, dependsOn: [opts.controller], customTimeouts: { create: "5m", update: "5m" } });
 
         const manifest = nodePoolManifest(pool, pool.name);
         const nodePool = new CustomResource(`${componentName}-${pool.name}-nodepool`, {
@@ -194,8 +167,8 @@ export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[]
         }, {
             ...opts.k8s,
             dependsOn: [nodeClass, opts.controller, ...(opts.devicePlugin ? [opts.devicePlugin] : [])],
-            // Draining GPU nodes and terminating their instances takes minutes.
-            customTimeouts: { delete: "30m" },
+            // Deletion waits for every node's drain (up to its terminationGracePeriod) and termination.
+            customTimeouts: { delete: nodePoolDeleteTimeout(pool) },
         });
         nodeClasses.push(nodeClass);
         nodePools.push(nodePool);

@@ -19,10 +19,16 @@ export const GPU_MANUFACTURER_LABEL = "karpenter.k8s.aws/instance-gpu-manufactur
 export const CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type";
 export const NVIDIA_GPU_RESOURCE = "nvidia.com/gpu";
 
+// EKS Auto Mode spells Karpenter's instance labels in its own domain (eks.amazonaws.com/instance-family,
+// -gpu-count, ...: the EKS User Guide's "Create a Node Pool for EKS Auto Mode", supported labels).
+export const KARPENTER_INSTANCE_LABEL_PREFIX = "karpenter.k8s.aws/instance-";
+export const EKS_AUTO_INSTANCE_LABEL_PREFIX = "eks.amazonaws.com/instance-";
+export const ARCH_LABEL = "kubernetes.io/arch";
+
 /** Values of the karpenter.sh/capacity-type label; a NodePool without the requirement gets on-demand. */
 export const CAPACITY_TYPES = ["spot", "on-demand", "reserved"] as const;
 /** NodePool `spec.disruption.consolidationPolicy` values. */
-export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized"] as const;
+export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"] as const;
 
 /** Instance categories (Karpenter's `instance-category` label) whose every family carries GPUs. */
 export const GPU_INSTANCE_CATEGORIES = ["g", "gr", "p"] as const;

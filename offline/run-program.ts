@@ -19,11 +19,50 @@ export interface RecordedResource {
     /** True for resources read from the cloud (`.get`), not managed. */
     read?: boolean;
     inputs: Record<string, unknown>;
+    /** The resource options that decide how it is replaced and deleted, where set. */
+    options: ResourceOptionsRecord;
+}
+
+export interface ResourceOptionsRecord {
+    retainOnDelete?: boolean;
+    deleteBeforeReplace?: boolean;
+    customTimeouts?: { create?: string; update?: string; delete?: string };
+}
+
+/** The options of a registration request that say how a resource is replaced and deleted. */
+function optionsOf(req: any): ResourceOptionsRecord {
+    const options: ResourceOptionsRecord = {};
+    if (req.getRetainondelete?.()) options.retainOnDelete = true;
+    if (req.getDeletebeforereplace?.()) options.deleteBeforeReplace = true;
+    const timeouts = req.getCustomtimeouts?.();
+    if (timeouts) {
+        const set = Object.entries({ create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() })
+            .filter(([, v]) => v);
+        if (set.length > 0) options.customTimeouts = Object.fromEntries(set);
+    }
+    return options;
 }
 
 export interface ProgramRun {
     resources: RecordedResource[];
     outputs: Record<string, unknown>;
+    /** What the program logged with pulumi.log.warn, which `pulumi preview` shows as warnings. */
+    warnings: string[];
+}
+
+// With no engine to send it to, the SDK prints a log.warn message to stderr as
+// `warning: [runtime] <message>` (@pulumi/pulumi log/index.js); the run collects those instead.
+const SDK_WARNING_PREFIX = "warning: [runtime] ";
+
+function collectWarnings(): { warnings: string[]; stop(): void } {
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => {
+        const text = args.map(String).join(" ");
+        if (text.startsWith(SDK_WARNING_PREFIX)) warnings.push(text.slice(SDK_WARNING_PREFIX.length));
+        else original(...args);
+    };
+    return { warnings, stop: () => { console.warn = original; } };
 }
 
 export const PROJECT = "gpu-karpenter";
@@ -69,6 +108,7 @@ function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks):
                     ...(read ? { read: true } : {}),
                     // Decoding again only covers an SDK that stops calling newResource before its first await.
                     inputs: inputs ?? deserializeProperties(read ? req.getProperties() : req.getObject()),
+                    options: read ? {} : optionsOf(req),
                 };
             }
             callback(err, resp);
@@ -163,6 +203,7 @@ export async function runProgram(opts: {
     const failures: unknown[] = [];
     const onRejection = (reason: unknown) => failures.push(reason);
     process.on("unhandledRejection", onRejection);
+    const logged = collectWarnings();
     try {
         const exported = await opts.program();
         const outputs = await resolveOutputs((exported ?? {}) as Record<string, unknown>);
@@ -172,11 +213,12 @@ export async function runProgram(opts: {
         if (failures.length > 0) throw failures[0];
         const resources = recorded.filter(Boolean);
         assertKnown(resources, outputs);
-        return { resources, outputs };
+        return { resources, outputs, warnings: logged.warnings };
     } catch (e) {
         await new Promise(resolve => setImmediate(resolve));
         throw new ProgramFailure(e, recorded.filter(Boolean));
     } finally {
+        logged.stop();
         process.off("unhandledRejection", onRejection);
     }
 }

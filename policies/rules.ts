@@ -12,6 +12,7 @@ import {
 } from "./karpenter";
 import { NODEPOOL_TYPE, admitsSpot, capacityTypesOf, gpuTaintEffects, isGpuPool, pinnedGpuInstanceTypes } from "./nodepool";
 import { UNKNOWN, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
+import { COST_RESOURCE_RULES, COST_STACK_RULES, fractionalGpuMessage } from "./cost";
 
 export type { EngineResource } from "./karpenter";
 export type { PolicyPackConfig } from "@pulumi/policy";
@@ -31,9 +32,9 @@ export interface Violation {
     urn?: string;
 }
 
-type Knobs = Record<string, unknown>;
+export type Knobs = Record<string, unknown>;
 
-interface RuleInfo {
+export interface RuleInfo {
     name: string;
     description: string;
     enforcementLevel: Enforcement;
@@ -44,11 +45,11 @@ interface RuleInfo {
     validateKnobs?(knobs: Knobs): void;
 }
 
-interface ResourceRule extends RuleInfo {
+export interface ResourceRule extends RuleInfo {
     check(resource: EngineResource, knobs: Knobs): string[];
 }
 
-interface StackRule extends RuleInfo {
+export interface StackRule extends RuleInfo {
     checkStack(resources: EngineResource[], knobs: Knobs): { resource: EngineResource; message: string }[];
 }
 
@@ -218,7 +219,8 @@ const gpuLimit = gpuPoolRule({
     if (max !== undefined && gpus > max) {
         return [`${poolLabel(pool)} has ${field} ${JSON.stringify(limit)}, above the maximum of ${max} GPUs. ${fix}`];
     }
-    return [];
+    const fractional = fractionalGpuMessage(pool);
+    return fractional ? [fractional] : [];
 });
 
 const gpuTaint = gpuPoolRule({
@@ -314,8 +316,8 @@ const interruptionHandling: StackRule = {
     },
 };
 
-const RESOURCE_RULES: ResourceRule[] = [spotOnly, consolidation, gpuLimit, karpenterV1Api, gpuTaint, instanceDiversity];
-const STACK_RULES: StackRule[] = [interruptionHandling];
+const RESOURCE_RULES: ResourceRule[] = [spotOnly, consolidation, gpuLimit, ...COST_RESOURCE_RULES, karpenterV1Api, gpuTaint, instanceDiversity];
+const STACK_RULES: StackRule[] = [interruptionHandling, ...COST_STACK_RULES];
 
 // ---- running the policies ------------------------------------------------------------------------
 

@@ -80,7 +80,7 @@ function copiesOf(name: string, dir: string): string[] {
 }
 
 interface MockedRun {
-    registered: { type: string; name: string }[];
+    registered: { type: string; name: string; inputs: any }[];
     outputs: { nodeRoleArn: string; nodePoolNames: string[] };
     rejected?: { isRunError: boolean; message: string };
 }
@@ -174,7 +174,11 @@ describe("the packed component, installed by another Pulumi project", function (
         expect(named("kubernetes:karpenter.sh/v1:NodePool")).to.have.members(["gpu-inference-nodepool", "gpu-training-nodepool"]);
         expect(named("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")).to.have.members(["gpu-inference-nodeclass", "gpu-training-nodeclass"]);
         expect(named("gpu-karpenter:index:GpuKarpenter")).to.deep.equal(["gpu"]);
-        expect(named("aws:ec2/tag:Tag")).to.have.length(3, "discovery tags on the two given subnets and the cluster security group");
+        // The consumer's subnets, and the cluster's security group, by id.
+        for (const nodeClass of registered.filter(r => r.type === "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")) {
+            expect(nodeClass.inputs.spec.subnetSelectorTerms).to.deep.equal([{ id: "subnet-0a1111111111111aa" }, { id: "subnet-0b2222222222222bb" }]);
+            expect(nodeClass.inputs.spec.securityGroupSelectorTerms).to.deep.equal([{ id: "sg-0c1a2b3c4d5e6f708" }]);
+        }
         expect(named("aws:iam/role:Role"), "the node role is the consumer's").to.deep.equal(["gpu-controller-role"]);
         expect(outputs).to.deep.equal({
             nodeRoleArn: "arn:aws:iam::111122223333:role/gpu-nodes",

@@ -183,7 +183,7 @@ describe("policies: gpu-nodepool-consolidation", () => {
 
     it("fails a missing disruption block", () => {
         expect(disruption(undefined)).to.deep.equal([
-            'GPU NodePool "gpu" has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set spec.disruption.consolidationPolicy to WhenEmpty or WhenEmptyOrUnderutilized and spec.disruption.consolidateAfter to 10m or less.',
+            'GPU NodePool "gpu" has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set spec.disruption.consolidationPolicy to WhenEmpty or WhenEmptyOrUnderutilized or Balanced and spec.disruption.consolidateAfter to 10m or less.',
         ]);
     });
 
@@ -367,7 +367,7 @@ describe("policies: the runner", () => {
         })).to.deep.equal([
             'gpu-nodepool-consolidation: maxConsolidateAfter must be a duration such as "10m", got "Never"',
             "gpu-nodepool-gpu-limit: maxGpuLimit must be a whole number of at least 1, got 0",
-            "gpu-nodepool-tiant: no such policy in this pack (policies: gpu-nodepool-spot-only, gpu-nodepool-consolidation, gpu-nodepool-gpu-limit, karpenter-v1-api, gpu-nodepool-taint, gpu-nodepool-instance-diversity, spot-gpu-requires-interruption-handling)",
+            "gpu-nodepool-tiant: no such policy in this pack (policies: gpu-nodepool-spot-only, gpu-nodepool-consolidation, gpu-nodepool-gpu-limit, gpu-nodepool-hourly-cost, karpenter-v1-api, gpu-nodepool-taint, gpu-nodepool-instance-diversity, spot-gpu-requires-interruption-handling, gpu-stack-hourly-cost)",
             'gpu-nodepool-taint: enforcementLevel must be one of advisory, mandatory, remediate, disabled, got "strict"',
         ]);
     });
@@ -407,14 +407,16 @@ describe("policies: under the policy engine", () => {
             "gpu-nodepool-spot-only mandatory",
             "gpu-nodepool-consolidation mandatory",
             "gpu-nodepool-gpu-limit mandatory",
+            "gpu-nodepool-hourly-cost mandatory",
             "karpenter-v1-api mandatory",
             "gpu-nodepool-taint advisory",
             "gpu-nodepool-instance-diversity advisory",
             "spot-gpu-requires-interruption-handling mandatory",
+            "gpu-stack-hourly-cost mandatory",
         ]);
         const consolidation = byName("gpu-nodepool-consolidation").configSchema!.properties;
         expect(consolidation.maxConsolidateAfter.default).to.equal("10m");
-        expect(consolidation.allowedPolicies.default).to.deep.equal(["WhenEmpty", "WhenEmptyOrUnderutilized"]);
+        expect(consolidation.allowedPolicies.default).to.deep.equal(["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"]);
         expect(byName("gpu-nodepool-gpu-limit").configSchema!.properties.maxGpuLimit).to.include({ type: "integer", minimum: 1 });
     });
 

@@ -5,10 +5,10 @@ import { GpuKarpenter } from "gpu-karpenter";
 import { cloudMocks, fakeCluster } from "gpu-karpenter/testing";
 
 const cloud = cloudMocks(fakeCluster({ cluster: { name: "my-cluster" } }));
-const registered: { type: string; name: string }[] = [];
+const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
 pulumi.runtime.setMocks({
     newResource: args => {
-        registered.push({ type: args.type, name: args.name });
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
         return cloud.newResource(args);
     },
     call: args => cloud.call(args),
