@@ -8,6 +8,7 @@
 // GPU_KARPENTER_CONSUMER_SDKS=lowest installs the lowest SDK versions the peer ranges admit;
 // GPU_KARPENTER_CONSUMER_INSTALL=git installs `git+file://` of a clone of HEAD (committed work only)
 // instead of the tarball, as `npm install <git url>` does: dev dependencies, then `prepare`.
+// GPU_KARPENTER_CONSUMER_KEEP=1 leaves the temporary project in place to look at.
 import { expect } from "chai";
 import { execFile } from "child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
@@ -24,10 +25,14 @@ interface Exec {
     stderr: string;
 }
 
-// npm as the test itself runs it (npm test sets npm_execpath), on the same Node; npm_* variables
-// are the outer npm's settings and package fields, not the consumer's.
+// Where packages come from stays as the outer npm has it; its other npm_* variables describe this
+// project and its own run (prefix, package fields, lifecycle), not the consumer's.
+const NPM_SOURCE_SETTINGS = /^npm_config_(cache|registry|userconfig|globalconfig|cafile|proxy|https_proxy|noproxy)$/i;
+
+// npm as the test itself runs it (npm test sets npm_execpath), on the same Node.
 function exec(command: string, args: string[], cwd: string): Promise<Exec> {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_")));
+    const env = Object.fromEntries(Object.entries(process.env)
+        .filter(([k]) => !k.toLowerCase().startsWith("npm_") || NPM_SOURCE_SETTINGS.test(k)));
     return new Promise(resolve => {
         execFile(command, args, { cwd, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
             resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
@@ -127,7 +132,7 @@ describe("the packed component, installed by another Pulumi project", function (
     });
 
     after(() => {
-        if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+        if (dir && !process.env.GPU_KARPENTER_CONSUMER_KEEP) rmSync(dir, { recursive: true, force: true });
     });
 
     const mocked = (): MockedRun => {
