@@ -9,12 +9,12 @@ const { args } = config;
 let created: import("./program/cluster").CreatedCluster | undefined;
 if (config.createCluster) {
     const { createCluster, SYSTEM_NODE_GROUP } = require("./program/cluster") as typeof import("./program/cluster");
-    created = createCluster(args.clusterName, {
-        clusterName: args.clusterName,
+    created = createCluster(config.clusterName, {
+        clusterName: config.clusterName,
         kubernetesVersion: config.kubernetesVersion,
-        subnetIds: args.subnetIds!,
+        subnetIds: config.subnetIds!,
         vpcId: config.vpcId,
-        tags: args.tags ?? {},
+        tags: config.tags,
         providerCredentialOpts: loginIdentity(),
     });
     args.cluster = created.details;

@@ -49,9 +49,9 @@ export function mergeMapRoles(existing: string | undefined, nodeRoleArn: string)
 
 export function registerNodeAccess(name: string, opts: {
     mode: "accessEntry" | "awsAuth";
-    clusterName: string;
+    clusterName: pulumi.Input<string>;
     nodeRoleArn: pulumi.Output<string>;
-    tags: Record<string, string>;
+    tags: Record<string, pulumi.Input<string>>;
     parent: pulumi.Resource;
     kubernetesProvider: pulumi.ProviderResource;
 }): pulumi.Resource[] {

@@ -142,9 +142,13 @@ export interface ProviderCredentialOpts {
 }
 
 export interface GpuKarpenterArgs {
-    /** The existing EKS cluster's name. */
-    clusterName: string;
-    /** Skip the look-ups of an existing cluster (used when the cluster is created in the same program). */
+    /**
+     * The EKS cluster's name. A plain string is looked up (endpoint, CA, OIDC, security group,
+     * authentication mode, node groups' subnets). An Output, such as the name of a cluster created
+     * in the same program, cannot be looked up before it exists: pass `cluster` and `subnetIds` with it.
+     */
+    clusterName: pulumi.Input<string>;
+    /** Skip the look-ups of an existing cluster (needed when the cluster is created in the same program). */
     cluster?: ClusterDetails;
     /** Karpenter chart and CRD chart version. Default 1.14.1; at least 1.1. */
     karpenterVersion?: string;
@@ -166,24 +170,30 @@ export interface GpuKarpenterArgs {
     discovery?: DiscoveryMode;
     /** Login for the Kubernetes provider the component builds (unused when one is passed in `opts.providers`). */
     providerCredentialOpts?: ProviderCredentialOpts;
-    /** Bring your own node role (its ARN) instead of creating one. */
-    nodeRoleArn?: string;
+    /**
+     * Bring your own node role (its ARN) instead of creating one. With nodeAccess "auto", a plain
+     * ARN is checked for an existing access entry, which is kept; an Output gets a new one.
+     */
+    nodeRoleArn?: pulumi.Input<string>;
     /** Name of the node role to create (default: generated). */
     nodeRoleName?: string;
     /** Name of the controller role to create (default: generated). */
     controllerRoleName?: string;
-    /** Subnets for GPU nodes. Default: the subnets of the cluster's node groups. */
-    subnetIds?: pulumi.Input<string>[];
-    /** Security groups for GPU nodes. Default: the cluster security group. */
-    securityGroupIds?: pulumi.Input<string>[];
+    /**
+     * Subnets for GPU nodes. Default: the subnets of the cluster's node groups. With discovery
+     * "tags" the list and each id must be plain: there is one tag per subnet, checked first.
+     */
+    subnetIds?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Security groups for GPU nodes. Default: the cluster security group. Plain with discovery "tags". */
+    securityGroupIds?: pulumi.Input<pulumi.Input<string>[]>;
     /** SQS interruption queue with its EventBridge rules. Default true. */
     interruptionQueue?: boolean;
     /** Interruption queue name. Default: the cluster name. */
-    interruptionQueueName?: string;
+    interruptionQueueName?: pulumi.Input<string>;
     controller?: ControllerArgs;
     devicePlugin?: DevicePluginArgs;
     /** Tags for every AWS resource and every instance Karpenter launches. */
-    tags?: Record<string, string>;
+    tags?: Record<string, pulumi.Input<string>>;
     /** GPU pools. Default: one spot pool named "gpu". */
     gpuPools?: GpuPoolArgs[];
     /** Deploy a one-GPU sample workload that makes a GPU node appear. Default false. */
@@ -219,7 +229,7 @@ export interface ResolvedDisruptionBudget {
 }
 
 export interface ResolvedArgs {
-    clusterName: string;
+    clusterName: pulumi.Input<string>;
     cluster?: ClusterDetails;
     karpenterVersion: string;
     namespace: string;
@@ -227,19 +237,19 @@ export interface ResolvedArgs {
     nodeAccess: NodeAccessMode;
     discovery: DiscoveryMode;
     providerCredentialOpts: ProviderCredentialOpts;
-    nodeRoleArn?: string;
+    nodeRoleArn?: pulumi.Input<string>;
     nodeRoleName?: string;
     controllerRoleName?: string;
-    subnetIds?: pulumi.Input<string>[];
-    securityGroupIds?: pulumi.Input<string>[];
+    subnetIds?: pulumi.Input<pulumi.Input<string>[]>;
+    securityGroupIds?: pulumi.Input<pulumi.Input<string>[]>;
     interruptionQueue: boolean;
-    interruptionQueueName: string;
+    interruptionQueueName: pulumi.Input<string>;
     controller: Required<Omit<ControllerArgs, "nodeGroup" | "featureGates">> & {
         nodeGroup?: string;
         featureGates: Required<FeatureGatesArgs>;
     };
     devicePlugin: Required<DevicePluginArgs>;
-    tags: Record<string, string>;
+    tags: Record<string, pulumi.Input<string>>;
     gpuPools: ResolvedGpuPool[];
     exampleWorkload: boolean;
 }
@@ -303,6 +313,16 @@ const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9]
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 // Karpenter owns these label domains; NodePool labels in them are rejected by its CRD.
 const RESTRICTED_LABEL_DOMAINS = ["karpenter.sh", "karpenter.k8s.aws", "kubernetes.io", "k8s.io"];
+
+/** A value given directly, as opposed to an Output or promise of one. */
+export function isPlain<T>(value: pulumi.Input<T>): value is T {
+    return !pulumi.Output.isInstance(value) && !(value instanceof Promise);
+}
+
+/** The value when it is given plainly; undefined when it is only known once resources exist. */
+export function plainValue<T>(value: pulumi.Input<T> | undefined): T | undefined {
+    return value !== undefined && isPlain(value) ? value : undefined;
+}
 
 function show(value: unknown): string {
     return JSON.stringify(value) ?? String(value);
@@ -383,6 +403,22 @@ class Problems {
         }
         this.add(key, `${show(value)} is not allowed; use a non-empty list of strings`);
         return undefined;
+    }
+    /**
+     * An input that may come from another resource: checked now when plain; otherwise checked when
+     * its value is known, failing the deployment with the same message.
+     */
+    input<T>(key: string, value: pulumi.Input<T>, problem: (v: T) => string | undefined): pulumi.Input<T> {
+        if (isPlain(value)) {
+            const why = problem(value);
+            if (why) this.add(key, why);
+            return value;
+        }
+        return pulumi.output(value).apply(v => {
+            const why = problem(v as T);
+            if (why) throw new GpuKarpenterConfigError(`invalid GpuKarpenter settings:\n  ${key}: ${why}`);
+            return v;
+        }) as pulumi.Input<T>;
     }
     stringMap(key: string, value: unknown): Record<string, string> {
         if (value === undefined) return {};
@@ -595,14 +631,31 @@ function resolveBudgets(p: Problems, key: string, value: unknown): ResolvedDisru
 // Karpenter sets these tags on what it launches itself; its EC2NodeClass CRD refuses them.
 const RESERVED_TAG_KEYS = ["karpenter.sh/nodepool", "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass", "eks:eks-cluster-name"];
 
-function resolveTags(p: Problems, value: unknown): Record<string, string> {
-    const tags = p.stringMap("tags", value);
-    for (const key of Object.keys(tags)) {
+function resolveTags(p: Problems, value: unknown): Record<string, pulumi.Input<string>> {
+    if (value === undefined || !p.object("tags", value)) return {};
+    const tags: Record<string, pulumi.Input<string>> = {};
+    for (const [key, tag] of Object.entries(value)) {
         if (RESERVED_TAG_KEYS.includes(key) || key.startsWith("kubernetes.io/cluster")) {
             p.add(`tags.${key}`, `is set by Karpenter itself; use another key (reserved: ${RESERVED_TAG_KEYS.join(", ")}, kubernetes.io/cluster/*)`);
         }
+        tags[key] = p.input(`tags.${key}`, tag as pulumi.Input<string>,
+            v => typeof v === "string" ? undefined : `${show(v)} is not allowed; use a string`);
     }
     return tags;
+}
+
+const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
+
+/** A list of ids, or an Output of one: non-empty, every id a non-empty string (checked when known). */
+function resolveIds(p: Problems, key: string, value: unknown): pulumi.Input<pulumi.Input<string>[]> | undefined {
+    if (value === undefined) return undefined;
+    const problem = (list: unknown) => !Array.isArray(list) || list.length === 0
+        ? `${show(list)} is not allowed; use a non-empty list of ids, or leave it unset to discover them`
+        : undefined;
+    const idProblem = (id: unknown) => typeof id === "string" && id.length > 0 ? undefined : `${show(id)} is not an id`;
+    const list = p.input(key, value as pulumi.Input<unknown[]>, problem);
+    if (!isPlain(list) || problem(list)) return list as pulumi.Input<pulumi.Input<string>[]>;
+    return list.map((id, i) => p.input(`${key}[${i}]`, id as pulumi.Input<string>, idProblem));
 }
 
 /**
@@ -615,12 +668,10 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     if (!p.object("args", raw)) throw new GpuKarpenterConfigError(p.list.join("\n"));
     p.unknownKeys("", raw, ARG_KEYS);
 
-    const clusterName = raw.clusterName;
-    if (typeof clusterName !== "string" || !/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(clusterName)) {
-        p.add("clusterName", clusterName === undefined
-            ? "is required: the name of the EKS cluster to add GPU capacity to"
-            : `${show(clusterName)} is not an EKS cluster name (1-100 letters, digits, "-" or "_", starting with a letter or digit)`);
-    }
+    const clusterName = raw.clusterName === undefined ? undefined : p.input("clusterName", raw.clusterName as pulumi.Input<string>,
+        v => typeof v === "string" && CLUSTER_NAME.test(v) ? undefined
+            : `${show(v)} is not an EKS cluster name (1-100 letters, digits, "-" or "_", starting with a letter or digit)`);
+    if (clusterName === undefined) p.add("clusterName", "is required: the name of the EKS cluster to add GPU capacity to");
     if (raw.cluster !== undefined && p.object("cluster", raw.cluster)) {
         p.unknownKeys("cluster", raw.cluster, CLUSTER_KEYS);
     }
@@ -677,17 +728,12 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     const namespace = p.str("namespace", raw.namespace, "kube-system")!;
     if (!DNS_LABEL.test(namespace)) p.add("namespace", `${show(namespace)} is not a valid Kubernetes namespace (a DNS label)`);
 
-    for (const key of ["subnetIds", "securityGroupIds"] as const) {
-        const list = raw[key];
-        if (list !== undefined && (!Array.isArray(list) || list.length === 0)) {
-            p.add(key, `${show(list)} is not allowed; use a non-empty list of ids, or leave it unset to discover them`);
-        }
-    }
-    const nodeRoleArn = p.str("nodeRoleArn", raw.nodeRoleArn);
-    if (nodeRoleArn && !ROLE_ARN.test(nodeRoleArn)) {
-        p.add("nodeRoleArn", `${show(nodeRoleArn)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`);
-    }
-    if (nodeRoleArn && raw.nodeRoleName !== undefined) {
+    const subnetIds = resolveIds(p, "subnetIds", raw.subnetIds);
+    const securityGroupIds = resolveIds(p, "securityGroupIds", raw.securityGroupIds);
+    const nodeRoleArn = raw.nodeRoleArn === undefined ? undefined : p.input("nodeRoleArn", raw.nodeRoleArn as pulumi.Input<string>,
+        v => typeof v === "string" && ROLE_ARN.test(v) ? undefined
+            : `${show(v)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`);
+    if (nodeRoleArn !== undefined && raw.nodeRoleName !== undefined) {
         p.add("nodeRoleName", "cannot be set with nodeRoleArn: the node role is brought, not created");
     }
 
@@ -701,7 +747,7 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         });
     }
     const nodeAccess = p.oneOf("nodeAccess", raw.nodeAccess, NODE_ACCESS_MODES, "auto");
-    if (nodeAccess === "none" && !nodeRoleArn) {
+    if (nodeAccess === "none" && nodeRoleArn === undefined) {
         p.add("nodeAccess", `"none" needs nodeRoleArn: a node role this stack creates has no access to the cluster ` +
             `unless the stack grants it; use "auto", or bring a role that already has access`);
     }
@@ -717,7 +763,7 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     }
 
     const resolved: ResolvedArgs = {
-        clusterName: String(clusterName),
+        clusterName: clusterName ?? "",
         cluster: raw.cluster as ClusterDetails | undefined,
         karpenterVersion,
         namespace,
@@ -728,10 +774,12 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         nodeRoleArn,
         nodeRoleName: p.str("nodeRoleName", raw.nodeRoleName),
         controllerRoleName: p.str("controllerRoleName", raw.controllerRoleName),
-        subnetIds: raw.subnetIds as pulumi.Input<string>[] | undefined,
-        securityGroupIds: raw.securityGroupIds as pulumi.Input<string>[] | undefined,
+        subnetIds,
+        securityGroupIds,
         interruptionQueue: p.bool("interruptionQueue", raw.interruptionQueue, true),
-        interruptionQueueName: p.str("interruptionQueueName", raw.interruptionQueueName, String(clusterName))!,
+        interruptionQueueName: raw.interruptionQueueName === undefined ? clusterName ?? ""
+            : p.input("interruptionQueueName", raw.interruptionQueueName as pulumi.Input<string>,
+                v => typeof v === "string" && v.length > 0 ? undefined : `${show(v)} is not allowed; use a non-empty string`),
         controller,
         devicePlugin,
         tags: resolveTags(p, raw.tags),

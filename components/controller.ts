@@ -98,9 +98,9 @@ export function registerController(componentName: string, args: ResolvedArgs, op
     }, { ...opts.k8s });
 
     const values = pulumi
-        .all([opts.controllerRoleArn, opts.interruptionQueueName])
-        .apply(([roleArn, queueName]) => controllerValues({
-            clusterName: args.clusterName,
+        .all([args.clusterName, opts.controllerRoleArn, opts.interruptionQueueName])
+        .apply(([clusterName, roleArn, queueName]) => controllerValues({
+            clusterName,
             interruptionQueueName: queueName,
             identity: args.identity,
             controllerRoleArn: roleArn,

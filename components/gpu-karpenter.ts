@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/kubernetes/provider";
-import { GpuKarpenterArgs, GpuKarpenterConfigError, ProviderCredentialOpts, ResolvedArgs, resolveArgs } from "./args";
+import { getOpenIdConnectProviderOutput } from "@pulumi/aws/iam";
+import {
+    GpuKarpenterArgs, GpuKarpenterConfigError, ProviderCredentialOpts, ResolvedArgs, isPlain, plainValue, resolveArgs,
+} from "./args";
 import { chooseNodeAccess, registerNodeAccess } from "./access";
 import { tableWarning } from "./cost";
 import { registerController } from "./controller";
@@ -69,28 +72,40 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
     protected override async initialize(args: ResolvedArgs, _opts: unknown, name: string): Promise<GpuKarpenterOutputs> {
         const invokeOpts = { parent: this };
         const env = pulumi.output(lookupAwsEnvironment(invokeOpts));
-        const cluster = args.cluster ?? await lookupCluster(args.clusterName, args.identity === "irsa", invokeOpts);
+        // Look-ups that decide which resources exist need the cluster's name before deployment.
+        const knownName = plainValue(args.clusterName);
+        const needsName = (what: string) => {
+            if (knownName === undefined) {
+                throw new GpuKarpenterConfigError(`clusterName: it is an Output, not known until deployment, so the component ` +
+                    `cannot look up ${what}; pass ${what === "the cluster" ? "cluster (endpoint, certificateAuthority, oidcIssuerUrl, " +
+                    "clusterSecurityGroupId, authenticationMode)" : "subnetIds"}, or a plain clusterName`);
+            }
+            return knownName;
+        };
+        const cluster = args.cluster ?? await lookupCluster(needsName("the cluster"), args.identity === "irsa", invokeOpts);
         let nodeGroups: { name: string; subnetIds: string[] }[] | undefined;
-        const managedNodeGroups = async () => nodeGroups ??= await lookupNodeGroups(args.clusterName, invokeOpts);
-        const subnetIds = args.subnetIds ?? nodeGroupSubnets(args.clusterName, await managedNodeGroups());
+        const managedNodeGroups = async (clusterName: string) => nodeGroups ??= await lookupNodeGroups(clusterName, invokeOpts);
+        const subnetIds = args.subnetIds ?? nodeGroupSubnets(needsName("its node groups' subnets"),
+            await managedNodeGroups(needsName("its node groups' subnets")));
         const securityGroupIds = args.securityGroupIds ?? [cluster.clusterSecurityGroupId];
 
         let nodeAccess = chooseNodeAccess(args.nodeAccess, cluster.authenticationMode);
-        if (nodeAccess === "awsAuth" && args.nodeAccess === "auto" && (await managedNodeGroups()).length === 0) {
-            throw new GpuKarpenterConfigError(awsAuthMissingMessage(args.clusterName));
+        if (nodeAccess === "awsAuth" && args.nodeAccess === "auto" && knownName && (await managedNodeGroups(knownName)).length === 0) {
+            throw new GpuKarpenterConfigError(awsAuthMissingMessage(knownName));
         }
-        if (nodeAccess === "accessEntry" && args.nodeRoleArn &&
-            await hasAccessEntry(args.clusterName, args.nodeRoleArn, invokeOpts)) {
+        const knownRoleArn = plainValue(args.nodeRoleArn);
+        if (nodeAccess === "accessEntry" && knownName && knownRoleArn && await hasAccessEntry(knownName, knownRoleArn, invokeOpts)) {
             if (args.nodeAccess === "accessEntry") {
-                throw new GpuKarpenterConfigError(`nodeAccess: "accessEntry": ${args.nodeRoleArn} already has an access entry ` +
-                    `in cluster ${args.clusterName} (EKS makes one for a managed node group's role); use "none" or "auto"`);
+                throw new GpuKarpenterConfigError(`nodeAccess: "accessEntry": ${knownRoleArn} already has an access entry ` +
+                    `in cluster ${knownName} (EKS makes one for a managed node group's role); use "none" or "auto"`);
             }
             nodeAccess = "none";
         }
 
+        const login = loginIdentity(args.providerCredentialOpts);
         const kubernetesProvider = this.getProvider("kubernetes::Provider") ?? new Provider(`${name}-k8s`, {
-            kubeconfig: pulumi.all([cluster.endpoint, cluster.certificateAuthority, env])
-                .apply(([endpoint, ca, e]) => kubeconfig(args.clusterName, endpoint, ca, e.region, loginIdentity(args.providerCredentialOpts))),
+            kubeconfig: pulumi.all([args.clusterName, cluster.endpoint, cluster.certificateAuthority, env])
+                .apply(([clusterName, endpoint, ca, e]) => kubeconfig(clusterName, endpoint, ca, e.region, login)),
             // Known at preview: only another cluster replaces the provider and the resources on it, not an
             // endpoint or certificate that is unknown while the cluster is being updated.
             clusterIdentifier: args.clusterName,
@@ -98,16 +113,20 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
 
         const network = nodeNetwork(args.discovery, subnetIds, securityGroupIds);
         const discovery = args.discovery === "tags"
-            ? registerDiscoveryTags(name, args.clusterName,
+            ? registerDiscoveryTags(name, needsName("which subnets carry another cluster's discovery tag"),
                 await lookupTags(plainIds(subnetIds, securityGroupIds), invokeOpts), this)
             : [];
         const spotRole = args.gpuPools.some(pool => pool.capacityTypes.includes("spot")) && !(await hasSpotServiceLinkedRole(invokeOpts))
             ? [registerSpotServiceLinkedRole(name, this)]
             : [];
+        // A cluster known only by an Output is new, so it has no add-on yet.
         const nodeHealth = args.controller.featureGates.nodeRepair &&
-            !(await hasAddon(args.clusterName, NODE_MONITORING_AGENT, invokeOpts))
+            !(knownName && await hasAddon(knownName, NODE_MONITORING_AGENT, invokeOpts))
             ? [registerNodeMonitoringAgent(name, args.clusterName, args.tags, this)]
             : [];
+        const oidcProviderArn = cluster.oidcProviderArn ?? (args.identity === "irsa"
+            ? getOpenIdConnectProviderOutput({ url: cluster.oidcIssuerUrl }, invokeOpts).arn
+            : "");
         const node = registerNodeIdentity(name, args, env, this);
         const queue = args.interruptionQueue
             ? registerInterruptionQueue(name, { clusterName: args.clusterName, queueName: args.interruptionQueueName, tags: args.tags, parent: this })
@@ -116,7 +135,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
             env,
             nodeRoleArn: node.nodeRoleArn,
             interruptionQueueArn: queue?.queue.arn,
-            oidcProviderArn: cluster.oidcProviderArn ?? "",
+            oidcProviderArn,
             oidcIssuerUrl: cluster.oidcIssuerUrl,
             parent: this,
         });
@@ -172,22 +191,24 @@ function awsAuthMissingMessage(clusterName: string): string {
         `or, if aws-auth exists (self-managed nodes), set nodeAccess to "awsAuth"`;
 }
 
-function nodeNetwork(discovery: ResolvedArgs["discovery"], subnetIds: pulumi.Input<string>[],
-    securityGroupIds: pulumi.Input<string>[]): pulumi.Output<NodeNetwork> {
+type Ids = pulumi.Input<pulumi.Input<string>[]>;
+
+function nodeNetwork(discovery: ResolvedArgs["discovery"], subnetIds: Ids, securityGroupIds: Ids): pulumi.Output<NodeNetwork> {
     if (discovery === "tags") return pulumi.output<NodeNetwork>({ discovery: "tags" });
-    return pulumi.all([pulumi.all(subnetIds), pulumi.all(securityGroupIds)])
+    return pulumi.all([pulumi.output(subnetIds), pulumi.output(securityGroupIds)])
         .apply(([subnets, groups]): NodeNetwork => ({ discovery: "ids", subnetIds: subnets, securityGroupIds: groups }));
 }
 
 /** Tag discovery makes one tag per id, and checks what each carries first: the ids must be plain values. */
-function plainIds(subnetIds: pulumi.Input<string>[], securityGroupIds: pulumi.Input<string>[]) {
-    const plain = (key: string, ids: pulumi.Input<string>[]) => ids.map(id => {
-        if (typeof id !== "string") {
+function plainIds(subnetIds: Ids, securityGroupIds: Ids) {
+    const plain = (key: string, ids: Ids): string[] => {
+        const list = isPlain(ids) ? ids : undefined;
+        if (!list || !list.every((id): id is string => typeof id === "string")) {
             throw new GpuKarpenterConfigError(`${key}: discovery "tags" needs ids known before deployment (one tag per id); ` +
                 `pass plain strings, or use discovery "ids"`);
         }
-        return id;
-    });
+        return list;
+    };
     return { subnets: plain("subnetIds", subnetIds), securityGroups: plain("securityGroupIds", securityGroupIds) };
 }
 

@@ -133,10 +133,10 @@ export interface GpuPoolResources {
  * which `controller` is, still runs to do both.
  */
 export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[], opts: {
-    clusterName: string;
+    clusterName: pulumi.Input<string>;
     nodeRoleName: pulumi.Input<string>;
     network: pulumi.Input<NodeNetwork>;
-    tags: Record<string, string>;
+    tags: Record<string, pulumi.Input<string>>;
     controller: pulumi.Resource;
     devicePlugin?: pulumi.Resource;
     k8s: KubernetesOptions;
@@ -144,8 +144,9 @@ export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[]
     const nodeClasses: CustomResource[] = [];
     const nodePools: CustomResource[] = [];
     for (const pool of pools) {
-        const nodeClassSpec = pulumi.all([opts.nodeRoleName, opts.network]).apply(([nodeRoleName, network]) =>
-            ec2NodeClassManifest(pool, { clusterName: opts.clusterName, nodeRoleName, network, tags: opts.tags }).spec);
+        const nodeClassSpec = pulumi.all([opts.clusterName, opts.nodeRoleName, opts.network, opts.tags])
+            .apply(([clusterName, nodeRoleName, network, tags]) =>
+                ec2NodeClassManifest(pool, { clusterName, nodeRoleName, network, tags }).spec);
         const nodeClass = new CustomResource(`${componentName}-${pool.name}-nodeclass`, {
             apiVersion: "karpenter.k8s.aws/v1",
             kind: "EC2NodeClass",

@@ -23,16 +23,17 @@ export function roleNameFromArn(arn: string): string {
 
 export function registerNodeIdentity(name: string, args: ResolvedArgs, env: pulumi.Output<AwsEnvironment>,
     parent: pulumi.Resource): NodeIdentity {
-    if (args.nodeRoleArn) {
+    if (args.nodeRoleArn !== undefined) {
+        const nodeRoleArn = pulumi.output(args.nodeRoleArn);
         return {
-            nodeRoleArn: pulumi.output(args.nodeRoleArn),
-            nodeRoleName: pulumi.output(roleNameFromArn(args.nodeRoleArn)),
+            nodeRoleArn,
+            nodeRoleName: nodeRoleArn.apply(roleNameFromArn),
             resources: [],
         };
     }
     const role = new Role(`${name}-node-role`, {
         name: args.nodeRoleName,
-        description: `GPU nodes that Karpenter launches in EKS cluster ${args.clusterName}`,
+        description: pulumi.interpolate`GPU nodes that Karpenter launches in EKS cluster ${args.clusterName}`,
         assumeRolePolicy: env.apply(e => JSON.stringify(nodeTrustPolicy(e))),
         tags: args.tags,
     }, { parent });
@@ -61,26 +62,26 @@ export function registerControllerIdentity(name: string, args: ResolvedArgs, inp
     const trust = args.identity === "irsa"
         ? pulumi.all([inputs.oidcProviderArn, inputs.oidcIssuerUrl]).apply(([oidcProviderArn, oidcIssuerUrl]) =>
             JSON.stringify(irsaTrustPolicy({ oidcProviderArn, oidcIssuerUrl, namespace: args.namespace, serviceAccount: SERVICE_ACCOUNT })))
-        : inputs.env.apply(e => JSON.stringify(podIdentityTrustPolicy(e, {
-            clusterName: args.clusterName, namespace: args.namespace, serviceAccount: SERVICE_ACCOUNT,
+        : pulumi.all([inputs.env, args.clusterName]).apply(([e, clusterName]) => JSON.stringify(podIdentityTrustPolicy(e, {
+            clusterName, namespace: args.namespace, serviceAccount: SERVICE_ACCOUNT,
         })));
     const role = new Role(`${name}-controller-role`, {
         name: args.controllerRoleName,
-        description: `Karpenter controller of EKS cluster ${args.clusterName}`,
+        description: pulumi.interpolate`Karpenter controller of EKS cluster ${args.clusterName}`,
         assumeRolePolicy: trust,
         tags: args.tags,
     }, { parent });
 
-    const documents = pulumi.all([inputs.env, inputs.nodeRoleArn, inputs.interruptionQueueArn])
-        .apply(([env, nodeRoleArn, interruptionQueueArn]) =>
-            controllerPolicies({ ...env, clusterName: args.clusterName, nodeRoleArn, interruptionQueueArn }));
+    const documents = pulumi.all([inputs.env, args.clusterName, inputs.nodeRoleArn, inputs.interruptionQueueArn])
+        .apply(([env, clusterName, nodeRoleArn, interruptionQueueArn]) =>
+            controllerPolicies({ ...env, clusterName, nodeRoleArn, interruptionQueueArn }));
     // The set of concerns is known before the look-ups resolve, so resources are not created in an apply.
     const concerns = ["NodeLifecycle", "IAMIntegration", "EKSIntegration", "ResourceDiscovery",
         ...(inputs.interruptionQueueArn ? ["Interruption"] : [])];
     const resources: pulumi.Resource[] = [role];
     for (const concern of concerns) {
         const policy = new Policy(`${name}-controller-${concern.toLowerCase()}`, {
-            description: `Karpenter controller ${concern} permissions for EKS cluster ${args.clusterName}`,
+            description: pulumi.interpolate`Karpenter controller ${concern} permissions for EKS cluster ${args.clusterName}`,
             policy: documents.apply(d => JSON.stringify(d[concern], null, 2)),
             tags: args.tags,
         }, { parent });

@@ -12,14 +12,14 @@ export interface InterruptionQueue {
 }
 
 export function registerInterruptionQueue(name: string, opts: {
-    clusterName: string;
-    queueName: string;
-    tags: Record<string, string>;
+    clusterName: pulumi.Input<string>;
+    queueName: pulumi.Input<string>;
+    tags: Record<string, pulumi.Input<string>>;
     parent: pulumi.Resource;
 }): InterruptionQueue {
     const { parent } = opts;
     const queue = new Queue(`${name}-interruption`, {
-        name: boundedName(opts.queueName, 80),
+        name: pulumi.output(opts.queueName).apply(queueName => boundedName(queueName, 80)),
         messageRetentionSeconds: 300,
         sqsManagedSseEnabled: true,
         tags: opts.tags,
@@ -32,8 +32,8 @@ export function registerInterruptionQueue(name: string, opts: {
     for (const [suffix, event] of Object.entries(INTERRUPTION_EVENTS)) {
         const rule = new EventRule(`${name}-${suffix}`, {
             // Rule names are per account and region: the cluster name keeps two clusters apart.
-            name: boundedName(`${opts.clusterName}-karpenter-${suffix}`, 64),
-            description: `Karpenter interruption handling for EKS cluster ${opts.clusterName}: ${event.detailType}`,
+            name: pulumi.output(opts.clusterName).apply(clusterName => boundedName(`${clusterName}-karpenter-${suffix}`, 64)),
+            description: pulumi.interpolate`Karpenter interruption handling for EKS cluster ${opts.clusterName}: ${event.detailType}`,
             eventPattern: eventPattern(event),
             tags: opts.tags,
         }, { parent });

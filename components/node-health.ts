@@ -5,7 +5,7 @@ import { Addon } from "@pulumi/aws/eks";
 
 export const NODE_MONITORING_AGENT = "eks-node-monitoring-agent";
 
-export function registerNodeMonitoringAgent(name: string, clusterName: string, tags: Record<string, string>,
+export function registerNodeMonitoringAgent(name: string, clusterName: pulumi.Input<string>, tags: Record<string, pulumi.Input<string>>,
     parent: pulumi.Resource): Addon {
     return new Addon(`${name}-node-monitoring-agent`, {
         clusterName,

@@ -40,6 +40,10 @@ const OTHER_NAMESPACES = ["aws", "kubernetes", "eks", "pulumi"];
 
 export interface StackConfig {
     args: GpuKarpenterArgs;
+    /** Stack config is plain text: these are known before deployment, for a cluster the program creates. */
+    clusterName: string;
+    subnetIds?: string[];
+    tags: Record<string, string>;
     createCluster: boolean;
     kubernetesVersion?: string;
     vpcId?: string;
@@ -120,6 +124,9 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
     }
     return {
         args: args as unknown as GpuKarpenterArgs,
+        clusterName: args.clusterName as string,
+        subnetIds: args.subnetIds as string[] | undefined,
+        tags: (args.tags ?? {}) as Record<string, string>,
         createCluster: createCluster as boolean,
         kubernetesVersion: kubernetesVersion as string | undefined,
         vpcId: vpcId as string | undefined,

@@ -74,6 +74,23 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                         return { id: args.id, state: { metadata: { name: "aws-auth", namespace: "kube-system" }, data: c.awsAuth } };
                     }
                     return { id: args.id ?? physical(), state: {} };
+                case "aws:eks/cluster:Cluster": {
+                    // A cluster a consumer's program creates: it answers as the described cluster does.
+                    const name = physical();
+                    return {
+                        id: name,
+                        state: {
+                            name, arn: arn("eks", `cluster/${name}`), endpoint: c.endpoint, status: "ACTIVE",
+                            certificateAuthority: { data: c.certificateAuthority },
+                            identities: [{ oidcs: [{ issuer: c.oidcIssuer }] }],
+                            vpcConfig: { ...(inputs.vpcConfig ?? {}), vpcId: c.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId },
+                        },
+                    };
+                }
+                case "aws:ec2/subnet:Subnet": {
+                    const id = `subnet-${hash(args.name, 17).toLowerCase()}`;
+                    return { id, state: { arn: arn("ec2", `subnet/${id}`) } };
+                }
                 case "eks:index:Cluster": {
                     const name = physical();
                     return {

@@ -85,7 +85,7 @@ function copiesOf(name: string, dir: string): string[] {
 }
 
 interface MockedRun {
-    registered: { type: string; name: string; inputs: any }[];
+    registered: { type: string; name: string; id?: string; inputs: any }[];
     outputs: { nodeRoleArn: string; nodePoolNames: string[] };
     rejected?: { isRunError: boolean; message: string };
 }
@@ -179,14 +179,25 @@ describe("the packed component, installed by another Pulumi project", function (
         expect(named("kubernetes:karpenter.sh/v1:NodePool")).to.have.members(["gpu-inference-nodepool", "gpu-training-nodepool"]);
         expect(named("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")).to.have.members(["gpu-inference-nodeclass", "gpu-training-nodeclass"]);
         expect(named("gpu-karpenter:index:GpuKarpenter")).to.deep.equal(["gpu"]);
-        // The consumer's subnets, and the cluster's security group, by id.
-        for (const nodeClass of registered.filter(r => r.type === "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")) {
-            expect(nodeClass.inputs.spec.subnetSelectorTerms).to.deep.equal([{ id: "subnet-0a1111111111111aa" }, { id: "subnet-0b2222222222222bb" }]);
+        // Everything the program passed as Outputs arrives: the subnets' ids, the cluster's security
+        // group and name, the role's name (from its ARN), a tag whose value is an Output.
+        const of = (type: string) => registered.filter(r => r.type === type);
+        const subnetIds = of("aws:ec2/subnet:Subnet").map(s => s.id);
+        expect(subnetIds).to.have.length(2);
+        const [nodeRole] = of("aws:iam/role:Role").filter(r => r.name === "gpu-nodes");
+        const [cluster] = of("aws:eks/cluster:Cluster");
+        for (const nodeClass of of("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")) {
+            expect(nodeClass.inputs.spec.subnetSelectorTerms).to.deep.equal(subnetIds.map(id => ({ id })));
             expect(nodeClass.inputs.spec.securityGroupSelectorTerms).to.deep.equal([{ id: "sg-0c1a2b3c4d5e6f708" }]);
+            expect(nodeClass.inputs.spec.role).to.equal(nodeRole.id);
+            expect(nodeClass.inputs.spec.tags).to.deep.equal({ team: "ml-platform", cluster: cluster.id });
         }
-        expect(named("aws:iam/role:Role"), "the node role is the consumer's").to.deep.equal(["gpu-controller-role"]);
+        expect(named("aws:iam/role:Role"), "no node role of its own").to.have.members(["gpu-nodes", "gpu-controller-role"]);
+        const [entry] = of("aws:eks/accessEntry:AccessEntry");
+        expect(entry.inputs).to.deep.include({ clusterName: cluster.id, principalArn: `arn:aws:iam::111122223333:role/${nodeRole.id}` });
+        expect(of("aws:eks/podIdentityAssociation:PodIdentityAssociation")[0].inputs.clusterName).to.equal(cluster.id);
         expect(outputs).to.deep.equal({
-            nodeRoleArn: "arn:aws:iam::111122223333:role/gpu-nodes",
+            nodeRoleArn: `arn:aws:iam::111122223333:role/${nodeRole.id}`,
             nodePoolNames: ["inference", "training"],
         });
     });

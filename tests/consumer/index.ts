@@ -1,21 +1,43 @@
-// Another project's Pulumi program that uses the component, written as its README shows. The
+// Another project's Pulumi program that uses the component, written as its README shows: the
+// cluster, the GPU node role and the subnets are resources of its own, passed as Outputs. The
 // consumer test (tests/consumer.test.ts) installs the packed component next to it.
+import * as aws from "@pulumi/aws";
 import { GpuKarpenter } from "gpu-karpenter";
 
-// What a program takes from its other resources. Plain values for now; once GpuKarpenter's
-// arguments take pulumi.Input, these become the Outputs of a cluster, a role and subnets.
-const cluster = { name: "my-cluster" };
-const nodeRole = { arn: "arn:aws:iam::111122223333:role/gpu-nodes" };
-const subnets = { ids: ["subnet-0a1111111111111aa", "subnet-0b2222222222222bb"] };
+const subnets = ["a", "b"].map((zone, i) => new aws.ec2.Subnet(`gpu-${zone}`, {
+    vpcId: "vpc-0a1b2c3d4e5f60718",
+    cidrBlock: `10.0.${16 * i}.0/20`,
+    availabilityZone: `us-west-2${zone}`,
+}));
+const cluster = new aws.eks.Cluster("ai", {
+    roleArn: "arn:aws:iam::111122223333:role/eks-cluster",
+    vpcConfig: { subnetIds: subnets.map(s => s.id) },
+    accessConfig: { authenticationMode: "API" },
+});
+const nodeRole = new aws.iam.Role("gpu-nodes", {
+    assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    }),
+});
 
 const gpu = new GpuKarpenter("gpu", {
     clusterName: cluster.name,
+    // A cluster created here cannot be looked up before it exists: its details come from the resource.
+    cluster: {
+        endpoint: cluster.endpoint,
+        certificateAuthority: cluster.certificateAuthority.data,
+        oidcIssuerUrl: cluster.identities.apply(ids => ids[0].oidcs?.[0]?.issuer ?? ""),
+        clusterSecurityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
+        authenticationMode: "API",
+    },
     nodeRoleArn: nodeRole.arn,
-    subnetIds: subnets.ids,
+    subnetIds: subnets.map(s => s.id),
     identity: "podIdentity",
+    tags: { team: "ml-platform", cluster: cluster.name },
     gpuPools: [
         { name: "inference", instanceFamilies: ["g6", "g6e"], gpuLimit: 16 },
-        { name: "training", instanceTypes: ["p5.48xlarge", "p5e.48xlarge"], gpuLimit: 64, consolidateAfter: "2m" },
+        { name: "training", instanceTypes: ["p5.48xlarge", "p4d.24xlarge"], gpuLimit: 64, consolidateAfter: "2m" },
     ],
 });
 

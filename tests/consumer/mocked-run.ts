@@ -5,11 +5,12 @@ import { GpuKarpenter } from "gpu-karpenter";
 import { cloudMocks, fakeCluster } from "gpu-karpenter/testing";
 
 const cloud = cloudMocks(fakeCluster({ cluster: { name: "my-cluster" } }));
-const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+const registered: { type: string; name: string; id?: string; inputs: Record<string, unknown> }[] = [];
 pulumi.runtime.setMocks({
     newResource: args => {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-        return cloud.newResource(args);
+        const created = cloud.newResource(args) as { id?: string };
+        registered.push({ type: args.type, name: args.name, id: created.id, inputs: args.inputs as Record<string, unknown> });
+        return created as ReturnType<typeof cloud.newResource>;
     },
     call: args => cloud.call(args),
 }, "consumer", "test");
