@@ -1,6 +1,6 @@
 // What we know about EC2 GPU instances, shared by the component (config validation, NodePool
 // requirements) and the policy pack (deciding whether a NodePool can launch a GPU node).
-// Dependency-free on purpose: the policy pack imports it from outside its own package.
+// Dependency-free on purpose: the policy pack's build bundles it into the pack.
 
 /** Karpenter's well-known labels that describe an instance's GPUs. */
 export const GPU_LABELS = [
@@ -13,6 +13,19 @@ export const GPU_LABELS = [
 export const INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family";
 export const INSTANCE_CATEGORY_LABEL = "karpenter.k8s.aws/instance-category";
 export const INSTANCE_SIZE_LABEL = "karpenter.k8s.aws/instance-size";
+
+// EKS Auto Mode runs Karpenter itself, with the same karpenter.sh/v1 NodePools, but names the
+// instance labels in its own domain (awsdocs/amazon-eks-user-guide,
+// latest/ug/automode/create-node-pool.adoc, "EKS Auto Mode Supported Labels").
+export const AUTO_MODE_GPU_LABELS = [
+    "eks.amazonaws.com/instance-gpu-count",
+    "eks.amazonaws.com/instance-gpu-name",
+    "eks.amazonaws.com/instance-gpu-manufacturer",
+    "eks.amazonaws.com/instance-gpu-memory",
+] as const;
+export const AUTO_MODE_INSTANCE_FAMILY_LABEL = "eks.amazonaws.com/instance-family";
+export const AUTO_MODE_INSTANCE_CATEGORY_LABEL = "eks.amazonaws.com/instance-category";
+export const AUTO_MODE_INSTANCE_SIZE_LABEL = "eks.amazonaws.com/instance-size";
 export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 export const INSTANCE_TYPE_LABEL_BETA = "beta.kubernetes.io/instance-type";
 export const GPU_MANUFACTURER_LABEL = "karpenter.k8s.aws/instance-gpu-manufacturer";
@@ -21,8 +34,8 @@ export const NVIDIA_GPU_RESOURCE = "nvidia.com/gpu";
 
 /** Values of the karpenter.sh/capacity-type label; a NodePool without the requirement gets on-demand. */
 export const CAPACITY_TYPES = ["spot", "on-demand", "reserved"] as const;
-/** NodePool `spec.disruption.consolidationPolicy` values. */
-export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized"] as const;
+/** NodePool `spec.disruption.consolidationPolicy` values; Balanced since Karpenter 1.14. */
+export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"] as const;
 
 /** Instance categories (Karpenter's `instance-category` label) whose every family carries GPUs. */
 export const GPU_INSTANCE_CATEGORIES = ["g", "gr", "p"] as const;
