@@ -22,13 +22,13 @@ const training = {
 describe("GPU pools on reserved capacity", function () {
     it("renders the reservations as the EC2NodeClass's capacityReservationSelectorTerms, valid for the 1.14.1 CRDs", async () => {
         const r = await run("dev", { gpuPools: [training] });
-        const nodeClass = one(r, NODECLASS, "gpu-karpenter-training-nodeclass").inputs;
+        const nodeClass = one(r, NODECLASS, "gpu-karpenter-training-nodeclass").inputs as any;
         expect(nodeClass.spec.capacityReservationSelectorTerms).to.deep.equal([
             { id: "cr-0123456789abcdef0" },
             { id: "cr-0fedcba9876543210" },
             { tags: { purpose: "training" } },
         ]);
-        const nodePool = one(r, NODEPOOL, "gpu-karpenter-training-nodepool").inputs;
+        const nodePool = one(r, NODEPOOL, "gpu-karpenter-training-nodepool").inputs as any;
         expect(nodePool.spec.template.spec.requirements[0]).to.deep.equal(
             { key: "karpenter.sh/capacity-type", operator: "In", values: ["reserved", "spot"] });
         for (const o of [nodeClass, nodePool]) {
@@ -39,7 +39,7 @@ describe("GPU pools on reserved capacity", function () {
     it("renders no selector terms for a pool without reservations", async () => {
         const r = await run("dev");
         for (const nodeClass of ofType(r, NODECLASS)) {
-            expect(nodeClass.inputs.spec).to.not.have.property("capacityReservationSelectorTerms");
+            expect((nodeClass.inputs as any).spec).to.not.have.property("capacityReservationSelectorTerms");
         }
     });
 
