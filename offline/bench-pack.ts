@@ -3,6 +3,8 @@
 // the engine waits for before each preview's first policy call). The pack is packed and installed
 // outside the repository, as another project gets it (offline/policy-pack.ts). A warm-up start,
 // then BENCH_RUNS (default 10) starts, one after another; prints each and the median.
+// `npm run bench:pack -- --pack-dir DIR` times the pack already installed in DIR instead (another
+// build of it, or an older checkout's policies/ for a comparison).
 import { mkdtempSync, rmSync } from "fs";
 import { createServer } from "net";
 import { tmpdir } from "os";
@@ -11,14 +13,19 @@ import { installPolicyPack, packPolicyPack, startPolicyPack } from "./policy-pac
 
 const STACK = { organization: "acme", project: "gpu-karpenter", stack: "dev", dryRun: true, config: { "aws:region": "us-west-2" } };
 
-export async function main(): Promise<number> {
+export async function main(args: string[]): Promise<number> {
     const runs = Number(process.env.BENCH_RUNS ?? 10);
+    const given = args[0] === "--pack-dir" && args[1] ? path.resolve(args[1]) : undefined;
+    if (args.length > 0 && !given) {
+        console.error("usage: npm run bench:pack [-- --pack-dir DIR]");
+        return 2;
+    }
     const work = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-bench-pack-"));
     // A live address for the engine argument; the pack only dials it to log, which a clean start does not.
     const engine = createServer(socket => socket.destroy());
     await new Promise<void>(resolve => engine.listen(0, "127.0.0.1", resolve));
     try {
-        const packDir = installPolicyPack(packPolicyPack(work), work);
+        const packDir = given ?? installPolicyPack(packPolicyPack(work), work);
         const engineAddress = `127.0.0.1:${(engine.address() as { port: number }).port}`;
         const start = async () => {
             const t0 = process.hrtime.bigint();

@@ -9,6 +9,7 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { PolicyConfigSchema, PolicyPackConfig } from "@pulumi/policy";
 import { policies as packPolicies } from "./rules";
+import { isObject } from "./values";
 
 /** pulumi/pulumi sdk/go/common/apitype/policy.go, EnforcementLevel.IsValid. */
 export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
@@ -34,8 +35,6 @@ export interface CheckedPolicyConfig {
 
 const isLevel = (value: unknown): value is EnforcementLevel =>
     typeof value === "string" && (ENFORCEMENT_LEVELS as readonly string[]).includes(value);
-const isObject = (value: unknown): value is Record<string, unknown> =>
-    value !== null && typeof value === "object" && !Array.isArray(value);
 const LEVELS_TEXT = ENFORCEMENT_LEVELS.join(", ");
 
 interface Entry {

@@ -82,10 +82,11 @@ function gpuPoolRule(info: Omit<ResourceRule, "appliesTo" | "check">,
 // ---- configuration -------------------------------------------------------------------------------
 // Under the engine the knobs arrive checked against each policy's configSchema and with the schema's
 // defaults filled in (pulumi/pulumi pkg/resource/analyzer/config.go, ReconcilePolicyPackConfig);
-// policy-config.ts does the same for check-manifests and the plan. The readers below only fall
-// back to the same defaults, and refuse what the schema refuses, for callers that skip that.
+// policy-config.ts does the same for check-manifests and any other caller with a user's file. The
+// readers below only fall back to the same defaults, and refuse what the schema refuses, for
+// callers that skip that.
 
-export { CAPACITY_TYPES, CONSOLIDATION_POLICIES };
+export { CONSOLIDATION_POLICIES };
 
 /** gpu-nodepool-spot-only's knob when the config leaves it out. */
 export const SPOT_ONLY_DEFAULTS = { allowedCapacityTypes: ["spot"] as string[] };
