@@ -1,6 +1,6 @@
 // The stack: read config, optionally create a cluster, build one GpuKarpenter, export its outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { GpuKarpenter } from "./components/gpu-karpenter";
+import { GpuKarpenter, loginIdentity } from "./components/gpu-karpenter";
 import { readStackConfig } from "./components/stack-config";
 
 const config = readStackConfig(pulumi.runtime.allConfig());
@@ -12,8 +12,10 @@ if (config.createCluster) {
     created = createCluster(args.clusterName, {
         clusterName: args.clusterName,
         kubernetesVersion: config.kubernetesVersion,
-        subnetIds: args.subnetIds,
+        subnetIds: args.subnetIds!,
+        vpcId: config.vpcId,
         tags: args.tags ?? {},
+        providerCredentialOpts: loginIdentity(),
     });
     args.cluster = created.details;
     args.controller = { nodeGroup: SYSTEM_NODE_GROUP, ...args.controller };

@@ -11,7 +11,7 @@ export const NODE_GROUPS = ["system:bootstrappers", "system:nodes"];
 export const NODE_USERNAME = "system:node:{{EC2PrivateDNSName}}";
 
 /** `auto` follows the cluster: access entries unless it only accepts the ConfigMap. */
-export function chooseNodeAccess(mode: NodeAccessMode, authenticationMode: string): "accessEntry" | "awsAuth" {
+export function chooseNodeAccess(mode: NodeAccessMode, authenticationMode: string): "accessEntry" | "awsAuth" | "none" {
     if (mode === "accessEntry" && authenticationMode === "CONFIG_MAP") {
         throw new GpuKarpenterConfigError(`nodeAccess: "accessEntry" is not possible: the cluster's authentication mode ` +
             `is CONFIG_MAP; use "awsAuth" or "auto", or switch the cluster to API_AND_CONFIG_MAP`);

@@ -2,7 +2,9 @@
 // config) and direct users of the component go through before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
 import { DURATION_FORMAT, isKarpenterDuration } from "./duration";
-import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, instanceFamilyOf, nvidiaFamilyProblem } from "./gpu";
+import { instanceFamilyProblem, instanceTypeInfo, instanceTypeProblem, listTypes, poolCost } from "./cost";
+import { cronProblem } from "./cron";
+import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "./gpu";
 
 export { CAPACITY_TYPES, CONSOLIDATION_POLICIES };
 
@@ -10,14 +12,23 @@ export const DEFAULT_KARPENTER_VERSION = "1.14.1";
 /** v1beta1 is still served (through conversion webhooks) before 1.1; the v1 API is all we render. */
 export const MIN_KARPENTER_VERSION = "1.1.0";
 export const DEFAULT_DEVICE_PLUGIN_VERSION = "0.18.2";
+/** The first Karpenter whose NodePool CRD accepts consolidationPolicy "Balanced". */
+export const BALANCED_SINCE = "1.14.0";
 
 export const IDENTITIES = ["irsa", "podIdentity"] as const;
-export const NODE_ACCESS_MODES = ["auto", "accessEntry", "awsAuth"] as const;
+export const NODE_ACCESS_MODES = ["auto", "accessEntry", "awsAuth", "none"] as const;
+export const DISCOVERY_MODES = ["ids", "tags"] as const;
 export const AMI_FAMILIES = ["al2023", "bottlerocket"] as const;
 export const LOG_LEVELS = ["debug", "info", "error"] as const;
+/** What a disruption budget may be limited to (NodePool `spec.disruption.budgets[].reasons`). */
+export const DISRUPTION_REASONS = ["Underutilized", "Empty", "Drifted"] as const;
+export const INSTANCE_STORE_POLICIES = ["RAID0", "none"] as const;
+/** Karpenter's feature gates a pool of GPU nodes may want, both alpha and off in the chart by default. */
+export const FEATURE_GATES = ["nodeRepair", "spotToSpotConsolidation"] as const;
 
 export type Identity = (typeof IDENTITIES)[number];
 export type NodeAccessMode = (typeof NODE_ACCESS_MODES)[number];
+export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
 export type CapacityType = (typeof CAPACITY_TYPES)[number];
 export type ConsolidationPolicy = (typeof CONSOLIDATION_POLICIES)[number];
 
@@ -40,10 +51,31 @@ export interface GpuPoolArgs {
     consolidateAfter?: string;
     /** Node lifetime before replacement. Default "720h". */
     expireAfter?: string;
+    /**
+     * How long Karpenter waits for a node's pods to leave (PodDisruptionBudgets and
+     * `karpenter.sh/do-not-disrupt` pods included) before it terminates the node anyway, whatever
+     * the reason: consolidation, drift, expiry, or `pulumi destroy`. Default "1h".
+     */
+    terminationGracePeriod?: string;
     /** EC2NodeClass AMI alias: `al2023@latest`, `al2023@v20251016`, `bottlerocket@latest`... Default "al2023@latest". */
     amiAlias?: string;
     /** Root (AL2023) or data (Bottlerocket) volume in GiB, gp3 and encrypted. Default 100. */
     rootVolumeSize?: number;
+    /** gp3 throughput of that volume in MiB/s, 125-1000 (at most a quarter of its IOPS). Default gp3's 125. */
+    rootVolumeThroughput?: number;
+    /** gp3 IOPS of that volume, 3000-16000. Default gp3's 3000. */
+    rootVolumeIops?: number;
+    /**
+     * "RAID0": the instance's local NVMe disks as one array holding containerd's images and the
+     * kubelet's ephemeral storage (almost every GPU family has them; g5g has none, and then the EBS
+     * volume serves). "none": images stay on the EBS volume. Default "RAID0".
+     */
+    instanceStorePolicy?: (typeof INSTANCE_STORE_POLICIES)[number];
+    /**
+     * How many of the pool's nodes Karpenter may disrupt at once, when, and for which reasons
+     * (`spec.disruption.budgets`). Default: Karpenter's own (10% at any time).
+     */
+    disruptionBudgets?: DisruptionBudgetArgs[];
     /** Extra node labels. */
     labels?: Record<string, string>;
     /** NodePool weight (1-100): higher is tried first. */
@@ -58,6 +90,24 @@ export interface CapacityReservationArgs {
     tags?: Record<string, string>;
 }
 
+export interface DisruptionBudgetArgs {
+    /** A number of nodes ("0", 1) or a percentage of the pool ("10%"). */
+    nodes: string | number;
+    /** Only these disruptions count against the budget; default every one. */
+    reasons?: (typeof DISRUPTION_REASONS)[number][];
+    /** When the budget applies: a cron in UTC such as "0 8 * * mon-fri"; set with duration. */
+    schedule?: string;
+    /** How long it applies from each schedule time, in hours and minutes: "10h", "90m", "1h30m". */
+    duration?: string;
+}
+
+export interface FeatureGatesArgs {
+    /** Replace nodes whose conditions stay unhealthy, GPUs' included (needs the EKS node monitoring agent). */
+    nodeRepair?: boolean;
+    /** Let consolidation replace a spot node with a cheaper spot node. */
+    spotToSpotConsolidation?: boolean;
+}
+
 export interface ControllerArgs {
     /** Default 2. */
     replicas?: number;
@@ -69,6 +119,8 @@ export interface ControllerArgs {
     nodeGroup?: string;
     /** Default "info". */
     logLevel?: (typeof LOG_LEVELS)[number];
+    /** Alpha features of Karpenter to turn on; all off by default. */
+    featureGates?: FeatureGatesArgs;
 }
 
 export interface DevicePluginArgs {
@@ -91,6 +143,14 @@ export interface ClusterDetails {
     authenticationMode: string;
 }
 
+/** Whose AWS identity `aws eks get-token` logs in to the cluster with (as pulumi-eks's providerCredentialOpts). */
+export interface ProviderCredentialOpts {
+    /** AWS CLI profile. Default: the stack's `aws:profile`. */
+    profileName?: string;
+    /** Role to assume for the token. Default: the last role of the stack's `aws:assumeRoles`. */
+    roleArn?: string;
+}
+
 export interface GpuKarpenterArgs {
     /** The existing EKS cluster's name. */
     clusterName: string;
@@ -102,17 +162,29 @@ export interface GpuKarpenterArgs {
     namespace?: string;
     /** How the controller gets AWS credentials. Default "irsa". */
     identity?: Identity;
-    /** How GPU nodes may join: access entry, aws-auth, or chosen by the cluster's authentication mode. Default "auto". */
+    /**
+     * How GPU nodes may join: an access entry, an aws-auth mapping, chosen by the cluster's
+     * authentication mode ("auto"), or "none" when the node role already has access (a role a
+     * managed node group uses has an access entry EKS created). Default "auto".
+     */
     nodeAccess?: NodeAccessMode;
+    /**
+     * How EC2NodeClasses select subnets and security groups: "ids" (by id, nothing shared is
+     * changed) or "tags" (tag them `karpenter.sh/discovery=<cluster>`, as the manual guide does;
+     * refused where another cluster's value is there already). Default "ids".
+     */
+    discovery?: DiscoveryMode;
+    /** Login for the Kubernetes provider the component builds (unused when one is passed in `opts.providers`). */
+    providerCredentialOpts?: ProviderCredentialOpts;
     /** Bring your own node role (its ARN) instead of creating one. */
     nodeRoleArn?: string;
     /** Name of the node role to create (default: generated). */
     nodeRoleName?: string;
     /** Name of the controller role to create (default: generated). */
     controllerRoleName?: string;
-    /** Subnets to tag for discovery. Default: the subnets of the cluster's node groups. */
+    /** Subnets for GPU nodes. Default: the subnets of the cluster's node groups. */
     subnetIds?: pulumi.Input<string>[];
-    /** Security groups to tag for discovery. Default: the cluster security group. */
+    /** Security groups for GPU nodes. Default: the cluster security group. */
     securityGroupIds?: pulumi.Input<string>[];
     /** SQS interruption queue with its EventBridge rules. Default true. */
     interruptionQueue?: boolean;
@@ -138,11 +210,23 @@ export interface ResolvedGpuPool {
     consolidationPolicy: ConsolidationPolicy;
     consolidateAfter: string;
     expireAfter: string;
+    terminationGracePeriod: string;
     amiAlias: string;
     amiFamily: (typeof AMI_FAMILIES)[number];
     rootVolumeSize: number;
+    rootVolumeThroughput?: number;
+    rootVolumeIops?: number;
+    instanceStorePolicy: (typeof INSTANCE_STORE_POLICIES)[number];
+    disruptionBudgets?: ResolvedDisruptionBudget[];
     labels: Record<string, string>;
     weight?: number;
+}
+
+export interface ResolvedDisruptionBudget {
+    nodes: string;
+    reasons?: (typeof DISRUPTION_REASONS)[number][];
+    schedule?: string;
+    duration?: string;
 }
 
 export interface ResolvedArgs {
@@ -152,6 +236,8 @@ export interface ResolvedArgs {
     namespace: string;
     identity: Identity;
     nodeAccess: NodeAccessMode;
+    discovery: DiscoveryMode;
+    providerCredentialOpts: ProviderCredentialOpts;
     nodeRoleArn?: string;
     nodeRoleName?: string;
     controllerRoleName?: string;
@@ -159,7 +245,10 @@ export interface ResolvedArgs {
     securityGroupIds?: pulumi.Input<string>[];
     interruptionQueue: boolean;
     interruptionQueueName: string;
-    controller: Required<Omit<ControllerArgs, "nodeGroup">> & { nodeGroup?: string };
+    controller: Required<Omit<ControllerArgs, "nodeGroup" | "featureGates">> & {
+        nodeGroup?: string;
+        featureGates: Required<FeatureGatesArgs>;
+    };
     devicePlugin: Required<DevicePluginArgs>;
     tags: Record<string, string>;
     gpuPools: ResolvedGpuPool[];
@@ -174,8 +263,10 @@ export const POOL_DEFAULTS = {
     consolidationPolicy: "WhenEmpty" as ConsolidationPolicy,
     consolidateAfter: "1m",
     expireAfter: "720h",
+    terminationGracePeriod: "1h",
     amiAlias: "al2023@latest",
     rootVolumeSize: 100,
+    instanceStorePolicy: "RAID0" as (typeof INSTANCE_STORE_POLICIES)[number],
 };
 
 export const CONTROLLER_DEFAULTS = { replicas: 2, cpu: "1", memory: "1Gi", logLevel: "info" as (typeof LOG_LEVELS)[number] };
@@ -191,20 +282,30 @@ export class GpuKarpenterConfigError extends pulumi.RunError {
 }
 
 const ARG_KEYS: (keyof GpuKarpenterArgs)[] = [
-    "clusterName", "cluster", "karpenterVersion", "namespace", "identity", "nodeAccess", "nodeRoleArn",
+    "clusterName", "cluster", "karpenterVersion", "namespace", "identity", "nodeAccess", "discovery",
+    "providerCredentialOpts", "nodeRoleArn",
     "nodeRoleName", "controllerRoleName", "subnetIds", "securityGroupIds", "interruptionQueue",
     "interruptionQueueName", "controller", "devicePlugin", "tags", "gpuPools", "exampleWorkload",
 ];
 const POOL_KEYS: (keyof GpuPoolArgs)[] = [
     "name", "instanceFamilies", "instanceTypes", "capacityTypes", "capacityReservations", "gpuLimit", "consolidationPolicy",
-    "consolidateAfter", "expireAfter", "amiAlias", "rootVolumeSize", "labels", "weight",
+    "consolidateAfter", "expireAfter", "terminationGracePeriod", "amiAlias", "rootVolumeSize", "rootVolumeThroughput",
+    "rootVolumeIops", "instanceStorePolicy", "disruptionBudgets", "labels", "weight",
 ];
-const CONTROLLER_KEYS: (keyof ControllerArgs)[] = ["replicas", "cpu", "memory", "nodeGroup", "logLevel"];
+const CONTROLLER_KEYS: (keyof ControllerArgs)[] = ["replicas", "cpu", "memory", "nodeGroup", "logLevel", "featureGates"];
+const BUDGET_KEYS: (keyof DisruptionBudgetArgs)[] = ["nodes", "reasons", "schedule", "duration"];
+const BUDGET_NODES = /^((100|[0-9]{1,2})%|[0-9]+)$/;
+// The CRD's pattern for a budget's duration, without the "0s" tail it also tolerates.
+const BUDGET_DURATION = /^(([0-9]+(h|m))|([0-9]+h[0-9]+m))$/;
+/** gp3 allows at most 0.25 MiB/s of throughput per provisioned IOPS. */
+const GP3_MIBS_PER_IOPS = 0.25;
+const GP3_BASELINE_IOPS = 3000;
 const DEVICE_PLUGIN_KEYS: (keyof DevicePluginArgs)[] = ["enabled", "version"];
 const CLUSTER_KEYS: (keyof ClusterDetails)[] = [
     "endpoint", "certificateAuthority", "oidcIssuerUrl", "oidcProviderArn", "clusterSecurityGroupId", "authenticationMode",
 ];
 
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
 const AMI_ALIAS = /^([a-z0-9]+)@(latest|v[0-9][0-9a-z.\-]*)$/;
@@ -219,7 +320,7 @@ function show(value: unknown): string {
 }
 
 /** Closest allowed key, for "did you mean" on a misspelt key. */
-function closest(key: string, allowed: readonly string[]): string | undefined {
+export function closest(key: string, allowed: readonly string[], maxDistance?: number): string | undefined {
     const distance = (a: string, b: string) => {
         const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
         for (let j = 1; j <= b.length; j++) d[0][j] = j;
@@ -239,7 +340,7 @@ function closest(key: string, allowed: readonly string[]): string | undefined {
             bestDistance = d;
         }
     }
-    return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+    return bestDistance <= (maxDistance ?? Math.max(2, Math.floor(key.length / 3))) ? best : undefined;
 }
 
 /** Collects every problem, so one run shows them all. */
@@ -340,18 +441,28 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     if (families && types) {
         p.add(key, `set either instanceFamilies or instanceTypes, not both`);
     }
-    families?.forEach((family, i) => {
-        const problem = nvidiaFamilyProblem(family);
-        if (problem) p.add(`${key}.instanceFamilies[${i}]`, problem);
-    });
-    types?.forEach((type, i) => {
-        if (!/^[a-z0-9-]+\.[a-z0-9-]+$/.test(type)) {
-            p.add(`${key}.instanceTypes[${i}]`, `${show(type)} is not an EC2 instance type; use one like "g6e.xlarge"`);
-            return;
+    // Checked against the instance-type table (components/cost.ts), which the ceiling uses too.
+    let instancesValid = true;
+    const checkInstance = (where: string, problem: string | undefined) => {
+        if (problem) {
+            p.add(`${key}.${where}`, problem);
+            instancesValid = false;
         }
-        const problem = nvidiaFamilyProblem(instanceFamilyOf(type));
-        if (problem) p.add(`${key}.instanceTypes[${i}]`, problem);
-    });
+    };
+    families?.forEach((family, i) => checkInstance(`instanceFamilies[${i}]`, instanceFamilyProblem(family)));
+    types?.forEach((type, i) => checkInstance(`instanceTypes[${i}]`, instanceTypeProblem(type)));
+    const problemsBefore = p.list.length;
+    const gpuLimit = p.int(`${key}.gpuLimit`, raw.gpuLimit, POOL_DEFAULTS.gpuLimit, 1, 10000, " of GPUs");
+    const instances = types
+        ? { key: INSTANCE_TYPE_LABEL, operator: "In", values: types }
+        : { key: INSTANCE_FAMILY_LABEL, operator: "In", values: families ?? DEFAULT_POOL_FAMILIES };
+    const cost = instancesValid && p.list.length === problemsBefore ? poolCost([instances], gpuLimit) : undefined;
+    if (cost?.smallestGpuCount !== undefined) {
+        const smallest = cost.admittedTypes.filter(t => instanceTypeInfo(t)?.gpus === cost.smallestGpuCount);
+        p.add(`${key}.gpuLimit`, `${gpuLimit} is fewer GPUs than any instance type the pool admits has (the smallest, ` +
+            `${listTypes(smallest)}, ${smallest.length === 1 ? "has" : "have"} ${cost.smallestGpuCount}), so Karpenter could never ` +
+            `launch a node for it; set gpuLimit to at least ${cost.smallestGpuCount}, or admit types with fewer GPUs`);
+    }
 
     let capacityTypes = POOL_DEFAULTS.capacityTypes;
     if (raw.capacityTypes !== undefined) {
@@ -375,6 +486,13 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     if (!isKarpenterDuration(expireAfter)) {
         p.add(`${key}.expireAfter`, `${show(expireAfter)} is not a duration; use ${DURATION_FORMAT}`);
     }
+    const terminationGracePeriod = p.str(`${key}.terminationGracePeriod`, raw.terminationGracePeriod,
+        POOL_DEFAULTS.terminationGracePeriod)!;
+    // Bounded on purpose: `pulumi destroy` waits for it, so "Never" would let one pod keep a GPU instance running.
+    if (!isKarpenterDuration(terminationGracePeriod) || terminationGracePeriod === "Never") {
+        p.add(`${key}.terminationGracePeriod`, `${show(terminationGracePeriod)} is not allowed; use ` +
+            `${DURATION_FORMAT.replace(/, or "Never"$/, "")} (not "Never": destroy and drift must be able to finish)`);
+    }
 
     const amiAlias = p.str(`${key}.amiAlias`, raw.amiAlias, POOL_DEFAULTS.amiAlias)!;
     const alias = AMI_ALIAS.exec(amiAlias);
@@ -391,6 +509,18 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     } else {
         amiFamily = alias[1] as ResolvedGpuPool["amiFamily"];
     }
+
+    const rootVolumeThroughput = raw.rootVolumeThroughput === undefined ? undefined
+        : p.int(`${key}.rootVolumeThroughput`, raw.rootVolumeThroughput, 125, 125, 1000, " of MiB/s");
+    const rootVolumeIops = raw.rootVolumeIops === undefined ? undefined
+        : p.int(`${key}.rootVolumeIops`, raw.rootVolumeIops, GP3_BASELINE_IOPS, 3000, 16000, " of IOPS");
+    if (rootVolumeThroughput !== undefined && rootVolumeThroughput > (rootVolumeIops ?? GP3_BASELINE_IOPS) * GP3_MIBS_PER_IOPS) {
+        // EC2 refuses such a volume at launch, so every node of the pool would fail to start.
+        p.add(`${key}.rootVolumeThroughput`, `${rootVolumeThroughput} MiB/s needs at least ` +
+            `${Math.ceil(rootVolumeThroughput / GP3_MIBS_PER_IOPS)} IOPS (gp3 allows ${GP3_MIBS_PER_IOPS} MiB/s per IOPS); ` +
+            `set rootVolumeIops to that or more (it is ${rootVolumeIops ?? `gp3's baseline ${GP3_BASELINE_IOPS}`})`);
+    }
+    const disruptionBudgets = resolveBudgets(p, `${key}.disruptionBudgets`, raw.disruptionBudgets);
 
     const labels = p.stringMap(`${key}.labels`, raw.labels);
     for (const [k, v] of Object.entries(labels)) {
@@ -412,14 +542,20 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         instanceTypes: types,
         capacityTypes,
         ...(capacityReservations ? { capacityReservations } : {}),
-        gpuLimit: p.int(`${key}.gpuLimit`, raw.gpuLimit, POOL_DEFAULTS.gpuLimit, 1, 10000, " of GPUs"),
+        gpuLimit,
         consolidationPolicy: p.oneOf(`${key}.consolidationPolicy`, raw.consolidationPolicy, CONSOLIDATION_POLICIES,
             POOL_DEFAULTS.consolidationPolicy),
         consolidateAfter,
         expireAfter,
+        terminationGracePeriod,
         amiAlias,
         amiFamily,
         rootVolumeSize: p.int(`${key}.rootVolumeSize`, raw.rootVolumeSize, POOL_DEFAULTS.rootVolumeSize, 20, 16384, " of GiB"),
+        rootVolumeThroughput,
+        rootVolumeIops,
+        instanceStorePolicy: p.oneOf(`${key}.instanceStorePolicy`, raw.instanceStorePolicy, INSTANCE_STORE_POLICIES,
+            POOL_DEFAULTS.instanceStorePolicy),
+        disruptionBudgets,
         labels,
         weight: raw.weight === undefined ? undefined : p.int(`${key}.weight`, raw.weight, 1, 1, 100),
     };
@@ -478,6 +614,51 @@ function resolveCapacityReservations(p: Problems, pool: string, value: unknown,
     return { ...(ids ? { ids } : {}), ...(tags ? { tags } : {}) };
 }
 
+function resolveBudgets(p: Problems, key: string, value: unknown): ResolvedDisruptionBudget[] | undefined {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value) || value.length === 0 || value.length > 50) {
+        p.add(key, `${show(value)} is not allowed; use a list of 1 to 50 budgets such as [{"nodes": "10%"}]`);
+        return undefined;
+    }
+    return value.map((raw, i): ResolvedDisruptionBudget => {
+        const at = `${key}[${i}]`;
+        if (!p.object(at, raw)) return { nodes: "0" };
+        p.unknownKeys(at, raw, BUDGET_KEYS);
+        const nodes = typeof raw.nodes === "number" && Number.isInteger(raw.nodes) && raw.nodes >= 0 ? String(raw.nodes) : raw.nodes;
+        if (typeof nodes !== "string" || !BUDGET_NODES.test(nodes)) {
+            p.add(`${at}.nodes`, raw.nodes === undefined ? `is required: a number of nodes ("0", 1) or a percentage ("10%")`
+                : `${show(raw.nodes)} is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`);
+        }
+        let reasons: ResolvedDisruptionBudget["reasons"];
+        if (raw.reasons !== undefined) {
+            const list = raw.reasons;
+            if (!Array.isArray(list) || list.length === 0 || new Set(list).size !== list.length ||
+                !list.every(r => (DISRUPTION_REASONS as readonly unknown[]).includes(r))) {
+                p.add(`${at}.reasons`, `${show(list)} is not allowed; use a list of distinct values from ` +
+                    `${DISRUPTION_REASONS.map(r => `"${r}"`).join(", ")}`);
+            } else {
+                reasons = list;
+            }
+        }
+        const schedule = p.str(`${at}.schedule`, raw.schedule);
+        const duration = p.str(`${at}.duration`, raw.duration);
+        if ((schedule === undefined) !== (duration === undefined)) {
+            p.add(at, `schedule and duration go together: set both (when the budget starts, and for how long) or neither`);
+        }
+        const scheduleProblem = schedule === undefined ? undefined : cronProblem(schedule);
+        if (scheduleProblem) p.add(`${at}.schedule`, `${scheduleProblem} (times are UTC)`);
+        if (duration !== undefined && !BUDGET_DURATION.test(duration)) {
+            p.add(`${at}.duration`, `${show(duration)} is not allowed; use hours and minutes only, such as "10h", "90m" or "1h30m"`);
+        }
+        return {
+            nodes: String(nodes),
+            ...(reasons ? { reasons } : {}),
+            ...(schedule !== undefined ? { schedule } : {}),
+            ...(duration !== undefined ? { duration } : {}),
+        };
+    });
+}
+
 // Karpenter sets these tags on what it launches itself; its EC2NodeClass CRD refuses them.
 const RESERVED_TAG_KEYS = ["karpenter.sh/nodepool", "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass", "eks:eks-cluster-name"];
 
@@ -512,7 +693,9 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     }
 
     const controllerRaw = raw.controller ?? {};
-    const controller = { ...CONTROLLER_DEFAULTS, nodeGroup: undefined as string | undefined };
+    const controller: ResolvedArgs["controller"] = {
+        ...CONTROLLER_DEFAULTS, nodeGroup: undefined, featureGates: { nodeRepair: false, spotToSpotConsolidation: false },
+    };
     if (p.object("controller", controllerRaw)) {
         p.unknownKeys("controller", controllerRaw, CONTROLLER_KEYS);
         controller.replicas = p.int("controller.replicas", controllerRaw.replicas, CONTROLLER_DEFAULTS.replicas, 1, 10);
@@ -523,6 +706,13 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         }
         controller.nodeGroup = p.str("controller.nodeGroup", controllerRaw.nodeGroup);
         controller.logLevel = p.oneOf("controller.logLevel", controllerRaw.logLevel, LOG_LEVELS, CONTROLLER_DEFAULTS.logLevel);
+        const gates = controllerRaw.featureGates;
+        if (gates !== undefined && p.object("controller.featureGates", gates)) {
+            p.unknownKeys("controller.featureGates", gates, FEATURE_GATES);
+            for (const gate of FEATURE_GATES) {
+                controller.featureGates[gate] = p.bool(`controller.featureGates.${gate}`, gates[gate], false);
+            }
+        }
     }
 
     const devicePluginRaw = raw.devicePlugin ?? {};
@@ -561,20 +751,47 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         }
     }
     const nodeRoleArn = p.str("nodeRoleArn", raw.nodeRoleArn);
-    if (nodeRoleArn && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(nodeRoleArn)) {
+    if (nodeRoleArn && !ROLE_ARN.test(nodeRoleArn)) {
         p.add("nodeRoleArn", `${show(nodeRoleArn)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`);
     }
     if (nodeRoleArn && raw.nodeRoleName !== undefined) {
         p.add("nodeRoleName", "cannot be set with nodeRoleArn: the node role is brought, not created");
     }
 
+    const karpenterVersion = resolveKarpenterVersion(p, raw.karpenterVersion);
+    if (SEMVER.test(karpenterVersion) && compareVersions(karpenterVersion, BALANCED_SINCE) < 0) {
+        gpuPools.forEach((pool, i) => {
+            if (pool.consolidationPolicy === "Balanced") {
+                p.add(`gpuPools[${i}].consolidationPolicy`, `"Balanced" needs Karpenter ${BALANCED_SINCE} or later ` +
+                    `(karpenterVersion is ${show(karpenterVersion)}); use "WhenEmpty" or "WhenEmptyOrUnderutilized", or a newer karpenterVersion`);
+            }
+        });
+    }
+    const nodeAccess = p.oneOf("nodeAccess", raw.nodeAccess, NODE_ACCESS_MODES, "auto");
+    if (nodeAccess === "none" && !nodeRoleArn) {
+        p.add("nodeAccess", `"none" needs nodeRoleArn: a node role this stack creates has no access to the cluster ` +
+            `unless the stack grants it; use "auto", or bring a role that already has access`);
+    }
+    const providerCredentialOpts: ProviderCredentialOpts = {};
+    if (raw.providerCredentialOpts !== undefined && p.object("providerCredentialOpts", raw.providerCredentialOpts)) {
+        const opts = raw.providerCredentialOpts;
+        p.unknownKeys("providerCredentialOpts", opts, ["profileName", "roleArn"]);
+        providerCredentialOpts.profileName = p.str("providerCredentialOpts.profileName", opts.profileName);
+        providerCredentialOpts.roleArn = p.str("providerCredentialOpts.roleArn", opts.roleArn);
+        if (providerCredentialOpts.roleArn && !ROLE_ARN.test(providerCredentialOpts.roleArn)) {
+            p.add("providerCredentialOpts.roleArn", `${show(providerCredentialOpts.roleArn)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`);
+        }
+    }
+
     const resolved: ResolvedArgs = {
         clusterName: String(clusterName),
         cluster: raw.cluster as ClusterDetails | undefined,
-        karpenterVersion: resolveKarpenterVersion(p, raw.karpenterVersion),
+        karpenterVersion,
         namespace,
         identity: p.oneOf("identity", raw.identity, IDENTITIES, "irsa"),
-        nodeAccess: p.oneOf("nodeAccess", raw.nodeAccess, NODE_ACCESS_MODES, "auto"),
+        nodeAccess,
+        discovery: p.oneOf("discovery", raw.discovery, DISCOVERY_MODES, "ids"),
+        providerCredentialOpts,
         nodeRoleArn,
         nodeRoleName: p.str("nodeRoleName", raw.nodeRoleName),
         controllerRoleName: p.str("controllerRoleName", raw.controllerRoleName),

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cluster, ManagedNodeGroup, AuthenticationMode } from "@pulumi/eks";
 import { Role, RolePolicyAttachment } from "@pulumi/aws/iam";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
+import { getSubnetOutput } from "@pulumi/aws/ec2";
 import type { ClusterDetails } from "./args";
 import { NODE_MANAGED_POLICIES, managedPolicyArn, nodeTrustPolicy } from "./iam-documents";
 
@@ -19,13 +20,20 @@ export interface CreatedCluster {
 export function createCluster(name: string, opts: {
     clusterName: string;
     kubernetesVersion?: string;
-    subnetIds?: pulumi.Input<string>[];
+    subnetIds: pulumi.Input<string>[];
+    /** Default: the VPC of the first subnet. */
+    vpcId?: pulumi.Input<string>;
     tags: Record<string, string>;
+    providerCredentialOpts?: { profileName?: string; roleArn?: string };
 }): CreatedCluster {
     const cluster = new Cluster(name, {
         name: opts.clusterName,
         version: opts.kubernetesVersion,
+        // Without a VPC, @pulumi/eks puts its security groups in the account's default VPC.
+        vpcId: opts.vpcId ?? getSubnetOutput({ id: opts.subnetIds[0] }).vpcId,
         subnetIds: opts.subnetIds,
+        ...(opts.providerCredentialOpts?.profileName || opts.providerCredentialOpts?.roleArn
+            ? { providerCredentialOpts: opts.providerCredentialOpts } : {}),
         createOidcProvider: true,
         authenticationMode: AuthenticationMode.Api,
         skipDefaultNodeGroup: true,
@@ -55,7 +63,10 @@ export function createCluster(name: string, opts: {
             certificateAuthority: eksCluster.certificateAuthority.data,
             oidcIssuerUrl: eksCluster.identities.apply(ids => ids[0].oidcs![0].issuer!),
             oidcProviderArn: cluster.oidcProviderArn,
-            clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+            // EKS's own cluster security group, which the managed node group's nodes get too, so GPU
+            // nodes reach CoreDNS and the API server reaches their kubelet (@pulumi/eks's
+            // clusterSecurityGroupId is a group of its own that admits nodes only on 443).
+            clusterSecurityGroupId: eksCluster.vpcConfig.clusterSecurityGroupId,
             authenticationMode: "API",
         },
         resources: [cluster, nodeGroup],

@@ -1,5 +1,6 @@
 // Karpenter itself: the CRD chart, then the controller chart with its CRDs skipped, so the CRDs
 // upgrade with the version (Helm never upgrades a chart's crds/ directory).
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Release } from "@pulumi/kubernetes/helm/v3";
 import type { ResolvedArgs } from "./args";
@@ -14,16 +15,28 @@ export interface KubernetesOptions {
 export const KARPENTER_CHART = "oci://public.ecr.aws/karpenter/karpenter";
 export const KARPENTER_CRD_CHART = "oci://public.ecr.aws/karpenter/karpenter-crd";
 export const SERVICE_ACCOUNT = "karpenter";
+/** CRDs are cluster-wide: their release stays here whatever namespace the controller moves to. */
+export const CRD_RELEASE_NAMESPACE = "kube-system";
+/** Pod annotation whose change rolls the controller when its AWS identity changes. */
+export const IDENTITY_CHECKSUM_ANNOTATION = "gpu-karpenter.io/identity-checksum";
+
+/** The CRD chart's values: CRDs survive `helm uninstall` (and so `pulumi destroy`). */
+export function crdValues(): Record<string, unknown> {
+    // Deleting a CRD deletes every NodePool and NodeClaim, other teams' included, and once the
+    // controller is gone their instances would be left running with nothing to remove them.
+    return { additionalAnnotations: { "helm.sh/resource-policy": "keep" } };
+}
 
 export interface ControllerValuesInputs {
     clusterName: string;
     interruptionQueueName?: string;
-    /** IRSA only: Pod Identity needs no annotation. */
-    controllerRoleArn?: string;
+    identity: ResolvedArgs["identity"];
+    controllerRoleArn: string;
     controller: ResolvedArgs["controller"];
 }
 
 export function controllerValues(i: ControllerValuesInputs): Record<string, unknown> {
+    const enabledGates = Object.entries(i.controller.featureGates).filter(([, on]) => on).map(([gate]) => gate);
     const nodeSelectorTerm = {
         matchExpressions: [
             // Never on a node Karpenter launched: it would be deleting its own node.
@@ -37,10 +50,17 @@ export function controllerValues(i: ControllerValuesInputs): Record<string, unkn
         settings: {
             clusterName: i.clusterName,
             ...(i.interruptionQueueName ? { interruptionQueue: i.interruptionQueueName } : {}),
+            // Only the gates turned on: the chart's own defaults stand for the rest.
+            ...(enabledGates.length ? { featureGates: Object.fromEntries(enabledGates.map(g => [g, true])) } : {}),
         },
         serviceAccount: {
             name: SERVICE_ACCOUNT,
-            ...(i.controllerRoleArn ? { annotations: { "eks.amazonaws.com/role-arn": i.controllerRoleArn } } : {}),
+            // Pod Identity needs no annotation: the association names the service account.
+            ...(i.identity === "irsa" ? { annotations: { "eks.amazonaws.com/role-arn": i.controllerRoleArn } } : {}),
+        },
+        // Credentials are handed to a pod when it starts: a new identity mode or role must restart it.
+        podAnnotations: {
+            [IDENTITY_CHECKSUM_ANNOTATION]: createHash("sha256").update(`${i.identity}\n${i.controllerRoleArn}`).digest("hex").slice(0, 16),
         },
         replicas: i.controller.replicas,
         logLevel: i.controller.logLevel,
@@ -70,8 +90,11 @@ export function registerController(componentName: string, args: ResolvedArgs, op
         name: "karpenter-crd",
         chart: KARPENTER_CRD_CHART,
         version: args.karpenterVersion,
-        namespace: args.namespace,
-        createNamespace: args.namespace !== "kube-system",
+        namespace: CRD_RELEASE_NAMESPACE,
+        values: crdValues(),
+        // Adopts CRDs that `kubectl apply` or the karpenter chart's crds/ put there, instead of failing
+        // with "invalid ownership metadata" (Karpenter's troubleshooting guide; Helm's --take-ownership).
+        takeOwnership: true,
     }, { ...opts.k8s });
 
     const values = pulumi
@@ -79,7 +102,8 @@ export function registerController(componentName: string, args: ResolvedArgs, op
         .apply(([roleArn, queueName]) => controllerValues({
             clusterName: args.clusterName,
             interruptionQueueName: queueName,
-            controllerRoleArn: args.identity === "irsa" ? roleArn : undefined,
+            identity: args.identity,
+            controllerRoleArn: roleArn,
             controller: args.controller,
         }));
 
@@ -88,8 +112,15 @@ export function registerController(componentName: string, args: ResolvedArgs, op
         chart: KARPENTER_CHART,
         version: args.karpenterVersion,
         namespace: args.namespace,
+        createNamespace: args.namespace !== "kube-system",
         skipCrds: true,
         values,
-    }, { ...opts.k8s, dependsOn: [crds, ...opts.dependsOn] });
+    }, {
+        ...opts.k8s,
+        dependsOn: [crds, ...opts.dependsOn],
+        // A new namespace replaces the release; its ClusterRoles and webhooks are cluster-wide, so the
+        // old release must go first or the new one fails on them. Running nodes stay meanwhile.
+        deleteBeforeReplace: true,
+    });
     return { crds, controller };
 }

@@ -1,19 +1,31 @@
-// Karpenter finds the subnets and security groups for GPU nodes by the tag
-// `karpenter.sh/discovery=<cluster>` (the EC2NodeClass selectors use it).
-import * as pulumi from "@pulumi/pulumi";
+// `discovery: "tags"`: the manual guide's way, where Karpenter finds subnets and security groups by
+// the tag `karpenter.sh/discovery=<cluster>`. Those subnets and groups are usually shared and owned
+// by someone else (a VPC stack, another cluster), so a tag another cluster set is never overwritten,
+// and no tag is removed on destroy: one that was there before may be relied on, and the stack cannot
+// tell it from one it added. The default, `discovery: "ids"`, selects them by id and tags nothing.
 import { Tag } from "@pulumi/aws/ec2";
+import * as pulumi from "@pulumi/pulumi";
+import { GpuKarpenterConfigError } from "./args";
 import { DISCOVERY_TAG } from "./gpu-pools";
 
-export function registerDiscoveryTags(name: string, clusterName: string, targets: {
-    subnetIds: pulumi.Input<string>[];
-    securityGroupIds: pulumi.Input<string>[];
-}, parent: pulumi.Resource): Tag[] {
-    const tag = (kind: string, ids: pulumi.Input<string>[]) => ids.map((id, i) =>
-        // Name by id where it is known, so reordering the list does not re-create tags.
-        new Tag(`${name}-discovery-${typeof id === "string" ? id : `${kind}-${i}`}`, {
-            resourceId: id,
-            key: DISCOVERY_TAG,
-            value: clusterName,
-        }, { parent }));
-    return [...tag("subnet", targets.subnetIds), ...tag("sg", targets.securityGroupIds)];
+/** Each id whose discovery tag names another cluster, as "<id> (karpenter.sh/discovery=<other>)". */
+export function discoveryTagConflicts(clusterName: string, tagsById: Map<string, Record<string, string>>): string[] {
+    return [...tagsById]
+        .filter(([, tags]) => tags[DISCOVERY_TAG] !== undefined && tags[DISCOVERY_TAG] !== clusterName)
+        .map(([id, tags]) => `${id} (${DISCOVERY_TAG}=${tags[DISCOVERY_TAG]})`);
+}
+
+export function registerDiscoveryTags(name: string, clusterName: string, tagsById: Map<string, Record<string, string>>,
+    parent: pulumi.Resource): Tag[] {
+    const conflicts = discoveryTagConflicts(clusterName, tagsById);
+    if (conflicts.length > 0) {
+        throw new GpuKarpenterConfigError(`discovery: "tags" would overwrite another cluster's discovery tag on ` +
+            `${conflicts.join(", ")}; use discovery "ids", or other subnetIds / securityGroupIds`);
+    }
+    // Named by id, so reordering the lists does not re-create tags.
+    return [...tagsById.keys()].map(id => new Tag(`${name}-discovery-${id}`, {
+        resourceId: id,
+        key: DISCOVERY_TAG,
+        value: clusterName,
+    }, { parent, retainOnDelete: true }));
 }

@@ -1,20 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
-import { getCallerIdentity } from "@pulumi/aws/getCallerIdentity";
-import { getPartition } from "@pulumi/aws/getPartition";
-import { getRegion } from "@pulumi/aws/getRegion";
-import { getCluster, getNodeGroup, getNodeGroups } from "@pulumi/aws/eks";
-import { getOpenIdConnectProvider } from "@pulumi/aws/iam";
 import { Provider } from "@pulumi/kubernetes/provider";
-import { ClusterDetails, GpuKarpenterArgs, GpuKarpenterConfigError, ResolvedArgs, resolveArgs } from "./args";
+import { GpuKarpenterArgs, GpuKarpenterConfigError, ProviderCredentialOpts, ResolvedArgs, resolveArgs } from "./args";
 import { chooseNodeAccess, registerNodeAccess } from "./access";
+import { tableWarning } from "./cost";
 import { registerController } from "./controller";
 import { registerDevicePlugin } from "./device-plugin";
 import { registerDiscoveryTags } from "./discovery";
 import { registerExampleWorkload } from "./example-workload";
-import { registerGpuPools } from "./gpu-pools";
-import type { AwsEnvironment } from "./iam-documents";
-import { registerControllerIdentity, registerNodeIdentity } from "./identity";
+import { NodeNetwork, registerGpuPools } from "./gpu-pools";
+import { registerControllerIdentity, registerNodeIdentity, registerSpotServiceLinkedRole } from "./identity";
 import { registerInterruptionQueue } from "./interruption";
+import { NODE_MONITORING_AGENT, registerNodeMonitoringAgent } from "./node-health";
+import {
+    hasAccessEntry, hasAddon, hasSpotServiceLinkedRole, lookupAwsEnvironment, lookupCluster, lookupNodeGroups, lookupTags, nodeGroupSubnets,
+} from "./lookups";
 
 export const GPU_KARPENTER_TYPE = "gpu-karpenter:index:GpuKarpenter";
 
@@ -49,6 +48,12 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         // Validate before anything is registered.
         const resolved = resolveArgs(args);
         super(GPU_KARPENTER_TYPE, name, resolved, opts);
+        for (const pool of resolved.gpuPools) {
+            for (const instance of pool.instanceTypes ?? pool.instanceFamilies ?? []) {
+                const warning = tableWarning(instance);
+                if (warning) void pulumi.log.warn(`GPU pool "${pool.name}": ${warning}`, this);
+            }
+        }
         const data = pulumi.output(this.getData());
         this.nodeRoleArn = data.nodeRoleArn;
         this.nodeRoleName = data.nodeRoleName;
@@ -59,23 +64,50 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         this.karpenterVersion = data.karpenterVersion;
     }
 
-    // Async because some resources depend on what look-ups find: which subnets to tag, and
-    // whether the cluster takes access entries.
+    // Async because some resources depend on what look-ups find: whether the cluster takes access
+    // entries, whether the account has the spot service-linked role, which tags are already there.
     protected override async initialize(args: ResolvedArgs, _opts: unknown, name: string): Promise<GpuKarpenterOutputs> {
         const invokeOpts = { parent: this };
         const env = pulumi.output(lookupAwsEnvironment(invokeOpts));
         const cluster = args.cluster ?? await lookupCluster(args.clusterName, args.identity === "irsa", invokeOpts);
-        const nodeAccess = chooseNodeAccess(args.nodeAccess, cluster.authenticationMode);
-        const subnetIds = args.subnetIds ?? await lookupNodeGroupSubnets(args.clusterName, invokeOpts);
+        let nodeGroups: { name: string; subnetIds: string[] }[] | undefined;
+        const managedNodeGroups = async () => nodeGroups ??= await lookupNodeGroups(args.clusterName, invokeOpts);
+        const subnetIds = args.subnetIds ?? nodeGroupSubnets(args.clusterName, await managedNodeGroups());
+        const securityGroupIds = args.securityGroupIds ?? [cluster.clusterSecurityGroupId];
+
+        let nodeAccess = chooseNodeAccess(args.nodeAccess, cluster.authenticationMode);
+        if (nodeAccess === "awsAuth" && args.nodeAccess === "auto" && (await managedNodeGroups()).length === 0) {
+            throw new GpuKarpenterConfigError(awsAuthMissingMessage(args.clusterName));
+        }
+        if (nodeAccess === "accessEntry" && args.nodeRoleArn &&
+            await hasAccessEntry(args.clusterName, args.nodeRoleArn, invokeOpts)) {
+            if (args.nodeAccess === "accessEntry") {
+                throw new GpuKarpenterConfigError(`nodeAccess: "accessEntry": ${args.nodeRoleArn} already has an access entry ` +
+                    `in cluster ${args.clusterName} (EKS makes one for a managed node group's role); use "none" or "auto"`);
+            }
+            nodeAccess = "none";
+        }
+
         const kubernetesProvider = this.getProvider("kubernetes::Provider") ?? new Provider(`${name}-k8s`, {
             kubeconfig: pulumi.all([cluster.endpoint, cluster.certificateAuthority, env])
-                .apply(([endpoint, ca, e]) => kubeconfig(args.clusterName, endpoint, ca, e.region)),
+                .apply(([endpoint, ca, e]) => kubeconfig(args.clusterName, endpoint, ca, e.region, loginIdentity(args.providerCredentialOpts))),
+            // Known at preview: only another cluster replaces the provider and the resources on it, not an
+            // endpoint or certificate that is unknown while the cluster is being updated.
+            clusterIdentifier: args.clusterName,
         }, { parent: this });
 
-        const discovery = registerDiscoveryTags(name, args.clusterName, {
-            subnetIds,
-            securityGroupIds: args.securityGroupIds ?? [cluster.clusterSecurityGroupId],
-        }, this);
+        const network = nodeNetwork(args.discovery, subnetIds, securityGroupIds);
+        const discovery = args.discovery === "tags"
+            ? registerDiscoveryTags(name, args.clusterName,
+                await lookupTags(plainIds(subnetIds, securityGroupIds), invokeOpts), this)
+            : [];
+        const spotRole = args.gpuPools.some(pool => pool.capacityTypes.includes("spot")) && !(await hasSpotServiceLinkedRole(invokeOpts))
+            ? [registerSpotServiceLinkedRole(name, this)]
+            : [];
+        const nodeHealth = args.controller.featureGates.nodeRepair &&
+            !(await hasAddon(args.clusterName, NODE_MONITORING_AGENT, invokeOpts))
+            ? [registerNodeMonitoringAgent(name, args.clusterName, args.tags, this)]
+            : [];
         const node = registerNodeIdentity(name, args, env, this);
         const queue = args.interruptionQueue
             ? registerInterruptionQueue(name, { clusterName: args.clusterName, queueName: args.interruptionQueueName, tags: args.tags, parent: this })
@@ -88,7 +120,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
             oidcIssuerUrl: cluster.oidcIssuerUrl,
             parent: this,
         });
-        const access = registerNodeAccess(name, {
+        const access = nodeAccess === "none" ? [] : registerNodeAccess(name, {
             mode: nodeAccess,
             clusterName: args.clusterName,
             nodeRoleArn: node.nodeRoleArn,
@@ -101,13 +133,15 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         const { controller } = registerController(name, args, {
             controllerRoleArn: controllerIdentity.controllerRoleArn,
             interruptionQueueName: queue?.queue.name,
-            dependsOn: [...node.resources, ...controllerIdentity.resources, ...access, ...(queue?.resources ?? []), ...discovery],
+            dependsOn: [...node.resources, ...controllerIdentity.resources, ...access, ...(queue?.resources ?? []),
+                ...discovery, ...spotRole, ...nodeHealth],
             k8s,
         });
         const devicePlugin = registerDevicePlugin(name, args, k8s);
         const pools = registerGpuPools(name, args.gpuPools, {
             clusterName: args.clusterName,
             nodeRoleName: node.nodeRoleName,
+            network,
             tags: args.tags,
             controller,
             devicePlugin,
@@ -131,51 +165,44 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
     }
 }
 
-async function lookupAwsEnvironment(opts: pulumi.InvokeOptions): Promise<AwsEnvironment> {
-    const [partition, region, identity] = await Promise.all([
-        getPartition({}, opts), getRegion({}, opts), getCallerIdentity({}, opts),
-    ]);
-    return { partition: partition.partition, dnsSuffix: partition.dnsSuffix, region: region.region, accountId: identity.accountId };
+function awsAuthMissingMessage(clusterName: string): string {
+    return `nodeAccess: cluster ${clusterName} admits nodes only through the aws-auth ConfigMap (authentication mode ` +
+        `CONFIG_MAP), and it has no managed node group, so EKS has not created aws-auth. Either let GPU nodes join by ` +
+        `access entry: aws eks update-cluster-config --name ${clusterName} --access-config authenticationMode=API_AND_CONFIG_MAP; ` +
+        `or, if aws-auth exists (self-managed nodes), set nodeAccess to "awsAuth"`;
 }
 
-async function lookupCluster(clusterName: string, needsOidcProvider: boolean, opts: pulumi.InvokeOptions): Promise<ClusterDetails> {
-    const cluster = await getCluster({ name: clusterName }, opts);
-    const oidcIssuerUrl = cluster.identities?.[0]?.oidcs?.[0]?.issuer ?? "";
-    let oidcProviderArn: string | undefined;
-    if (needsOidcProvider) {
-        if (!oidcIssuerUrl) {
-            throw new GpuKarpenterConfigError(`identity: "irsa" needs an OIDC issuer, and cluster ${clusterName} has none; use "podIdentity"`);
+function nodeNetwork(discovery: ResolvedArgs["discovery"], subnetIds: pulumi.Input<string>[],
+    securityGroupIds: pulumi.Input<string>[]): pulumi.Output<NodeNetwork> {
+    if (discovery === "tags") return pulumi.output<NodeNetwork>({ discovery: "tags" });
+    return pulumi.all([pulumi.all(subnetIds), pulumi.all(securityGroupIds)])
+        .apply(([subnets, groups]): NodeNetwork => ({ discovery: "ids", subnetIds: subnets, securityGroupIds: groups }));
+}
+
+/** Tag discovery makes one tag per id, and checks what each carries first: the ids must be plain values. */
+function plainIds(subnetIds: pulumi.Input<string>[], securityGroupIds: pulumi.Input<string>[]) {
+    const plain = (key: string, ids: pulumi.Input<string>[]) => ids.map(id => {
+        if (typeof id !== "string") {
+            throw new GpuKarpenterConfigError(`${key}: discovery "tags" needs ids known before deployment (one tag per id); ` +
+                `pass plain strings, or use discovery "ids"`);
         }
-        try {
-            oidcProviderArn = (await getOpenIdConnectProvider({ url: oidcIssuerUrl }, opts)).arn;
-        } catch {
-            throw new GpuKarpenterConfigError(`identity: "irsa" needs an IAM OIDC provider for ${oidcIssuerUrl}, and there is ` +
-                `none; create one (eksctl utils associate-iam-oidc-provider --cluster ${clusterName} --approve) or use "podIdentity"`);
-        }
-    }
+        return id;
+    });
+    return { subnets: plain("subnetIds", subnetIds), securityGroups: plain("securityGroupIds", securityGroupIds) };
+}
+
+/** Whose AWS identity the kubeconfig's token is for: the component's args, else the stack's AWS provider config. */
+export function loginIdentity(explicit: ProviderCredentialOpts = {}, aws = new pulumi.Config("aws")): ProviderCredentialOpts {
+    // With chained roles, the last is the identity the AWS provider ends up with.
+    const assumeRoles = aws.getObject<{ roleArn?: string }[]>("assumeRoles");
     return {
-        endpoint: cluster.endpoint,
-        certificateAuthority: cluster.certificateAuthorities[0].data,
-        oidcIssuerUrl,
-        oidcProviderArn,
-        clusterSecurityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
-        authenticationMode: cluster.accessConfigs?.[0]?.authenticationMode ?? "CONFIG_MAP",
+        profileName: explicit.profileName ?? aws.get("profile"),
+        roleArn: explicit.roleArn ?? assumeRoles?.[assumeRoles.length - 1]?.roleArn,
     };
 }
 
-/** The subnets of the cluster's node groups: where its nodes already run. */
-async function lookupNodeGroupSubnets(clusterName: string, opts: pulumi.InvokeOptions): Promise<string[]> {
-    const { names } = await getNodeGroups({ clusterName }, opts);
-    const groups = await Promise.all([...names].sort().map(nodeGroupName => getNodeGroup({ clusterName, nodeGroupName }, opts)));
-    const subnets = [...new Set(groups.flatMap(group => group.subnetIds))].sort();
-    if (subnets.length === 0) {
-        throw new GpuKarpenterConfigError(`subnetIds: cluster ${clusterName} has no node groups to take subnets from; ` +
-            `set subnetIds to the subnets GPU nodes should use`);
-    }
-    return subnets;
-}
-
-export function kubeconfig(clusterName: string, endpoint: string, certificateAuthority: string, region: string): string {
+export function kubeconfig(clusterName: string, endpoint: string, certificateAuthority: string, region: string,
+    login: ProviderCredentialOpts = {}): string {
     return JSON.stringify({
         apiVersion: "v1",
         kind: "Config",
@@ -188,7 +215,11 @@ export function kubeconfig(clusterName: string, endpoint: string, certificateAut
                 exec: {
                     apiVersion: "client.authentication.k8s.io/v1beta1",
                     command: "aws",
-                    args: ["eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json"],
+                    args: [
+                        "eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json",
+                        ...(login.profileName ? ["--profile", login.profileName] : []),
+                        ...(login.roleArn ? ["--role-arn", login.roleArn] : []),
+                    ],
                 },
             },
         }],

@@ -8,6 +8,7 @@ import type { KubernetesOptions } from "./controller";
 import {
     CAPACITY_TYPE_LABEL, GPU_MANUFACTURER_LABEL, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL, NVIDIA_GPU_RESOURCE,
 } from "./gpu";
+import { durationSeconds } from "./duration";
 
 export const DISCOVERY_TAG = "karpenter.sh/discovery";
 export const GPU_TAINT = { key: NVIDIA_GPU_RESOURCE, value: "true", effect: "NoSchedule" as const };
@@ -34,12 +35,14 @@ export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string): 
                     ],
                     taints: [{ ...GPU_TAINT }],
                     expireAfter: pool.expireAfter,
+                    terminationGracePeriod: pool.terminationGracePeriod,
                 },
             },
             limits: { [NVIDIA_GPU_RESOURCE]: pool.gpuLimit },
             disruption: {
                 consolidationPolicy: pool.consolidationPolicy,
                 consolidateAfter: pool.consolidateAfter,
+                ...(pool.disruptionBudgets ? { budgets: pool.disruptionBudgets.map(b => ({ ...b })) } : {}),
             },
             ...(pool.weight === undefined ? {} : { weight: pool.weight }),
         },
@@ -54,12 +57,18 @@ export function blockDeviceMappings(pool: ResolvedGpuPool) {
     const volume = (size: number) => ({
         volumeSize: `${size}Gi`, volumeType: "gp3" as const, encrypted: true, deleteOnTermination: true,
     });
+    // Faster image pulls where there is no instance store to hold them.
+    const imageVolume = {
+        ...volume(pool.rootVolumeSize),
+        ...(pool.rootVolumeIops === undefined ? {} : { iops: pool.rootVolumeIops }),
+        ...(pool.rootVolumeThroughput === undefined ? {} : { throughput: pool.rootVolumeThroughput }),
+    };
     return pool.amiFamily === "bottlerocket"
         ? [
             { deviceName: "/dev/xvda", ebs: volume(4) },
-            { deviceName: "/dev/xvdb", ebs: volume(pool.rootVolumeSize) },
+            { deviceName: "/dev/xvdb", ebs: imageVolume },
         ]
-        : [{ deviceName: "/dev/xvda", rootVolume: true, ebs: volume(pool.rootVolumeSize) }];
+        : [{ deviceName: "/dev/xvda", rootVolume: true, ebs: imageVolume }];
 }
 
 /** Terms are ORed: each reservation id is one, and the tags select every reservation carrying them all. */
@@ -70,12 +79,19 @@ export function capacityReservationSelectorTerms(reservations: CapacityReservati
     ];
 }
 
+/** Where GPU nodes go: the subnets and security groups by id, or whatever carries the discovery tag. */
+export type NodeNetwork =
+    | { discovery: "ids"; subnetIds: string[]; securityGroupIds: string[] }
+    | { discovery: "tags" };
+
 export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
     clusterName: string;
     nodeRoleName: string;
+    network: NodeNetwork;
     tags: Record<string, string>;
 }): IEC2NodeClass {
-    const discovery = { tags: { [DISCOVERY_TAG]: opts.clusterName } };
+    const byTag = [{ tags: { [DISCOVERY_TAG]: opts.clusterName } }];
+    const { network } = opts;
     return {
         apiVersion: "karpenter.k8s.aws/v1",
         kind: "EC2NodeClass",
@@ -83,10 +99,11 @@ export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
         spec: {
             role: opts.nodeRoleName,
             amiSelectorTerms: [{ alias: pool.amiAlias }],
-            subnetSelectorTerms: [discovery],
-            securityGroupSelectorTerms: [discovery],
+            subnetSelectorTerms: network.discovery === "ids" ? network.subnetIds.map(id => ({ id })) : byTag,
+            securityGroupSelectorTerms: network.discovery === "ids" ? network.securityGroupIds.map(id => ({ id })) : byTag,
             ...(pool.capacityReservations ? { capacityReservationSelectorTerms: capacityReservationSelectorTerms(pool.capacityReservations) } : {}),
             blockDeviceMappings: blockDeviceMappings(pool),
+            ...(pool.instanceStorePolicy === "RAID0" ? { instanceStorePolicy: "RAID0" as const } : {}),
             // IMDSv2 only, and one hop so pods cannot borrow the node role.
             metadataOptions: {
                 httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required",
@@ -95,6 +112,14 @@ export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
         },
     };
 }
+
+/** Long enough for Karpenter to drain a node for the whole grace period and then terminate its instance. */
+export function nodePoolDeleteTimeout(pool: ResolvedGpuPool): string {
+    return `${Math.ceil(durationSeconds(pool.terminationGracePeriod)! / 60) + INSTANCE_TERMINATION_MINUTES}m`;
+}
+
+/** What a NodeClaim needs after its drain: the EC2 instance to shut down, and the finalizer to clear. */
+const INSTANCE_TERMINATION_MINUTES = 15;
 
 export interface GpuPoolResources {
     nodeClasses: CustomResource[];
@@ -110,6 +135,7 @@ export interface GpuPoolResources {
 export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[], opts: {
     clusterName: string;
     nodeRoleName: pulumi.Input<string>;
+    network: pulumi.Input<NodeNetwork>;
     tags: Record<string, string>;
     controller: pulumi.Resource;
     devicePlugin?: pulumi.Resource;
@@ -118,14 +144,19 @@ export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[]
     const nodeClasses: CustomResource[] = [];
     const nodePools: CustomResource[] = [];
     for (const pool of pools) {
-        const nodeClassSpec = pulumi.output(opts.nodeRoleName).apply(nodeRoleName =>
-            ec2NodeClassManifest(pool, { clusterName: opts.clusterName, nodeRoleName, tags: opts.tags }).spec);
+        const nodeClassSpec = pulumi.all([opts.nodeRoleName, opts.network]).apply(([nodeRoleName, network]) =>
+            ec2NodeClassManifest(pool, { clusterName: opts.clusterName, nodeRoleName, network, tags: opts.tags }).spec);
         const nodeClass = new CustomResource(`${componentName}-${pool.name}-nodeclass`, {
             apiVersion: "karpenter.k8s.aws/v1",
             kind: "EC2NodeClass",
-            metadata: { name: pool.name },
+            metadata: {
+                name: pool.name,
+                // `pulumi up` fails, rather than leave a pool that can never launch, when Karpenter cannot
+                // resolve the role, subnets, security groups or AMI (pulumi-kubernetes await/condition).
+                annotations: { "pulumi.com/waitFor": "condition=Ready" },
+            },
             spec: nodeClassSpec,
-        }, { ...opts.k8s, dependsOn: [opts.controller] });
+        }, { ...opts.k8s, dependsOn: [opts.controller], customTimeouts: { create: "5m", update: "5m" } });
 
         const manifest = nodePoolManifest(pool, pool.name);
         const nodePool = new CustomResource(`${componentName}-${pool.name}-nodepool`, {
@@ -136,8 +167,8 @@ export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[]
         }, {
             ...opts.k8s,
             dependsOn: [nodeClass, opts.controller, ...(opts.devicePlugin ? [opts.devicePlugin] : [])],
-            // Draining GPU nodes and terminating their instances takes minutes.
-            customTimeouts: { delete: "30m" },
+            // Deletion waits for every node's drain (up to its terminationGracePeriod) and termination.
+            customTimeouts: { delete: nodePoolDeleteTimeout(pool) },
         });
         nodeClasses.push(nodeClass);
         nodePools.push(nodePool);

@@ -2,6 +2,13 @@
 // requirements) and the policy pack (deciding whether a NodePool can launch a GPU node).
 // Dependency-free on purpose: the policy pack's build bundles it into the pack.
 
+// EKS Auto Mode runs Karpenter itself, with the same karpenter.sh/v1 NodePools, but spells
+// Karpenter's instance labels in its own domain (eks.amazonaws.com/instance-family, -gpu-count, ...:
+// awsdocs/amazon-eks-user-guide latest/ug/automode/create-node-pool.adoc, "EKS Auto Mode Supported
+// Labels"). Both spellings mean the same to the pack.
+export const KARPENTER_INSTANCE_LABEL_PREFIX = "karpenter.k8s.aws/instance-";
+export const EKS_AUTO_INSTANCE_LABEL_PREFIX = "eks.amazonaws.com/instance-";
+
 /** Karpenter's well-known labels that describe an instance's GPUs. */
 export const GPU_LABELS = [
     "karpenter.k8s.aws/instance-gpu-count",
@@ -14,9 +21,7 @@ export const INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family";
 export const INSTANCE_CATEGORY_LABEL = "karpenter.k8s.aws/instance-category";
 export const INSTANCE_SIZE_LABEL = "karpenter.k8s.aws/instance-size";
 
-// EKS Auto Mode runs Karpenter itself, with the same karpenter.sh/v1 NodePools, but names the
-// instance labels in its own domain (awsdocs/amazon-eks-user-guide,
-// latest/ug/automode/create-node-pool.adoc, "EKS Auto Mode Supported Labels").
+/** EKS Auto Mode's names for GPU_LABELS. */
 export const AUTO_MODE_GPU_LABELS = [
     "eks.amazonaws.com/instance-gpu-count",
     "eks.amazonaws.com/instance-gpu-name",
@@ -26,11 +31,13 @@ export const AUTO_MODE_GPU_LABELS = [
 export const AUTO_MODE_INSTANCE_FAMILY_LABEL = "eks.amazonaws.com/instance-family";
 export const AUTO_MODE_INSTANCE_CATEGORY_LABEL = "eks.amazonaws.com/instance-category";
 export const AUTO_MODE_INSTANCE_SIZE_LABEL = "eks.amazonaws.com/instance-size";
+
 export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 export const INSTANCE_TYPE_LABEL_BETA = "beta.kubernetes.io/instance-type";
 export const GPU_MANUFACTURER_LABEL = "karpenter.k8s.aws/instance-gpu-manufacturer";
 export const CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type";
 export const NVIDIA_GPU_RESOURCE = "nvidia.com/gpu";
+export const ARCH_LABEL = "kubernetes.io/arch";
 
 /** Values of the karpenter.sh/capacity-type label; a NodePool without the requirement gets on-demand. */
 export const CAPACITY_TYPES = ["spot", "on-demand", "reserved"] as const;

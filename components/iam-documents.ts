@@ -35,6 +35,9 @@ export const NODE_MANAGED_POLICIES = [
     "AmazonSSMManagedInstanceCore",
 ] as const;
 
+/** EC2's role for spot requests: account-wide, made by the first spot launch allowed to make it. */
+export const SPOT_SERVICE_LINKED_ROLE = "AWSServiceRoleForEC2Spot";
+
 export function managedPolicyArn(partition: string, policy: string): string {
     return `arn:${partition}:iam::aws:policy/${policy}`;
 }
@@ -70,15 +73,35 @@ export function irsaTrustPolicy(opts: {
     };
 }
 
-/** EKS Pod Identity: the agent assumes the role for pods of this account's clusters only. */
-export function podIdentityTrustPolicy(env: Pick<AwsEnvironment, "accountId">): PolicyDocument {
+export function clusterArn(env: Pick<AwsEnvironment, "partition" | "region" | "accountId">, clusterName: string): string {
+    return `arn:${env.partition}:eks:${env.region}:${env.accountId}:cluster/${clusterName}`;
+}
+
+/**
+ * EKS Pod Identity: the agent assumes the role only for the controller's service account in this
+ * cluster. The agent tags every session with the cluster, namespace and service account (session
+ * tags are on by default for an association), so without these conditions any association in the
+ * account could hand out this role.
+ */
+export function podIdentityTrustPolicy(env: AwsEnvironment, opts: {
+    clusterName: string;
+    namespace: string;
+    serviceAccount: string;
+}): PolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [{
             Effect: "Allow",
             Principal: { Service: "pods.eks.amazonaws.com" },
             Action: ["sts:AssumeRole", "sts:TagSession"],
-            Condition: { StringEquals: { "aws:SourceAccount": env.accountId } },
+            Condition: {
+                StringEquals: {
+                    "aws:SourceAccount": env.accountId,
+                    "aws:RequestTag/eks-cluster-arn": clusterArn(env, opts.clusterName),
+                    "aws:RequestTag/kubernetes-namespace": opts.namespace,
+                    "aws:RequestTag/kubernetes-service-account": opts.serviceAccount,
+                },
+            },
         }],
     };
 }
@@ -90,11 +113,19 @@ export interface ControllerPolicyInputs extends AwsEnvironment {
     interruptionQueueArn?: string;
 }
 
+/**
+ * EC2's service principal in the partition. The reference lists both spellings; outside China only
+ * `ec2.amazonaws.com` exists, and in aws-cn EC2 is known by both, so there both are allowed.
+ */
+function passedToEc2(env: Pick<AwsEnvironment, "partition" | "dnsSuffix">): string | string[] {
+    return env.partition === "aws-cn" ? ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"] : `ec2.${env.dnsSuffix}`;
+}
+
 /** The controller's permissions by concern, named like the reference's managed policies. */
 export function controllerPolicies(i: ControllerPolicyInputs): Record<string, PolicyDocument> {
     const { partition, region, accountId, clusterName } = i;
     const ec2 = (resource: string) => `arn:${partition}:ec2:${region}:*:${resource}`;
-    const clusterArn = `arn:${partition}:eks:${region}:${accountId}:cluster/${clusterName}`;
+    const cluster = clusterArn(i, clusterName);
     const instanceProfiles = `arn:${partition}:iam::${accountId}:instance-profile/*`;
     const clusterTag = `kubernetes.io/cluster/${clusterName}`;
     const taggedResources = [
@@ -185,8 +216,7 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
                     Effect: "Allow",
                     Resource: i.nodeRoleArn,
                     Action: "iam:PassRole",
-                    // Tighter than the reference, which lists both partitions' EC2 principals.
-                    Condition: { StringEquals: { "iam:PassedToService": `ec2.${i.dnsSuffix}` } },
+                    Condition: { StringEquals: { "iam:PassedToService": passedToEc2(i) } },
                 },
                 {
                     Sid: "AllowScopedInstanceProfileCreationActions",
@@ -241,7 +271,7 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
             Statement: [{
                 Sid: "AllowAPIServerEndpointDiscovery",
                 Effect: "Allow",
-                Resource: clusterArn,
+                Resource: cluster,
                 Action: "eks:DescribeCluster",
             }],
         },
@@ -274,7 +304,7 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
                     Effect: "Allow",
                     Resource: "*",
                     Action: ["arc-zonal-shift:GetManagedResource"],
-                    Condition: { StringEquals: { "arc-zonal-shift:ResourceIdentifier": clusterArn } },
+                    Condition: { StringEquals: { "arc-zonal-shift:ResourceIdentifier": cluster } },
                 },
             ],
         },

@@ -1,6 +1,6 @@
 // IAM: the role GPU nodes run as, and the controller's role and permissions.
 import * as pulumi from "@pulumi/pulumi";
-import { Policy, Role, RolePolicyAttachment } from "@pulumi/aws/iam";
+import { Policy, Role, RolePolicyAttachment, ServiceLinkedRole } from "@pulumi/aws/iam";
 import { PodIdentityAssociation } from "@pulumi/aws/eks";
 import type { ResolvedArgs } from "./args";
 import { SERVICE_ACCOUNT } from "./controller";
@@ -61,7 +61,9 @@ export function registerControllerIdentity(name: string, args: ResolvedArgs, inp
     const trust = args.identity === "irsa"
         ? pulumi.all([inputs.oidcProviderArn, inputs.oidcIssuerUrl]).apply(([oidcProviderArn, oidcIssuerUrl]) =>
             JSON.stringify(irsaTrustPolicy({ oidcProviderArn, oidcIssuerUrl, namespace: args.namespace, serviceAccount: SERVICE_ACCOUNT })))
-        : inputs.env.apply(e => JSON.stringify(podIdentityTrustPolicy(e)));
+        : inputs.env.apply(e => JSON.stringify(podIdentityTrustPolicy(e, {
+            clusterName: args.clusterName, namespace: args.namespace, serviceAccount: SERVICE_ACCOUNT,
+        })));
     const role = new Role(`${name}-controller-role`, {
         name: args.controllerRoleName,
         description: `Karpenter controller of EKS cluster ${args.clusterName}`,
@@ -97,4 +99,17 @@ export function registerControllerIdentity(name: string, args: ResolvedArgs, inp
         }, { parent }));
     }
     return { controllerRoleArn: role.arn, resources };
+}
+
+/**
+ * EC2's spot service-linked role, for an account that has never used spot: without it every spot
+ * launch fails with ServiceLinkedRoleCreationNotPermitted, as Karpenter may not create it. It is
+ * account-wide, so it is only created where it is missing, and kept on destroy: another stack, or a
+ * later run of this one that finds it in place, relies on it without owning it.
+ */
+export function registerSpotServiceLinkedRole(name: string, parent: pulumi.Resource): ServiceLinkedRole {
+    return new ServiceLinkedRole(`${name}-spot-service-role`, {
+        awsServiceName: "spot.amazonaws.com",
+        description: "Lets EC2 launch and manage spot instances (created for Karpenter's spot GPU pools)",
+    }, { parent, retainOnDelete: true });
 }

@@ -1,31 +1,67 @@
 // Stack config (namespace `gpu-karpenter`) to component args. Pure: it takes the raw key/value
 // map Pulumi hands the program, so the offline plan and the tests read config exactly as `pulumi up` does.
-import { GpuKarpenterArgs, GpuKarpenterConfigError, resolveArgs } from "./args";
+import { GpuKarpenterArgs, GpuKarpenterConfigError, closest, resolveArgs } from "./args";
 
 export const CONFIG_NAMESPACE = "gpu-karpenter";
 
-/** Keys the program reads itself, beside the component's args. */
-const PROGRAM_KEYS = ["createCluster", "kubernetesVersion"] as const;
-/** Component args that are not stack config: they come from code (a cluster created in the same program). */
-const CODE_ONLY_ARGS = ["cluster"];
-export const STACK_CONFIG_KEYS = [
-    "clusterName", "karpenterVersion", "namespace", "identity", "nodeAccess", "nodeRoleArn", "nodeRoleName",
-    "controllerRoleName", "subnetIds", "securityGroupIds", "interruptionQueue", "interruptionQueueName", "controller",
-    "devicePlugin", "tags", "gpuPools", "exampleWorkload", ...PROGRAM_KEYS,
-];
+/** How the program reads each key: Pulumi hands every value over as text, lists and objects as JSON. */
+export type StackKeyType = "string" | "boolean" | "array" | "object";
+
+/** Every stack config key, with the type Pulumi.yaml declares it with (or would, for undeclared keys). */
+export const STACK_CONFIG_KEYS: Record<string, StackKeyType> = {
+    clusterName: "string",
+    createCluster: "boolean",
+    kubernetesVersion: "string",
+    vpcId: "string",
+    karpenterVersion: "string",
+    namespace: "string",
+    identity: "string",
+    nodeAccess: "string",
+    discovery: "string",
+    nodeRoleArn: "string",
+    nodeRoleName: "string",
+    controllerRoleName: "string",
+    subnetIds: "array",
+    securityGroupIds: "array",
+    interruptionQueue: "boolean",
+    interruptionQueueName: "string",
+    controller: "object",
+    devicePlugin: "object",
+    tags: "object",
+    gpuPools: "array",
+    exampleWorkload: "boolean",
+};
+
+/** Keys the program reads itself for a cluster it creates, beside the component's args. */
+const CREATED_CLUSTER_KEYS = ["kubernetesVersion", "vpcId"] as const;
+
+// Namespaces a stack may set besides ours; only a near miss of ours is taken for a typo.
+const OTHER_NAMESPACES = ["aws", "kubernetes", "eks", "pulumi"];
 
 export interface StackConfig {
     args: GpuKarpenterArgs;
     createCluster: boolean;
     kubernetesVersion?: string;
+    vpcId?: string;
 }
 
-/** Pulumi hands every config value over as a string; objects, lists, numbers and booleans as JSON. */
-function parseValue(key: string, raw: string): unknown {
-    try {
-        return JSON.parse(raw);
-    } catch {
-        return raw;
+/**
+ * A value as the program receives it, read by its key's type. A string key is the text as written
+ * (`karpenterVersion: 1.14` is "1.14"); booleans are "true"/"false"; lists and objects are JSON. What
+ * does not read as its type is passed on as text, so validation names the key and the value.
+ */
+function parseValue(type: StackKeyType, raw: string): unknown {
+    switch (type) {
+        case "string":
+            return raw;
+        case "boolean":
+            return raw === "true" ? true : raw === "false" ? false : raw;
+        default:
+            try {
+                return JSON.parse(raw);
+            } catch {
+                return raw;
+            }
     }
 }
 
@@ -36,16 +72,25 @@ function parseValue(key: string, raw: string): unknown {
 export function readStackConfig(all: Record<string, string>): StackConfig {
     const values: Record<string, unknown> = {};
     const problems: string[] = [];
+    const keys = Object.keys(STACK_CONFIG_KEYS);
     for (const [fullKey, raw] of Object.entries(all)) {
-        const [namespace, key] = fullKey.split(":", 2);
-        if (namespace !== CONFIG_NAMESPACE) continue;
-        if (!STACK_CONFIG_KEYS.includes(key)) {
-            problems.push(`${fullKey}: unknown setting; allowed: ${STACK_CONFIG_KEYS.join(", ")}`);
+        const colon = fullKey.indexOf(":");
+        const namespace = fullKey.slice(0, colon);
+        const key = fullKey.slice(colon + 1);
+        if (namespace !== CONFIG_NAMESPACE) {
+            if (!OTHER_NAMESPACES.includes(namespace) && closest(namespace, [CONFIG_NAMESPACE], 3)) {
+                problems.push(`${fullKey}: unknown namespace "${namespace}" (did you mean "${CONFIG_NAMESPACE}:${key}"?)`);
+            }
             continue;
         }
-        values[key] = key === "clusterName" || key === "kubernetesVersion" ? raw : parseValue(key, raw);
+        if (!(key in STACK_CONFIG_KEYS)) {
+            const hint = closest(key, keys);
+            problems.push(`${fullKey}: unknown setting${hint ? ` (did you mean "${hint}"?)` : ""}; allowed: ${keys.join(", ")}`);
+            continue;
+        }
+        values[key] = parseValue(STACK_CONFIG_KEYS[key], raw);
     }
-    const { createCluster = false, kubernetesVersion, ...args } = values;
+    const { createCluster = false, kubernetesVersion, vpcId, ...args } = values;
     if (typeof createCluster !== "boolean") {
         problems.push(`${CONFIG_NAMESPACE}:createCluster: ${JSON.stringify(createCluster)} is not a boolean; use true or false`);
     }
@@ -56,6 +101,14 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
     if (kubernetesVersion !== undefined && !/^1\.\d+$/.test(String(kubernetesVersion))) {
         problems.push(`${CONFIG_NAMESPACE}:kubernetesVersion: ${JSON.stringify(kubernetesVersion)} is not allowed; use a version like "1.34"`);
     }
+    if (vpcId !== undefined && !/^vpc-[0-9a-f]{8,17}$/.test(String(vpcId))) {
+        problems.push(`${CONFIG_NAMESPACE}:vpcId: ${JSON.stringify(vpcId)} is not a VPC id; use one like "vpc-0a1b2c3d4e5f60718"`);
+    }
+    for (const key of CREATED_CLUSTER_KEYS) {
+        if (values[key] !== undefined && createCluster !== true) {
+            problems.push(`${CONFIG_NAMESPACE}:${key}: only applies with createCluster: true; unset it, or set createCluster`);
+        }
+    }
     try {
         resolveArgs(args as unknown as GpuKarpenterArgs);
     } catch (e) {
@@ -65,10 +118,10 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
     if (problems.length > 0) {
         throw new GpuKarpenterConfigError(`invalid stack config:\n  ${problems.join("\n  ")}`);
     }
-    for (const key of CODE_ONLY_ARGS) delete (args as Record<string, unknown>)[key];
     return {
         args: args as unknown as GpuKarpenterArgs,
         createCluster: createCluster as boolean,
         kubernetesVersion: kubernetesVersion as string | undefined,
+        vpcId: vpcId as string | undefined,
     };
 }

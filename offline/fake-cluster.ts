@@ -13,6 +13,12 @@ export interface FakeCluster {
     partition: string;
     dnsSuffix: string;
     region: string;
+    /** Whether the account has EC2's spot service-linked role (one that never used spot has not). */
+    spotServiceLinkedRole: boolean;
+    /** Tags already on subnets and security groups, by id (any other id has none). */
+    resourceTags: Record<string, Record<string, string>>;
+    /** Look-ups (invoke tokens) the caller is not allowed to make: each fails with AccessDenied. */
+    deniedLookups: string[];
     cluster: {
         /** When set, looking up any other cluster name fails as it would in AWS. */
         name?: string;
@@ -29,8 +35,15 @@ export interface FakeCluster {
         nodeGroups: FakeNodeGroup[];
         /** The aws-auth ConfigMap's data, when the cluster has one. */
         awsAuth?: Record<string, string>;
+        /** Principals (role ARNs) that already have an access entry, such as a managed node group's role. */
+        accessEntries: string[];
+        /** Names of the EKS add-ons the cluster runs. */
+        addons: string[];
     };
 }
+
+/** Keys a cluster file may set beyond those of the default description. */
+const OPTIONAL_CLUSTER_KEYS = ["name", "awsAuth"];
 
 export const DEFAULT_CLUSTER_FILE = path.join(__dirname, "default-cluster.json");
 
@@ -48,13 +61,35 @@ export function loadFakeCluster(file = DEFAULT_CLUSTER_FILE): FakeCluster {
     } catch (e) {
         throw new FakeClusterError(`--cluster ${file}: ${(e as Error).message}`);
     }
+    const bad = (field: string, why: string) => new FakeClusterError(`--cluster ${file}: ${field} ${why}`);
+    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+    if (!isObject(given)) throw bad("(the whole file)", `must be a JSON object like ${path.basename(DEFAULT_CLUSTER_FILE)}`);
+    const unknown = (keys: string[], allowed: string[], where: string) => {
+        const extra = keys.filter(k => !allowed.includes(k));
+        if (extra.length > 0) throw bad(extra.map(k => `${where}${k}`).join(", "), `unknown; allowed: ${allowed.join(", ")}`);
+    };
+    unknown(Object.keys(given), Object.keys(defaults), "");
+    if (given.cluster !== undefined) {
+        if (!isObject(given.cluster)) throw bad("cluster", "must be an object");
+        unknown(Object.keys(given.cluster), [...Object.keys(defaults.cluster), ...OPTIONAL_CLUSTER_KEYS], "cluster.");
+    }
     const merged: FakeCluster = { ...defaults, ...given, cluster: { ...defaults.cluster, ...(given.cluster ?? {}) } };
     const c = merged.cluster;
-    const bad = (field: string, why: string) => new FakeClusterError(`--cluster ${file}: ${field} ${why}`);
     if (!/^\d{12}$/.test(merged.accountId)) throw bad("accountId", "must be 12 digits");
     if (!AUTH_MODES.includes(c.authenticationMode)) throw bad("cluster.authenticationMode", `must be one of ${AUTH_MODES.join(", ")}`);
     if (!Array.isArray(c.nodeGroups) || c.nodeGroups.some(g => typeof g.name !== "string" || !Array.isArray(g.subnetIds))) {
         throw bad("cluster.nodeGroups", "must be a list of {name, subnetIds}");
+    }
+    if (!Array.isArray(c.accessEntries) || c.accessEntries.some(a => typeof a !== "string")) {
+        throw bad("cluster.accessEntries", "must be a list of principal ARNs");
+    }
+    if (!Array.isArray(merged.deniedLookups) || merged.deniedLookups.some(t => typeof t !== "string")) {
+        throw bad("deniedLookups", `must be a list of invoke tokens, e.g. ["aws:iam/getRole:getRole"]`);
+    }
+    if (!Array.isArray(c.addons) || c.addons.some(a => typeof a !== "string")) throw bad("cluster.addons", "must be a list of add-on names");
+    if (typeof merged.spotServiceLinkedRole !== "boolean") throw bad("spotServiceLinkedRole", "must be true or false");
+    if (!isObject(merged.resourceTags) || !Object.values(merged.resourceTags).every(isObject)) {
+        throw bad("resourceTags", `must map ids to tags, e.g. {"subnet-0a1111111111111aa": {"karpenter.sh/discovery": "other"}}`);
     }
     return merged;
 }

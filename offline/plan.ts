@@ -1,7 +1,8 @@
-// `npm run plan -- [--stack NAME] [--cluster FILE] [--out DIR]`: what a stack would create, with no
-// cloud account. Runs index.ts under the SDK's mocks against a described fake cluster, writes every
-// resource, Kubernetes manifest, Helm release and IAM document, validates the Karpenter objects
-// against the v1 CRDs and runs the policy pack over the whole stack.
+// `npm run plan -- [--stack NAME] [--cluster FILE] [--out DIR] [--policy-pack-config FILE]`: what a
+// stack would create, with no cloud account. Runs index.ts under the SDK's mocks against a described
+// fake cluster, writes every resource, Kubernetes manifest, Helm release and IAM document and what
+// each GPU pool can cost, validates the Karpenter objects against the v1 CRDs and runs the policy
+// pack over the whole stack.
 // First, before anything loads @pulumi/pulumi.
 import "./defer-sdk-internals";
 import { mkdirSync, rmSync, writeFileSync } from "fs";
@@ -10,10 +11,15 @@ import { GpuKarpenterConfigError } from "../components/args";
 import { toYaml } from "../components/yaml";
 import { SchemaError, validateKarpenterObject } from "../components/karpenter-schema";
 import { INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "../components/gpu";
+import { CURRENCY, PRICE_SOURCE, formatHourly, priceBasis, priceRegionOf, roundCents, stackHourlyCeiling } from "../components/cost";
+import { nodePoolCost } from "../policies/cost";
 import { HELM_RELEASE_TYPE } from "../policies/karpenter";
-import { capacityTypesOf } from "../policies/nodepool";
-import { type EngineResource, evaluateResources, formatSummary, formatViolation, type Violation } from "../policies/rules";
+import { capacityTypesOf, isGpuPool } from "../policies/nodepool";
+import {
+    type EngineResource, type PolicyPackConfig, evaluateResources, formatSummary, formatViolation, type Violation,
+} from "../policies/rules";
 import { DEFAULT_CLUSTER_FILE, FakeClusterError, loadFakeCluster } from "./fake-cluster";
+import { PolicyPackConfigError, loadPolicyPackConfig } from "./policy-pack-config";
 import { ProgramFailure, RecordedResource } from "./run-program";
 import { PROJECT_DIR, StackFileError, runStack, stackConfig } from "./stack";
 
@@ -25,18 +31,20 @@ export interface PlanOptions {
     stack: string;
     clusterFile: string;
     outDir: string;
+    /** `--policy-pack-config`, as pulumi preview takes it. */
+    policyPackConfig?: string;
 }
 
 export class UsageError extends Error {}
 
-const USAGE = "usage: npm run plan -- [--stack NAME] [--cluster FILE] [--out DIR]";
+const USAGE = "usage: npm run plan -- [--stack NAME] [--cluster FILE] [--out DIR] [--policy-pack-config FILE]";
 
 export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions {
     const options: Partial<PlanOptions> = {};
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
         const value = argv[i + 1];
-        const key = ({ "--stack": "stack", "--cluster": "clusterFile", "--out": "outDir" } as const)[flag as "--stack"];
+        const key = ({ "--stack": "stack", "--cluster": "clusterFile", "--out": "outDir", "--policy-pack-config": "policyPackConfig" } as const)[flag as "--stack"];
         if (!key) throw new UsageError(`unknown argument ${JSON.stringify(flag)}\n${USAGE}`);
         if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value\n${USAGE}`);
         options[key] = value;
@@ -53,6 +61,7 @@ export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions 
         stack,
         clusterFile: options.clusterFile ? path.resolve(cwd, options.clusterFile) : DEFAULT_CLUSTER_FILE,
         outDir,
+        ...(options.policyPackConfig ? { policyPackConfig: path.resolve(cwd, options.policyPackConfig) } : {}),
     };
 }
 
@@ -90,9 +99,46 @@ export interface GpuPoolRow {
     consolidation: string;
     amiAlias: string;
     rootVolume: string;
+    hourlyCeiling: string;
 }
 
-export function gpuPoolRows(objects: KubernetesObject[]): GpuPoolRow[] {
+/** plan/<stack>/cost.json */
+export interface CostReport {
+    currency: string;
+    /** The stack's region. */
+    region: string;
+    /** Whose prices were used: the region's own, or us-east-1's when the table has none. */
+    priceRegion: string;
+    priceSource: string;
+    pools: { pool: string; gpuLimit: number | null; hourlyCeiling: number | null; ceilingInstanceType: string | null; unpricedTypes: string[] }[];
+    stackHourlyCeiling: number | null;
+}
+
+/** Each GPU pool's nominal worst-case hourly cost, by the computation the budget policies use. */
+export function costReport(objects: KubernetesObject[], region: string): CostReport {
+    const pools = objects.filter(o => o.kind === "NodePool" && isGpuPool(o) === true).map(o => {
+        const { cost } = nodePoolCost(o, region)!;
+        return {
+            pool: o.metadata.name,
+            gpuLimit: cost.gpuLimit ?? null,
+            hourlyCeiling: cost.hourlyCeiling === null ? null : roundCents(cost.hourlyCeiling),
+            ceilingInstanceType: cost.ceilingInstanceType,
+            unpricedTypes: cost.unpricedTypes,
+            exact: cost.hourlyCeiling,
+        };
+    });
+    const total = stackHourlyCeiling(pools.map(p => ({ hourlyCeiling: p.exact })));
+    return {
+        currency: CURRENCY,
+        region,
+        priceRegion: priceRegionOf(region),
+        priceSource: PRICE_SOURCE,
+        pools: pools.map(({ exact: _exact, ...p }) => p),
+        stackHourlyCeiling: total === null ? null : roundCents(total),
+    };
+}
+
+export function gpuPoolRows(objects: KubernetesObject[], cost: CostReport): GpuPoolRow[] {
     const nodeClasses = new Map(objects.filter(o => o.kind === "EC2NodeClass").map(o => [o.metadata.name, o as any]));
     return objects.filter(o => o.kind === "NodePool").map((o: any) => {
         const requirements: any[] = o.spec?.template?.spec?.requirements ?? [];
@@ -108,8 +154,29 @@ export function gpuPoolRows(objects: KubernetesObject[]): GpuPoolRow[] {
             consolidation: `${o.spec?.disruption?.consolidationPolicy ?? "-"} after ${o.spec?.disruption?.consolidateAfter ?? "-"}`,
             amiAlias: (nodeClass.amiSelectorTerms ?? []).map((t: any) => t.alias ?? t.id ?? "custom").join(",") || "-",
             rootVolume: (volumes.find(v => v.rootVolume) ?? volumes[volumes.length - 1])?.ebs?.volumeSize ?? "-",
+            hourlyCeiling: ceilingCell(cost.pools.find(p => p.pool === o.metadata.name)),
         };
     });
+}
+
+function ceilingCell(pool: CostReport["pools"][number] | undefined): string {
+    if (!pool) return "-";
+    if (pool.hourlyCeiling === null) return "unknown";
+    return pool.ceilingInstanceType ? `${pool.hourlyCeiling.toFixed(2)} (${pool.ceilingInstanceType})` : pool.hourlyCeiling.toFixed(2);
+}
+
+/** The stack total line, and which types were left out for want of a price. */
+function costLines(cost: CostReport): string[] {
+    const basis = priceBasis({ region: cost.region, priceRegion: cost.priceRegion });
+    const known = cost.pools.filter(p => p.hourlyCeiling !== null);
+    const lines = [cost.stackHourlyCeiling !== null
+        ? `stack total: ${formatHourly(cost.stackHourlyCeiling)} at most (nominal), at ${basis}`
+        : `stack total: unknown (${cost.pools.filter(p => p.hourlyCeiling === null).map(p => p.pool).join(", ")} ` +
+          `${known.length > 0 ? `unknown; the rest ${formatHourly(known.reduce((s, p) => s + p.hourlyCeiling!, 0))} at most` : "unknown"}), at ${basis}`];
+    for (const p of cost.pools.filter(p => p.unpricedTypes.length > 0)) {
+        lines.push(`${p.pool}: no ${cost.priceRegion} price for ${p.unpricedTypes.join(", ")}, left out of its ceiling`);
+    }
+    return lines;
 }
 
 function table(rows: Record<string, string>[], headings: Record<string, string>): string[] {
@@ -132,12 +199,19 @@ export interface PlanResult {
 export async function plan(options: PlanOptions): Promise<PlanResult> {
     const lines: string[] = [];
     let run;
+    let region: string;
+    let policyConfig: PolicyPackConfig = {};
     try {
+        if (options.policyPackConfig) policyConfig = loadPolicyPackConfig(options.policyPackConfig);
         const fake = loadFakeCluster(options.clusterFile);
-        run = await runStack(options.stack, stackConfig(options.stack), fake);
+        const config = stackConfig(options.stack);
+        // As run-program's cloud answers the program's region look-up.
+        region = config["aws:region"] ?? fake.region;
+        run = await runStack(options.stack, config, fake);
     } catch (e) {
         const cause = e instanceof ProgramFailure ? e.cause : e;
-        if (cause instanceof GpuKarpenterConfigError || cause instanceof StackFileError || cause instanceof FakeClusterError) {
+        if (cause instanceof GpuKarpenterConfigError || cause instanceof StackFileError || cause instanceof FakeClusterError
+            || cause instanceof PolicyPackConfigError) {
             return { exitCode: EXIT_INPUT, lines: [`error: ${(cause as Error).message}`] };
         }
         throw cause;
@@ -148,9 +222,10 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
         .filter(o => o.kind === "NodePool" || o.kind === "EC2NodeClass")
         .flatMap(o => validateKarpenterObject(o));
     const engineResources = asEngineResources(run.resources);
-    const violations: Violation[] = evaluateResources(engineResources);
+    const violations: Violation[] = evaluateResources(engineResources, policyConfig);
+    const cost = costReport(objects, region);
 
-    writePlan(options.outDir, run.resources, objects);
+    writePlan(options.outDir, run.resources, objects, cost);
 
     const counts = new Map<string, number>();
     for (const r of run.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
@@ -159,10 +234,14 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
         lines.push(`  ${String(count).padStart(3)}  ${type}`);
     }
     lines.push("", "GPU pools:");
-    lines.push(...table(gpuPoolRows(objects) as unknown as Record<string, string>[], {
+    lines.push(...table(gpuPoolRows(objects, cost) as unknown as Record<string, string>[], {
         pool: "POOL", capacityTypes: "CAPACITY", instances: "INSTANCES", gpuLimit: "GPU LIMIT",
-        consolidation: "CONSOLIDATION", amiAlias: "AMI", rootVolume: "ROOT VOLUME",
+        consolidation: "CONSOLIDATION", amiAlias: "AMI", rootVolume: "ROOT VOLUME", hourlyCeiling: "$/H CEILING",
     }).map(l => `  ${l}`));
+    lines.push(...costLines(cost).map(l => `  ${l}`));
+    if (run.warnings.length > 0) {
+        lines.push("", "Warnings:", ...run.warnings.map(w => `  ${w}`));
+    }
     lines.push("", "Policies:");
     for (const v of violations) lines.push(`  ${formatViolation(v)}`);
     lines.push(`  ${formatSummary(violations, engineResources.length)}`);
@@ -170,19 +249,20 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
         lines.push("", "Karpenter v1 schema errors:");
         for (const e of schemaErrors) lines.push(`  ${e.object} ${e.field}: ${e.reason}`);
     }
-    lines.push("", `Wrote ${path.relative(process.cwd(), options.outDir) || "."}/: resources.json, manifests/, helm/, iam/`);
+    lines.push("", `Wrote ${path.relative(process.cwd(), options.outDir) || "."}/: resources.json, cost.json, manifests/, helm/, iam/`);
     const failed = schemaErrors.length > 0 || violations.some(v => v.enforcement === "mandatory");
     return { exitCode: failed ? EXIT_POLICY : EXIT_OK, lines };
 }
 
 /** Replaces whatever an earlier plan left in `outDir`. */
-function writePlan(outDir: string, resources: RecordedResource[], objects: KubernetesObject[]): void {
+function writePlan(outDir: string, resources: RecordedResource[], objects: KubernetesObject[], cost: CostReport): void {
     rmSync(outDir, { recursive: true, force: true });
     for (const dir of ["manifests", "helm", "iam"]) mkdirSync(path.join(outDir, dir), { recursive: true });
 
     writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(resources.map(r => ({
         urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, dependencies: r.dependencies, inputs: r.inputs,
     })), null, 2) + "\n");
+    writeFileSync(path.join(outDir, "cost.json"), JSON.stringify(cost, null, 2) + "\n");
 
     for (const o of objects) {
         writeFileSync(path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`), toYaml(o));

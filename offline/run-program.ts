@@ -6,6 +6,7 @@ import * as settings from "@pulumi/pulumi/runtime/settings";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { createHash } from "crypto";
 import type { FakeCluster } from "./fake-cluster";
+import { SPOT_SERVICE_LINKED_ROLE } from "../components/iam-documents";
 
 export interface RecordedResource {
     urn: string;
@@ -19,11 +20,50 @@ export interface RecordedResource {
     /** True for resources read from the cloud (`.get`), not managed. */
     read?: boolean;
     inputs: Record<string, unknown>;
+    /** The resource options that decide how it is replaced and deleted, where set. */
+    options: ResourceOptionsRecord;
+}
+
+export interface ResourceOptionsRecord {
+    retainOnDelete?: boolean;
+    deleteBeforeReplace?: boolean;
+    customTimeouts?: { create?: string; update?: string; delete?: string };
+}
+
+/** The options of a registration request that say how a resource is replaced and deleted. */
+function optionsOf(req: any): ResourceOptionsRecord {
+    const options: ResourceOptionsRecord = {};
+    if (req.getRetainondelete?.()) options.retainOnDelete = true;
+    if (req.getDeletebeforereplace?.()) options.deleteBeforeReplace = true;
+    const timeouts = req.getCustomtimeouts?.();
+    if (timeouts) {
+        const set = Object.entries({ create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() })
+            .filter(([, v]) => v);
+        if (set.length > 0) options.customTimeouts = Object.fromEntries(set);
+    }
+    return options;
 }
 
 export interface ProgramRun {
     resources: RecordedResource[];
     outputs: Record<string, unknown>;
+    /** What the program logged with pulumi.log.warn, which `pulumi preview` shows as warnings. */
+    warnings: string[];
+}
+
+// With no engine to send it to, the SDK prints a log.warn message to stderr as
+// `warning: [runtime] <message>` (@pulumi/pulumi log/index.js); the run collects those instead.
+const SDK_WARNING_PREFIX = "warning: [runtime] ";
+
+function collectWarnings(): { warnings: string[]; stop(): void } {
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => {
+        const text = args.map(String).join(" ");
+        if (text.startsWith(SDK_WARNING_PREFIX)) warnings.push(text.slice(SDK_WARNING_PREFIX.length));
+        else original(...args);
+    };
+    return { warnings, stop: () => { console.warn = original; } };
 }
 
 export const PROJECT = "gpu-karpenter";
@@ -88,6 +128,11 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
                 }
                 case "aws:ec2/tag:Tag":
                     return { id: `${inputs.resourceId},${inputs.key}`, state: {} };
+                case "aws:iam/serviceLinkedRole:ServiceLinkedRole": {
+                    const name = SPOT_SERVICE_LINKED_ROLE;
+                    const roleArn = arn("iam", `role/aws-service-role/${inputs.awsServiceName}/${name}`, false);
+                    return { id: roleArn, state: { name, arn: roleArn, path: `/aws-service-role/${inputs.awsServiceName}/` } };
+                }
                 case "kubernetes:core/v1:ConfigMap":
                     // Only read here: the cluster's aws-auth, when it has one.
                     if (args.id === "kube-system/aws-auth") {
@@ -104,9 +149,11 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
                             eksCluster: {
                                 name: inputs.name, endpoint: c.endpoint, certificateAuthority: { data: c.certificateAuthority },
                                 identities: [{ oidcs: [{ issuer: c.oidcIssuer }] }],
+                                vpcConfig: { vpcId: inputs.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId },
                             },
                             oidcProviderArn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                            clusterSecurityGroupId: c.clusterSecurityGroupId,
+                            // @pulumi/eks's own group, not the one EKS gives the cluster and its managed nodes.
+                            clusterSecurityGroupId: `sg-${hash(`${args.name}-eksClusterSecurityGroup`, 17).toLowerCase()}`,
                         },
                     };
                 }
@@ -115,48 +162,93 @@ export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mo
             }
         },
         call(args) {
-            const inputs = args.inputs;
-            switch (args.token) {
-                case "aws:index/getCallerIdentity:getCallerIdentity":
-                    return { accountId, arn: arn("iam", "user/offline-plan", false), userId: "AIDAOFFLINEPLAN", id: accountId };
-                case "aws:index/getPartition:getPartition":
-                    return { partition, dnsSuffix: fake.dnsSuffix, reverseDnsPrefix: fake.dnsSuffix.split(".").reverse().join("."), id: partition };
-                case "aws:index/getRegion:getRegion":
-                    return { region, name: region, endpoint: `ec2.${region}.${fake.dnsSuffix}`, description: region, id: region };
-                case "aws:eks/getCluster:getCluster":
-                    if (c.name && inputs.name !== c.name) {
-                        throw new Error(`reading EKS Cluster (${inputs.name}): couldn't find resource (cluster ${c.name} is the only one described)`);
-                    }
-                    return {
-                        id: inputs.name, name: inputs.name, arn: arn("eks", `cluster/${inputs.name}`), endpoint: c.endpoint,
-                        version: c.version, status: "ACTIVE",
-                        certificateAuthorities: [{ data: c.certificateAuthority }],
-                        identities: c.oidcIssuer ? [{ oidcs: [{ issuer: c.oidcIssuer }] }] : [],
-                        accessConfigs: [{ authenticationMode: c.authenticationMode, bootstrapClusterCreatorAdminPermissions: false }],
-                        vpcConfig: { vpcId: c.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId,
-                            subnetIds: [...new Set(c.nodeGroups.flatMap(g => g.subnetIds))], securityGroupIds: [] },
-                    };
-                case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
-                    if (!c.oidcProvider || inputs.url !== c.oidcIssuer) {
-                        throw new Error(`no IAM OIDC provider for ${inputs.url}`);
-                    }
-                    return {
-                        id: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                        arn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                        url: c.oidcIssuer.replace(/^https:\/\//, ""), clientIdLists: ["sts.amazonaws.com"],
-                    };
-                case "aws:eks/getNodeGroups:getNodeGroups":
-                    return { id: inputs.clusterName, clusterName: inputs.clusterName, names: c.nodeGroups.map(g => g.name) };
-                case "aws:eks/getNodeGroup:getNodeGroup": {
-                    const group = c.nodeGroups.find(g => g.name === inputs.nodeGroupName);
-                    if (!group) throw new Error(`node group ${inputs.nodeGroupName} not found`);
-                    return { id: `${inputs.clusterName}:${group.name}`, clusterName: inputs.clusterName, nodeGroupName: group.name, subnetIds: group.subnetIds };
-                }
-                default:
-                    throw new Error(`the offline cloud cannot answer ${args.token}`);
+            try {
+                return answer(args);
+            } catch (e) {
+                throw invokeError(args.token, e as Error);
             }
         },
     };
+
+    function answer(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        const inputs = args.inputs;
+        if (fake.deniedLookups.includes(args.token)) {
+            throw new Error(`operation error: https response error StatusCode: 403, api error AccessDenied: ` +
+                `User: arn:${partition}:iam::${accountId}:user/offline-plan is not authorized to perform this action (${args.token})`);
+        }
+        switch (args.token) {
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { accountId, arn: arn("iam", "user/offline-plan", false), userId: "AIDAOFFLINEPLAN", id: accountId };
+            case "aws:index/getPartition:getPartition":
+                return { partition, dnsSuffix: fake.dnsSuffix, reverseDnsPrefix: fake.dnsSuffix.split(".").reverse().join("."), id: partition };
+            case "aws:index/getRegion:getRegion":
+                return { region, name: region, endpoint: `ec2.${region}.${fake.dnsSuffix}`, description: region, id: region };
+            case "aws:eks/getCluster:getCluster":
+                if (c.name && inputs.name !== c.name) {
+                    throw new Error(`reading EKS Cluster (${inputs.name}): couldn't find resource (cluster ${c.name} is the only one described)`);
+                }
+                return {
+                    id: inputs.name, name: inputs.name, arn: arn("eks", `cluster/${inputs.name}`), endpoint: c.endpoint,
+                    version: c.version, status: "ACTIVE",
+                    certificateAuthorities: [{ data: c.certificateAuthority }],
+                    identities: c.oidcIssuer ? [{ oidcs: [{ issuer: c.oidcIssuer }] }] : [],
+                    accessConfigs: [{ authenticationMode: c.authenticationMode, bootstrapClusterCreatorAdminPermissions: false }],
+                    vpcConfig: { vpcId: c.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId,
+                        subnetIds: [...new Set(c.nodeGroups.flatMap(g => g.subnetIds))], securityGroupIds: [] },
+                };
+            case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+                if (!c.oidcProvider || inputs.url !== c.oidcIssuer) {
+                    throw new Error(`finding IAM OIDC Provider by url (${inputs.url}): not found`);
+                }
+                return {
+                    id: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
+                    arn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
+                    url: c.oidcIssuer.replace(/^https:\/\//, ""), clientIdLists: ["sts.amazonaws.com"],
+                };
+            case "aws:iam/getRole:getRole":
+                if (inputs.name !== SPOT_SERVICE_LINKED_ROLE || !fake.spotServiceLinkedRole) {
+                    throw new Error(`reading IAM Role (${inputs.name}): couldn't find resource`);
+                }
+                return {
+                    id: inputs.name, name: inputs.name, path: "/aws-service-role/spot.amazonaws.com/",
+                    arn: arn("iam", `role/aws-service-role/spot.amazonaws.com/${inputs.name}`, false),
+                };
+            case "aws:eks/getAddon:getAddon":
+                if (!c.addons.includes(inputs.addonName)) {
+                    throw new Error(`reading EKS Add-On (${inputs.clusterName}:${inputs.addonName}): couldn't find resource`);
+                }
+                return { id: `${inputs.clusterName}:${inputs.addonName}`, clusterName: inputs.clusterName, addonName: inputs.addonName, addonVersion: "v1.0.0-eksbuild.1" };
+            case "aws:eks/getAccessEntry:getAccessEntry":
+                if (!c.accessEntries.includes(inputs.principalArn)) {
+                    throw new Error(`reading EKS Access Entry (${inputs.clusterName}:${inputs.principalArn}): couldn't find resource`);
+                }
+                return { id: `${inputs.clusterName}:${inputs.principalArn}`, clusterName: inputs.clusterName, principalArn: inputs.principalArn, type: "EC2_LINUX" };
+            case "aws:ec2/getSubnet:getSubnet":
+            case "aws:ec2/getSecurityGroup:getSecurityGroup":
+                if (!/^(subnet|sg)-[0-9a-f]+$/.test(String(inputs.id))) {
+                    throw new Error(`reading EC2 ${args.token.includes("Subnet") ? "Subnet" : "Security Group"} (${inputs.id}): couldn't find resource`);
+                }
+                return { id: inputs.id, vpcId: c.vpcId, tags: fake.resourceTags[inputs.id] ?? {} };
+            case "aws:eks/getNodeGroups:getNodeGroups":
+                return { id: inputs.clusterName, clusterName: inputs.clusterName, names: c.nodeGroups.map(g => g.name) };
+            case "aws:eks/getNodeGroup:getNodeGroup": {
+                const group = c.nodeGroups.find(g => g.name === inputs.nodeGroupName);
+                if (!group) throw new Error(`node group ${inputs.nodeGroupName} not found`);
+                return { id: `${inputs.clusterName}:${group.name}`, clusterName: inputs.clusterName, nodeGroupName: group.name, subnetIds: group.subnetIds };
+            }
+            default:
+                throw new Error(`the offline cloud cannot answer ${args.token}`);
+        }
+    }
+}
+
+/**
+ * A failed invoke as the program sees it from the engine: a gRPC error whose details the SDK turns
+ * into the message (runtime/invoke.js), worded as the engine words it (pkg/resource/deploy/source_eval.go).
+ */
+function invokeError(token: string, cause: Error): Error {
+    const details = `invocation of ${token} returned an error: ${cause.message}`;
+    return Object.assign(new Error(details), { details, code: 2 });
 }
 
 function hash(text: string, length: number): string {
@@ -192,6 +284,7 @@ function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks):
                     ...(read ? { read: true } : {}),
                     // Decoding again only covers an SDK that stops calling newResource before its first await.
                     inputs: inputs ?? deserializeProperties(read ? req.getProperties() : req.getObject()),
+                    options: read ? {} : optionsOf(req),
                 };
             }
             callback(err, resp);
@@ -286,6 +379,7 @@ export async function runProgram(opts: {
     const failures: unknown[] = [];
     const onRejection = (reason: unknown) => failures.push(reason);
     process.on("unhandledRejection", onRejection);
+    const logged = collectWarnings();
     try {
         const exported = await opts.program();
         const outputs = await resolveOutputs((exported ?? {}) as Record<string, unknown>);
@@ -295,11 +389,12 @@ export async function runProgram(opts: {
         if (failures.length > 0) throw failures[0];
         const resources = recorded.filter(Boolean);
         assertKnown(resources, outputs);
-        return { resources, outputs };
+        return { resources, outputs, warnings: logged.warnings };
     } catch (e) {
         await new Promise(resolve => setImmediate(resolve));
         throw new ProgramFailure(e, recorded.filter(Boolean));
     } finally {
+        logged.stop();
         process.off("unhandledRejection", onRejection);
     }
 }

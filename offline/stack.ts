@@ -1,9 +1,10 @@
 // A stack's config as `pulumi up` would hand it to the program: Pulumi.<stack>.yaml over the
-// defaults declared in Pulumi.yaml, every value a string (JSON for anything but a string).
+// defaults declared in Pulumi.yaml, every value a string (JSON for lists and objects).
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { fromYaml } from "../components/yaml";
 import { FakeCluster } from "./fake-cluster";
+import { PulumiProjectError, mergeStackConfig, validateProject } from "./pulumi-project";
 import { PROJECT, ProgramRun, runProgram } from "./run-program";
 
 /** Where Pulumi.yaml and the stack files are (the sources, when this runs compiled from .build/). */
@@ -20,32 +21,36 @@ function findProjectDir(from: string): string {
 
 export class StackFileError extends Error {}
 
-function asConfigString(value: unknown): string {
-    return typeof value === "string" ? value : JSON.stringify(value);
+function readYamlFile(file: string, what: string): unknown {
+    try {
+        return fromYaml(readFileSync(file, "utf8")) ?? {};
+    } catch (e) {
+        throw new StackFileError(`${what}: ${file}: ${(e as Error).message}`);
+    }
 }
 
+/**
+ * The config `pulumi up` would hand the program for `stack`: Pulumi.yaml checked against the CLI's
+ * project schema, then Pulumi.<stack>.yaml merged with its declarations as the CLI merges them
+ * (required keys, defaults, declared types), failing with the CLI's own messages.
+ */
 export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, string> {
-    const project: any = fromYaml(readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) ?? {};
-    const config: Record<string, string> = {};
-    for (const [key, declaration] of Object.entries<any>(project.config ?? {})) {
-        if (declaration && typeof declaration === "object" && "default" in declaration) {
-            config[key.includes(":") ? key : `${PROJECT}:${key}`] = asConfigString(declaration.default);
-        }
-    }
+    const projectFile = path.join(dir, "Pulumi.yaml");
     const file = path.join(dir, `Pulumi.${stack}.yaml`);
     if (!existsSync(file)) {
         throw new StackFileError(`stack ${stack}: ${path.relative(process.cwd(), file) || file} does not exist`);
     }
-    let stackFile: any;
     try {
-        stackFile = fromYaml(readFileSync(file, "utf8")) ?? {};
+        const project = validateProject(readYamlFile(projectFile, "project"), projectFile);
+        if (project.name !== PROJECT) {
+            throw new StackFileError(`${projectFile}: the project is named ${JSON.stringify(project.name)}; this program's config namespace is ${PROJECT}`);
+        }
+        const stackFile = readYamlFile(file, `stack ${stack}`) as { config?: Record<string, unknown> };
+        return mergeStackConfig(stack, project, stackFile.config ?? {});
     } catch (e) {
-        throw new StackFileError(`stack ${stack}: ${file}: ${(e as Error).message}`);
+        if (e instanceof PulumiProjectError) throw new StackFileError(e.message);
+        throw e;
     }
-    for (const [key, value] of Object.entries(stackFile.config ?? {})) {
-        config[key.includes(":") ? key : `${PROJECT}:${key}`] = asConfigString(value);
-    }
-    return config;
 }
 
 /** Runs the real program, index.ts, freshly loaded, with the given config. */

@@ -13,10 +13,16 @@ export const NODEPOOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool";
 /** The nodeClassRef group of EKS Auto Mode's NodeClass; self-managed Karpenter's EC2NodeClass is karpenter.k8s.aws. */
 export const AUTO_MODE_NODECLASS_GROUP = "eks.amazonaws.com";
 
-/** Does EKS Auto Mode run this pool (or might it, the reference not being known yet)? */
+const nodeClassGroup = (props: unknown) => valueAt(props, "spec", "template", "spec", "nodeClassRef", "group");
+
+/** Does EKS Auto Mode run this pool? */
+export function isAutoModePool(props: unknown): boolean {
+    return nodeClassGroup(props) === AUTO_MODE_NODECLASS_GROUP;
+}
+
+/** Does EKS Auto Mode run this pool, or might it, the reference not being known yet? */
 export function mayBeAutoModePool(props: unknown): boolean {
-    const group = valueAt(props, "spec", "template", "spec", "nodeClassRef", "group");
-    return group === AUTO_MODE_NODECLASS_GROUP || isUnknown(group);
+    return isAutoModePool(props) || isUnknown(nodeClassGroup(props));
 }
 
 // Self-managed Karpenter's labels and EKS Auto Mode's (karpenter.k8s.aws/... and

@@ -3,12 +3,13 @@
 // entry's enforcementLevel out, ReconcilePolicyPackConfig fills in each policy's level and schema
 // defaults, applies `all` and then the file, and validatePolicyPackConfig checks each policy's knobs
 // against its configSchema as JSON Schema). What the engine silently ignores, a policy or knob name
-// that does not exist or an `environments` list, is reported here too. check-manifests and the
+// that does not exist, `all` with settings, is reported here too, and so is an `environments` list
+// (ESC environments, which only Pulumi Cloud can open). check-manifests and the
 // offline plan use it; the pack itself does not (the engine has done this by the time it runs), so
 // ajv stays out of the pack's bundle.
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { PolicyConfigSchema, PolicyPackConfig } from "@pulumi/policy";
-import { policies as packPolicies } from "./rules";
+import { knobProblem, policies as packPolicies } from "./rules";
 import { isObject } from "./values";
 
 /** pulumi/pulumi sdk/go/common/apitype/policy.go, EnforcementLevel.IsValid. */
@@ -135,8 +136,9 @@ export function validatePolicyPackConfig(raw: unknown, policies: readonly Policy
     }
     const { environments, ...rest } = raw;
     if (environments !== undefined) {
-        // parsePolicyPackConfig takes it out; LoadPolicyPackConfigFromFile then drops it.
-        problems.push("environments: ESC environments are not resolved for a policy pack given by path (pulumi preview drops this key); remove it");
+        // parsePolicyPackConfig takes it out; the engine opens the ESC environments it names.
+        problems.push("environments: ESC environments are resolved by Pulumi Cloud, which this check has no access to; " +
+            "write the values into the file instead");
     }
     const entries = parseEntries(rest, problems);
     for (const [name, entry] of entries) {
@@ -171,7 +173,13 @@ export function validatePolicyPackConfig(raw: unknown, policies: readonly Policy
             const validate = validatorFor(schema);
             if (!validate(knobs)) {
                 problems.push(...(validate.errors ?? []).map(e => `${policy.name}: ${describeError(e, knobs, schema)}`));
+                continue;
             }
+        }
+        // The schema passed: the rule's own reading of the knobs should too (a disagreement is a bug worth seeing).
+        const problem = knobProblem(policy.name, knobs);
+        if (problem) {
+            problems.push(problem);
         }
     }
     return { config, problems };

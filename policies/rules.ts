@@ -14,6 +14,7 @@ import {
     NODEPOOL_TYPE, admitsSpot, capacityTypesOf, gpuTaintEffects, isGpuPool, mayBeAutoModePool, pinnedGpuInstanceTypes,
 } from "./nodepool";
 import { UNKNOWN, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
+import { COST_RESOURCE_RULES, COST_STACK_RULES, fractionalGpuMessage } from "./cost";
 
 export type { EngineResource } from "./karpenter";
 export type { PolicyPackConfig } from "@pulumi/policy";
@@ -33,22 +34,24 @@ export interface Violation {
     urn?: string;
 }
 
-type Knobs = Record<string, unknown>;
+export type Knobs = Record<string, unknown>;
 
-interface RuleInfo {
+export interface RuleInfo {
     name: string;
     description: string;
     enforcementLevel: Enforcement;
     configSchema?: PolicyConfigSchema;
     /** Resource types the rule reads; others are not even copied out of the engine's proxy. */
     appliesTo(type: string): boolean;
+    /** Throws when a knob has a value the rule cannot use; the schema should already refuse every such value. */
+    validateKnobs?(knobs: Knobs): void;
 }
 
-interface ResourceRule extends RuleInfo {
+export interface ResourceRule extends RuleInfo {
     check(resource: EngineResource, knobs: Knobs): string[];
 }
 
-interface StackRule extends RuleInfo {
+export interface StackRule extends RuleInfo {
     checkStack(resources: EngineResource[], knobs: Knobs): { resource: EngineResource; message: string }[];
 }
 
@@ -153,6 +156,7 @@ const spotOnly = gpuPoolRule({
             },
         },
     },
+    validateKnobs: capacityKnobs,
 }, (pool, knobs) => {
     const { allowed } = capacityKnobs(knobs);
     const fix = capacityFix(allowed);
@@ -195,6 +199,7 @@ const consolidation = gpuPoolRule({
             },
         },
     },
+    validateKnobs: consolidationKnobs,
 }, (pool, knobs) => {
     const { allowed, maxAfter, maxSeconds } = consolidationKnobs(knobs);
     const disruption = valueAt(pool.props, "spec", "disruption");
@@ -239,6 +244,7 @@ const gpuLimit = gpuPoolRule({
             },
         },
     },
+    validateKnobs: maxGpuLimitKnob,
 }, (pool, knobs) => {
     const max = maxGpuLimitKnob(knobs);
     const field = `spec.limits["${NVIDIA_GPU_RESOURCE}"]`;
@@ -257,7 +263,8 @@ const gpuLimit = gpuPoolRule({
     if (max !== undefined && gpus > max) {
         return [`${poolLabel(pool)} has ${field} ${JSON.stringify(limit)}, above the maximum of ${max} GPUs. ${fix}`];
     }
-    return [];
+    const fractional = fractionalGpuMessage(pool);
+    return fractional ? [fractional] : [];
 });
 
 const gpuTaint = gpuPoolRule({
@@ -355,10 +362,21 @@ const interruptionHandling: StackRule = {
     },
 };
 
-const RESOURCE_RULES: ResourceRule[] = [spotOnly, consolidation, gpuLimit, karpenterV1Api, gpuTaint, instanceDiversity];
-const STACK_RULES: StackRule[] = [interruptionHandling];
+const RESOURCE_RULES: ResourceRule[] = [spotOnly, consolidation, gpuLimit, ...COST_RESOURCE_RULES, karpenterV1Api, gpuTaint, instanceDiversity];
+const STACK_RULES: StackRule[] = [interruptionHandling, ...COST_STACK_RULES];
 
 // ---- running the policies ------------------------------------------------------------------------
+
+/** What the rule named `policy` cannot use in `knobs`, beyond its schema; undefined when it can use them all, or has no such rule. */
+export function knobProblem(policy: string, knobs: Knobs): string | undefined {
+    const rule = [...RESOURCE_RULES, ...STACK_RULES].find(r => r.name === policy);
+    try {
+        rule?.validateKnobs?.(knobs);
+        return undefined;
+    } catch (e) {
+        return (e as Error).message;
+    }
+}
 
 /** How `config` (the --policy-pack-config format) sets a policy: its level, undefined when disabled, and its knobs. */
 function settingsOf(rule: RuleInfo, config: PolicyPackConfig): { level?: Enforcement; knobs: Knobs } {

@@ -102,12 +102,13 @@ describe("GpuKarpenter on the dev stack", function () {
         }
     });
 
-    it("tags the node groups' subnets and the cluster security group for discovery", () => {
-        const tags = ofType(dev, "aws:ec2/tag:Tag");
-        expect(tags.map(t => t.inputs.resourceId)).to.have.members([
-            "subnet-0a1111111111111aa", "subnet-0b2222222222222bb", "subnet-0c3333333333333cc", "sg-0c1a2b3c4d5e6f708",
+    it("puts GPU nodes in the node groups' subnets and the cluster security group, selected by id, tagging nothing", () => {
+        const nodeClass = one(dev, NODECLASS, "gpu-karpenter-gpu-nodeclass").inputs as any;
+        expect(nodeClass.spec.subnetSelectorTerms).to.deep.equal([
+            { id: "subnet-0a1111111111111aa" }, { id: "subnet-0b2222222222222bb" }, { id: "subnet-0c3333333333333cc" },
         ]);
-        for (const t of tags) expect(t.inputs).to.deep.include({ key: "karpenter.sh/discovery", value: "dev-ai" });
+        expect(nodeClass.spec.securityGroupSelectorTerms).to.deep.equal([{ id: "sg-0c1a2b3c4d5e6f708" }]);
+        expect(ofType(dev, "aws:ec2/tag:Tag")).to.be.empty;
     });
 
     it("lets GPU nodes join with an EC2_LINUX access entry on an API_AND_CONFIG_MAP cluster", () => {
@@ -167,14 +168,13 @@ describe("GpuKarpenter on the dev stack", function () {
         ]);
         expect(pool.spec.template.spec.taints).to.deep.equal([{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }]);
         expect(pool.spec.template.spec.nodeClassRef).to.deep.equal({ group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "gpu" });
+        expect(pool.spec.template.spec.terminationGracePeriod).to.equal("1h");
         expect(pool.spec.limits).to.deep.equal({ "nvidia.com/gpu": 4 });
         expect(pool.spec.disruption).to.deep.equal({ consolidationPolicy: "WhenEmpty", consolidateAfter: "1m" });
 
         const nodeClass = one(dev, NODECLASS, "gpu-karpenter-gpu-nodeclass").inputs as any;
         expect(nodeClass.spec.role).to.equal("gpu-karpenter-node-role-abb0d61");
         expect(nodeClass.spec.amiSelectorTerms).to.deep.equal([{ alias: "al2023@latest" }]);
-        expect(nodeClass.spec.subnetSelectorTerms).to.deep.equal([{ tags: { "karpenter.sh/discovery": "dev-ai" } }]);
-        expect(nodeClass.spec.securityGroupSelectorTerms).to.deep.equal([{ tags: { "karpenter.sh/discovery": "dev-ai" } }]);
         expect(nodeClass.spec.blockDeviceMappings).to.deep.equal([{
             deviceName: "/dev/xvda", rootVolume: true,
             ebs: { volumeSize: "100Gi", volumeType: "gp3", encrypted: true, deleteOnTermination: true },
@@ -241,7 +241,14 @@ describe("GpuKarpenter on the prod stack", function () {
             Effect: "Allow",
             Principal: { Service: "pods.eks.amazonaws.com" },
             Action: ["sts:AssumeRole", "sts:TagSession"],
-            Condition: { StringEquals: { "aws:SourceAccount": "111122223333" } },
+            Condition: {
+                StringEquals: {
+                    "aws:SourceAccount": "111122223333",
+                    "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:us-east-1:111122223333:cluster/prod-ai",
+                    "aws:RequestTag/kubernetes-namespace": "kube-system",
+                    "aws:RequestTag/kubernetes-service-account": "karpenter",
+                },
+            },
         }]);
         const association = one(prod, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "gpu-karpenter-pod-identity");
         expect(association.inputs).to.deep.include({ clusterName: "prod-ai", namespace: "kube-system", serviceAccount: "karpenter" });
@@ -333,14 +340,18 @@ describe("GpuKarpenter variations", function () {
         }));
         expect(json(one(r, ROLE, "gpu-karpenter-node-role").inputs.assumeRolePolicy).Statement[0].Principal.Service).to.equal("ec2.amazonaws.com.cn");
         expect(statement(r, "AllowAPIServerEndpointDiscovery").Resource).to.equal("arn:aws-cn:eks:cn-north-1:444455556666:cluster/dev-ai");
-        expect(statement(r, "AllowPassingInstanceRole").Condition.StringEquals["iam:PassedToService"]).to.equal("ec2.amazonaws.com.cn");
+        // In China EC2 goes by both names, as Karpenter's reference policy lists them.
+        expect(statement(r, "AllowPassingInstanceRole").Condition.StringEquals["iam:PassedToService"])
+            .to.deep.equal(["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]);
         expect(ofType(r, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(a => a.inputs.policyArn))
             .to.include("arn:aws-cn:iam::aws:policy/AmazonEKSWorkerNodePolicy");
     });
 
     it("uses explicit subnets and security groups instead of discovering them", async () => {
         const r = await run("dev", { subnetIds: ["subnet-0feedfeedfeedfeed"], securityGroupIds: ["sg-0beefbeefbeefbeef"] });
-        expect(ofType(r, "aws:ec2/tag:Tag").map(t => t.inputs.resourceId)).to.deep.equal(["subnet-0feedfeedfeedfeed", "sg-0beefbeefbeefbeef"]);
+        const nodeClass = one(r, NODECLASS, "gpu-karpenter-gpu-nodeclass").inputs as any;
+        expect(nodeClass.spec.subnetSelectorTerms).to.deep.equal([{ id: "subnet-0feedfeedfeedfeed" }]);
+        expect(nodeClass.spec.securityGroupSelectorTerms).to.deep.equal([{ id: "sg-0beefbeefbeefbeef" }]);
     });
 
     it("without interruption handling, creates no queue, no SQS permission and no queue setting", async () => {
@@ -418,7 +429,8 @@ describe("invalid stack config", function () {
             `gpu-karpenter:gpuPools[1].name: "gpu" is used by another pool; pool names must be unique`],
         ["a non-DNS pool name", { gpuPools: [{ name: "GPU_Pool" }] },
             `gpu-karpenter:gpuPools[0].name: "GPU_Pool" is not allowed; use a DNS label`],
-        ["a misspelt key", { gpuPool: [{ name: "gpu" }] }, `gpu-karpenter:gpuPool: unknown setting; allowed: clusterName`],
+        ["a misspelt key", { gpuPool: [{ name: "gpu" }] },
+            `gpu-karpenter:gpuPool: unknown setting (did you mean "gpuPools"?); allowed: clusterName`],
         ["a misspelt pool key", { gpuPools: [{ name: "gpu", instanceFamily: ["g5"] }] },
             `gpu-karpenter:gpuPools[0].instanceFamily: unknown setting (did you mean "instanceFamilies"?)`],
         ["a Karpenter version before 1.1", { karpenterVersion: "1.0.1" },

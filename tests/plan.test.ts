@@ -46,11 +46,11 @@ describe("npm run plan", function () {
         it("exits 0 and prints counts, the GPU pool table, the policy verdicts and where the files went, in that order", () => {
             expect(result.code, result.stderr).to.equal(0);
             const text = result.stdout;
-            expect(text).to.match(/^stack dev: 40 resources$/m);
+            expect(text).to.match(/^stack dev: 36 resources$/m);
             expect(text).to.match(/^\s+1\s+kubernetes:karpenter\.sh\/v1:NodePool$/m);
             expect(text).to.match(/^\s+5\s+aws:cloudwatch\/eventRule:EventRule$/m);
-            expect(text).to.match(/^\s+POOL\s+CAPACITY\s+INSTANCES\s+GPU LIMIT\s+CONSOLIDATION\s+AMI\s+ROOT VOLUME$/m);
-            expect(text).to.match(/^\s+gpu\s+spot\s+g5,g6\s+4\s+WhenEmpty after 1m\s+al2023@latest\s+100Gi$/m);
+            expect(text).to.match(/^\s+POOL\s+CAPACITY\s+INSTANCES\s+GPU LIMIT\s+CONSOLIDATION\s+AMI\s+ROOT VOLUME\s+\$\/H CEILING$/m);
+            expect(text).to.match(/^\s+gpu\s+spot\s+g5,g6\s+4\s+WhenEmpty after 1m\s+al2023@latest\s+100Gi\s+16\.38 \(g5\.16xlarge\)$/m);
             expect(text).to.match(/0 mandatory violations/);
             const order = ["stack dev", "GPU pools:", "Policies:", "Wrote "].map(s => text.indexOf(s));
             expect(order).to.deep.equal([...order].sort((a, b) => a - b));
@@ -59,7 +59,7 @@ describe("npm run plan", function () {
 
         it("writes every registered resource with its type, parent, dependencies and inputs", () => {
             const resources = readJson(path.join(out, "resources.json"));
-            expect(resources).to.have.length(40);
+            expect(resources).to.have.length(36);
             const pool = resources.find((r: any) => r.type === "kubernetes:karpenter.sh/v1:NodePool");
             expect(pool.urn).to.equal("urn:pulumi:dev::gpu-karpenter::gpu-karpenter:index:GpuKarpenter$kubernetes:karpenter.sh/v1:NodePool::gpu-karpenter-gpu-nodepool");
             expect(pool.parent).to.equal("urn:pulumi:dev::gpu-karpenter::gpu-karpenter:index:GpuKarpenter::gpu-karpenter");
@@ -114,14 +114,14 @@ describe("npm run plan", function () {
         const out = path.join(tmp, "prod");
         const result = await planCli("--stack", "prod", "--out", out);
         expect(result.code, result.stderr).to.equal(0);
-        expect(result.stdout).to.match(/^\s+inference\s+spot\s+g6,g6e\s+16\s+WhenEmptyOrUnderutilized after 5m\s+al2023@v20251016\s+150Gi$/m);
-        expect(result.stdout).to.match(/^\s+training\s+spot\s+p5\.48xlarge,p5e\.48xlarge,p4d\.24xlarge\s+64\s+WhenEmpty after 2m\s+al2023@v20251016\s+500Gi$/m);
+        expect(result.stdout).to.match(/^\s+inference\s+spot\s+g6,g6e\s+16\s+WhenEmptyOrUnderutilized after 5m\s+al2023@v20251016\s+150Gi\s+121\.24 \(g6e\.16xlarge\)$/m);
+        expect(result.stdout).to.match(/^\s+training\s+spot\s+p5\.48xlarge,p5e\.48xlarge,p4d\.24xlarge\s+64\s+WhenEmpty after 2m\s+al2023@v20251016\s+500Gi\s+440\.32 \(p5\.48xlarge\)$/m);
         expect(readdirSync(path.join(out, "manifests"))).to.include.members(["nodepool-inference.yaml", "nodepool-training.yaml"]);
         const trust = readJson(path.join(out, "iam", "gpu-karpenter-controller-role", "trust-policy.json"));
         expect(trust.Statement[0].Principal).to.deep.equal({ Service: "pods.eks.amazonaws.com" });
     });
 
-    it("discovers what --cluster describes: subnets in the tags, the issuer in the trust policy", async () => {
+    it("discovers what --cluster describes: the node groups' subnets, the issuer in the trust policy", async () => {
         const clusterFile = path.join(tmp, "cluster.json");
         writeFileSync(clusterFile, JSON.stringify({
             accountId: "999988887777",
@@ -133,9 +133,9 @@ describe("npm run plan", function () {
         const out = path.join(tmp, "other");
         const result = await planCli("--cluster", clusterFile, "--out", out);
         expect(result.code, result.stderr).to.equal(0);
-        const resources = readJson(path.join(out, "resources.json"));
-        const tagged = resources.filter((r: any) => r.type === "aws:ec2/tag:Tag").map((r: any) => r.inputs.resourceId);
-        expect(tagged).to.deep.equal(["subnet-0123456789abcdef0", "sg-0c1a2b3c4d5e6f708"]);
+        const nodeClass = readYaml(path.join(out, "manifests", "ec2nodeclass-gpu.yaml"));
+        expect(nodeClass.spec.subnetSelectorTerms).to.deep.equal([{ id: "subnet-0123456789abcdef0" }]);
+        expect(nodeClass.spec.securityGroupSelectorTerms).to.deep.equal([{ id: "sg-0c1a2b3c4d5e6f708" }]);
         const trust = readJson(path.join(out, "iam", "gpu-karpenter-controller-role", "trust-policy.json"));
         expect(trust.Statement[0].Principal.Federated).to.equal("arn:aws:iam::999988887777:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE");
         expect(trust.Statement[0].Condition.StringEquals).to.have.property("oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE:sub");
@@ -207,7 +207,7 @@ describe("npm run plan", function () {
         writeFileSync(path.join(out, "notes.txt"), "left by hand\n");
         writeFileSync(path.join(out, "helm"), "a file where a folder goes\n");
         expect((await planCli("--out", out)).code).to.equal(0);
-        expect(readdirSync(out).sort()).to.deep.equal(["helm", "iam", "manifests", "resources.json"]);
+        expect(readdirSync(out).sort()).to.deep.equal(["cost.json", "helm", "iam", "manifests", "resources.json"]);
         expect(readdirSync(path.join(out, "manifests")).sort()).to.deep.equal(["ec2nodeclass-gpu.yaml", "nodepool-gpu.yaml"]);
         expect(readdirSync(path.join(out, "iam")).sort()).to.deep.equal(["gpu-karpenter-controller-role", "gpu-karpenter-node-role"]);
         expect(readdirSync(path.join(out, "helm")).sort()).to.deep.equal(["karpenter-crd.yaml", "karpenter.yaml", "nvidia-device-plugin.yaml"]);

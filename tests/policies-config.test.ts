@@ -6,8 +6,8 @@ import { PolicyInfo, validatePolicyPackConfig } from "../policies/policy-config"
 import { evaluateResources } from "../policies/rules";
 
 const ALL_POLICIES = [
-    "gpu-nodepool-spot-only", "gpu-nodepool-consolidation", "gpu-nodepool-gpu-limit", "karpenter-v1-api",
-    "gpu-nodepool-taint", "gpu-nodepool-instance-diversity", "spot-gpu-requires-interruption-handling",
+    "gpu-nodepool-spot-only", "gpu-nodepool-consolidation", "gpu-nodepool-gpu-limit", "gpu-nodepool-hourly-cost", "karpenter-v1-api",
+    "gpu-nodepool-taint", "gpu-nodepool-instance-diversity", "spot-gpu-requires-interruption-handling", "gpu-stack-hourly-cost",
 ];
 
 describe("policies: the policy pack config, checked as the engine checks it", () => {
@@ -22,10 +22,12 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
                     maxConsolidateAfter: "10m",
                 },
                 "gpu-nodepool-gpu-limit": { enforcementLevel: "mandatory" },
+                "gpu-nodepool-hourly-cost": { enforcementLevel: "mandatory", unpricedTypes: "allow", region: "us-east-1" },
                 "karpenter-v1-api": { enforcementLevel: "mandatory" },
                 "gpu-nodepool-taint": { enforcementLevel: "advisory" },
                 "gpu-nodepool-instance-diversity": { enforcementLevel: "advisory" },
                 "spot-gpu-requires-interruption-handling": { enforcementLevel: "mandatory" },
+                "gpu-stack-hourly-cost": { enforcementLevel: "mandatory", unpricedTypes: "allow", region: "us-east-1" },
             },
         });
     });
@@ -40,8 +42,8 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
         expect(problems).to.deep.equal([]);
         expect(Object.entries(config).map(([name, c]) => `${name} ${(c as { enforcementLevel: string }).enforcementLevel}`)).to.deep.equal([
             "gpu-nodepool-spot-only advisory", "gpu-nodepool-consolidation advisory", "gpu-nodepool-gpu-limit remediate",
-            "karpenter-v1-api advisory", "gpu-nodepool-taint disabled", "gpu-nodepool-instance-diversity advisory",
-            "spot-gpu-requires-interruption-handling advisory",
+            "gpu-nodepool-hourly-cost advisory", "karpenter-v1-api advisory", "gpu-nodepool-taint disabled",
+            "gpu-nodepool-instance-diversity advisory", "spot-gpu-requires-interruption-handling advisory", "gpu-stack-hourly-cost advisory",
         ]);
         expect(config["gpu-nodepool-consolidation"]).to.deep.equal({
             enforcementLevel: "advisory", allowedPolicies: ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"], maxConsolidateAfter: "5m",
@@ -100,7 +102,7 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
             all: { enforcementLevel: "advisory", maxGpuLimit: 16 },
             environments: ["acme/policy-settings"],
         }).problems).to.deep.equal([
-            "environments: ESC environments are not resolved for a policy pack given by path (pulumi preview drops this key); remove it",
+            "environments: ESC environments are resolved by Pulumi Cloud, which this check has no access to; write the values into the file instead",
             `gpu-nodepool-tiant: no such policy in this pack, and the engine would silently ignore it (policies: ${ALL_POLICIES.join(", ")})`,
             "all: takes only an enforcementLevel; settings maxGpuLimit are ignored by the engine",
             "gpu-nodepool-gpu-limit: maxGpuLimt: no such setting, and the engine would silently ignore it (settings: maxGpuLimit)",

@@ -223,7 +223,10 @@ describe("policies: the packed pack, installed outside the repository and run as
                 "reserved": [],
                 "on-demand": ['gpu-nodepool-spot-only mandatory: GPU NodePool "on-demand" admits on-demand capacity through its karpenter.sh/capacity-type requirement, so it can launch GPU nodes that are not spot or reserved. Fix: give it the requirement {key: karpenter.sh/capacity-type, operator: In, values: [spot, reserved]}.'],
                 "general-purpose": [],
-                "auto-gpu": ['gpu-nodepool-spot-only mandatory: GPU NodePool "auto-gpu" admits on-demand capacity through its karpenter.sh/capacity-type requirement, so it can launch GPU nodes that are not spot or reserved. Fix: give it the requirement {key: karpenter.sh/capacity-type, operator: In, values: [spot, reserved]}.'],
+                "auto-gpu": [
+                    'gpu-nodepool-spot-only mandatory: GPU NodePool "auto-gpu" admits on-demand capacity through its karpenter.sh/capacity-type requirement, so it can launch GPU nodes that are not spot or reserved. Fix: give it the requirement {key: karpenter.sh/capacity-type, operator: In, values: [spot, reserved]}.',
+                    'gpu-nodepool-gpu-limit mandatory: GPU NodePool "auto-gpu" admits g6f.large, g6f.xlarge, g6f.2xlarge and 2 more, which have a fraction of a GPU each (Karpenter counts no nvidia.com/gpu on them), so its spec.limits["nvidia.com/gpu"] does not cap how many it launches. Fix: add the requirement {key: eks.amazonaws.com/instance-gpu-count, operator: Gt, values: ["0"]}, or leave out g6f and gr6f.',
+                ],
                 "preview": ['gpu-nodepool-gpu-limit mandatory: GPU NodePool "preview" sets no spec.limits["nvidia.com/gpu"], so it can launch GPU nodes without bound. Fix: set spec.limits["nvidia.com/gpu"] to the most GPUs the pool may run.'],
             });
         });

@@ -181,7 +181,11 @@ describe("policies: EKS Auto Mode NodePools", () => {
         expect(everyPolicy(pinned)).to.deep.equal([
             'gpu-nodepool-instance-diversity advisory NodePool/one-type: GPU NodePool "one-type" runs on spot but admits only one GPU instance type (g6.xlarge), so GPU pods stay pending whenever it has no spot capacity. Fix: admit at least two instance types (another size or family) in spec.template.spec.requirements.',
         ]);
-        expect(everyPolicy(autoModePool("gpu", { requirements: [SPOT, req(AUTO.category, "In", "g")] }))).to.deep.equal([]);
+        expect(everyPolicy(autoModePool("gpu", { requirements: [SPOT, req(AUTO.family, "In", "g6", "g6e")] }))).to.deep.equal([]);
+        // Category g takes in the fractional-GPU g6f too; the fix is given in Auto Mode's own label.
+        expect(everyPolicy(autoModePool("gpu", { requirements: [SPOT, req(AUTO.category, "In", "g")] }))).to.deep.equal([
+            'gpu-nodepool-gpu-limit mandatory NodePool/gpu: GPU NodePool "gpu" admits g6f.large, g6f.xlarge, g6f.2xlarge and g6f.4xlarge, which have a fraction of a GPU each (Karpenter counts no nvidia.com/gpu on them), so its spec.limits["nvidia.com/gpu"] does not cap how many it launches. Fix: add the requirement {key: eks.amazonaws.com/instance-gpu-count, operator: Gt, values: ["0"]}, or leave out g6f and gr6f.',
+        ]);
     });
 });
 
@@ -488,7 +492,8 @@ describe("policies: under the policy engine", () => {
         for (const p of policies) {
             const level = `${p.enforcementLevel}${"validateStack" in p ? " (stack)" : ""}`;
             for (const [file, text] of [["README.md", readme], ["policies/README.md", reference]]) {
-                expect(rows(text).find(r => r[0] === `\`${p.name}\``)?.[1], `${file}: ${p.name}`).to.equal(level);
+                const row = rows(text).find(r => r[0] === `\`${p.name}\`` && /^(mandatory|advisory)/.test(r[1]));
+                expect(row?.[1], `${file}: ${p.name}`).to.equal(level);
             }
             for (const [knob, schema] of Object.entries(p.configSchema?.properties ?? {})) {
                 const row = rows(reference).find(r => r[0] === `\`${p.name}\`` && r[1] === `\`${knob}\``);

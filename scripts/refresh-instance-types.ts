@@ -1,0 +1,268 @@
+// `npm run refresh-instance-types -- <data folder> [--out FILE] [--generated-at YYYY-MM-DD]`
+//
+// Turns Karpenter's own generated files (the AWS provider's instance-types.md and its initial
+// on-demand price tables, copied verbatim into <data folder>, whose README, in the folder or the one
+// above it, names the source repository, tag, commit, original paths and SHA-256 of each file) into
+// components/data/gpu-instance-types.json: the NVIDIA GPU instance types, one line each, with the
+// provenance. The project reads only that table, never the data folder, at run time and in tests.
+import { createHash } from "crypto";
+import { existsSync, readFileSync, writeFileSync } from "fs";
+import * as path from "path";
+
+export const TABLE_FILE = path.resolve(__dirname, "..", "components", "data", "gpu-instance-types.json");
+
+/** The three files, by their names in the data folder. */
+const INSTANCE_TYPES_FILE = "instance-types.md";
+const PRICE_FILES = ["zz_generated.pricing_aws.go", "zz_generated.pricing_aws_us_gov.go"];
+
+export class RefreshError extends Error {}
+
+export interface InstanceTypeRow {
+    type: string;
+    family: string;
+    /** Whole GPUs Karpenter counts (instance-gpu-count); 0 for fractional-GPU types such as g6f. */
+    gpus: number;
+    /** instance-gpu-name, e.g. h100. */
+    gpuName: string;
+    /** instance-gpu-memory: MiB per GPU (for fractional types, the share). */
+    gpuMemoryMiB: number;
+    vcpus: number;
+    memoryMiB: number;
+    arch: string;
+    /** On-demand Linux USD per hour, by region; only the regions Karpenter ships prices for. */
+    hourlyPrice: Record<string, number>;
+}
+
+export interface SourceFile {
+    file: string;
+    path: string;
+    sha256: string;
+    /** The price files' own "generated at" stamp and regions. */
+    generatedAt?: string;
+    regions?: string[];
+}
+
+export interface InstanceTypeTable {
+    description: string;
+    source: { repository: string; license: string; tag: string; commit: string; files: SourceFile[] };
+    generatedAt: string;
+    regions: string[];
+    instanceTypes: InstanceTypeRow[];
+}
+
+function read(file: string): string {
+    try {
+        return readFileSync(file, "utf8");
+    } catch (e) {
+        throw new RefreshError(`${file}: cannot read: ${(e as Error).message}`);
+    }
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+
+interface Provenance {
+    repository: string;
+    license: string;
+    tag: string;
+    commit: string;
+    paths: Record<string, string>;
+    checksums: Record<string, string>;
+}
+
+/** What the data folder's README says of where the files came from (the format of shared/upstream's README). */
+export function readProvenance(readme: string, readmeFile: string): Provenance {
+    const need = (what: string, m: RegExpExecArray | null) => {
+        if (!m) throw new RefreshError(`${readmeFile}: does not state ${what}`);
+        return m;
+    };
+    const repo = need("the source repository (\"Source repository: <url> (<license>)\")",
+        /Source repository:\s*(\S+)\s*\(([^)]+)\)/.exec(readme));
+    const release = need("the release tag and commit (\"Release tag: `<tag>` → commit `<40 hex digits>`\")",
+        /Release tag:\s*`([^`]+)`\s*\S*\s*commit\s*`([0-9a-f]{40})`/.exec(readme));
+    const paths: Record<string, string> = {};
+    for (const m of readme.matchAll(/^\|\s*`data\/([^`]+)`\s*\|\s*`([^`]+)`/gm)) paths[m[1]] = m[2];
+    const checksums: Record<string, string> = {};
+    for (const m of readme.matchAll(/^([0-9a-f]{64})\s+data\/(\S+)\s*$/gm)) checksums[m[2]] = m[1];
+    for (const file of [INSTANCE_TYPES_FILE, ...PRICE_FILES]) {
+        if (!paths[file]) throw new RefreshError(`${readmeFile}: gives no original path for data/${file}`);
+        if (!checksums[file]) throw new RefreshError(`${readmeFile}: gives no SHA-256 for data/${file}`);
+    }
+    return { repository: repo[1], license: repo[2], tag: release[1], commit: release[2], paths, checksums };
+}
+
+/**
+ * instance-types.md: per type a `### \`<type>\`` heading, then a Labels table and a Resources
+ * table of `|key|value|` rows (hack/docs/instancetypes_gen in karpenter-provider-aws writes it).
+ */
+export function parseInstanceTypes(markdown: string): Map<string, { labels: Record<string, string>; resources: Record<string, string> }> {
+    const types = new Map<string, { labels: Record<string, string>; resources: Record<string, string> }>();
+    let current: { labels: Record<string, string>; resources: Record<string, string> } | undefined;
+    let section: "labels" | "resources" | undefined;
+    for (const line of markdown.split("\n")) {
+        const heading = /^### `([^`]+)`\s*$/.exec(line);
+        if (heading) {
+            current = { labels: {}, resources: {} };
+            types.set(heading[1], current);
+            section = undefined;
+        } else if (/^## /.test(line)) {
+            current = undefined;
+        } else if (/^#### Labels/.test(line)) {
+            section = "labels";
+        } else if (/^#### Resources/.test(line)) {
+            section = "resources";
+        } else if (current && section) {
+            const row = /^\s*\|([^|]+)\|([^|]*)\|\s*$/.exec(line);
+            if (row && row[1].trim() !== "Label" && row[1].trim() !== "Resource" && !/^-+$/.test(row[1].trim())) {
+                current[section][row[1].trim()] = row[2].trim();
+            }
+        }
+    }
+    return types;
+}
+
+/** zz_generated.pricing_*.go: `"<region>": { ... "<type>": <price>, ... }` blocks and a "generated at" comment. */
+export function parsePrices(go: string, file: string): { generatedAt: string; prices: Map<string, Map<string, number>> } {
+    const stamp = /^\/\/ generated at (\S+)/m.exec(go);
+    if (!stamp) throw new RefreshError(`${file}: has no "// generated at" line`);
+    const prices = new Map<string, Map<string, number>>();
+    for (const block of go.matchAll(/^\t"([a-z0-9-]+)": \{\n([\s\S]*?)^\t\},?$/gm)) {
+        const region = new Map<string, number>();
+        for (const entry of block[2].matchAll(/"([a-z0-9-]+\.[a-z0-9-]+)":\s*([0-9.]+)/g)) {
+            region.set(entry[1], Number(entry[2]));
+        }
+        prices.set(block[1], region);
+    }
+    if (prices.size === 0) throw new RefreshError(`${file}: has no region price blocks`);
+    return { generatedAt: stamp[1], prices };
+}
+
+const LABEL = (name: string) => `karpenter.k8s.aws/instance-${name}`;
+
+function whole(value: string | undefined, what: string, type: string): number {
+    if (value === undefined || !/^[0-9]+$/.test(value)) {
+        throw new RefreshError(`${INSTANCE_TYPES_FILE}: ${type} has ${what} ${JSON.stringify(value)}, not a whole number`);
+    }
+    return Number(value);
+}
+
+/** Builds the table from a data folder laid out as shared/upstream/karpenter/<version>/data/. */
+export function buildTable(dataDir: string, generatedAt: string): InstanceTypeTable {
+    const readmeFile = [path.join(dataDir, "README.md"), path.join(dataDir, "..", "README.md")].find(f => existsSync(f));
+    if (!readmeFile) throw new RefreshError(`${dataDir}: no README.md in it or above it to say where the files came from`);
+    const provenance = readProvenance(read(readmeFile), readmeFile);
+
+    const texts: Record<string, string> = {};
+    for (const file of [INSTANCE_TYPES_FILE, ...PRICE_FILES]) {
+        texts[file] = read(path.join(dataDir, file));
+        const actual = sha256(texts[file]);
+        if (actual !== provenance.checksums[file]) {
+            throw new RefreshError(`${path.join(dataDir, file)}: SHA-256 ${actual} is not the ${provenance.checksums[file]} ` +
+                `its README records; the file changed after it was copied, copy it again`);
+        }
+    }
+
+    const regionPrices = new Map<string, Map<string, number>>();
+    const files: SourceFile[] = [{ file: INSTANCE_TYPES_FILE, path: provenance.paths[INSTANCE_TYPES_FILE], sha256: provenance.checksums[INSTANCE_TYPES_FILE] }];
+    for (const file of PRICE_FILES) {
+        const { generatedAt: pricesAt, prices } = parsePrices(texts[file], file);
+        for (const [region, table] of prices) regionPrices.set(region, table);
+        files.push({ file, path: provenance.paths[file], sha256: provenance.checksums[file], generatedAt: pricesAt, regions: [...prices.keys()] });
+    }
+    const regions = [...regionPrices.keys()];
+
+    const rows: InstanceTypeRow[] = [];
+    for (const [type, { labels, resources }] of parseInstanceTypes(texts[INSTANCE_TYPES_FILE])) {
+        if (labels[LABEL("gpu-manufacturer")] !== "nvidia") continue;
+        const family = labels[LABEL("family")];
+        const gpus = whole(labels[LABEL("gpu-count")], "instance-gpu-count", type);
+        // cost.ts derives these labels from the type name, as Karpenter does; stop if the data disagrees.
+        const size = type.slice(type.indexOf(".") + 1);
+        const category = /^[a-z]+/.exec(family)?.[0];
+        const generation = /^[a-z]+([0-9]+)/.exec(family)?.[1];
+        const derived = { family: type.slice(0, type.indexOf(".")), category, generation, size };
+        const stated = { family, category: labels[LABEL("category")], generation: labels[LABEL("generation")], size: labels[LABEL("size")] };
+        if (JSON.stringify(derived) !== JSON.stringify(stated)) {
+            throw new RefreshError(`${INSTANCE_TYPES_FILE}: ${type}'s labels ${JSON.stringify(stated)} are not what its name gives, ${JSON.stringify(derived)}`);
+        }
+        const resourceGpus = resources["nvidia.com/gpu"] === undefined ? 0 : whole(resources["nvidia.com/gpu"], "nvidia.com/gpu", type);
+        if (resourceGpus !== gpus) {
+            throw new RefreshError(`${INSTANCE_TYPES_FILE}: ${type} has instance-gpu-count ${gpus} but nvidia.com/gpu ${resourceGpus}`);
+        }
+        const hourlyPrice: Record<string, number> = {};
+        for (const region of regions) {
+            const price = regionPrices.get(region)!.get(type);
+            if (price !== undefined) hourlyPrice[region] = price;
+        }
+        rows.push({
+            type,
+            family,
+            gpus,
+            gpuName: labels[LABEL("gpu-name")] ?? "",
+            gpuMemoryMiB: whole(labels[LABEL("gpu-memory")], "instance-gpu-memory", type),
+            vcpus: whole(labels[LABEL("cpu")], "instance-cpu", type),
+            memoryMiB: whole(labels[LABEL("memory")], "instance-memory", type),
+            arch: labels["kubernetes.io/arch"] ?? "",
+            hourlyPrice,
+        });
+    }
+    if (rows.length === 0) throw new RefreshError(`${INSTANCE_TYPES_FILE}: lists no NVIDIA GPU instance type`);
+    const order = (a: InstanceTypeRow, b: InstanceTypeRow) =>
+        a.family.localeCompare(b.family) || a.gpus - b.gpus || a.vcpus - b.vcpus || a.memoryMiB - b.memoryMiB || a.type.localeCompare(b.type);
+    rows.sort(order);
+
+    return {
+        description: "NVIDIA GPU instance types as Karpenter's AWS provider describes them, with its initial on-demand " +
+            "Linux prices (USD per hour). Generated by `npm run refresh-instance-types`; do not edit.",
+        source: { repository: provenance.repository, license: provenance.license, tag: provenance.tag, commit: provenance.commit, files },
+        generatedAt,
+        regions,
+        instanceTypes: rows,
+    };
+}
+
+/** Pretty JSON with one instance type per line, so a refresh diffs type by type. */
+export function formatTable(table: InstanceTypeTable): string {
+    const { instanceTypes, ...head } = table;
+    const opening = JSON.stringify(head, null, 2).replace(/\n}$/, "");
+    return `${opening},\n  "instanceTypes": [\n${instanceTypes.map(r => `    ${JSON.stringify(r)}`).join(",\n")}\n  ]\n}\n`;
+}
+
+const USAGE = "usage: npm run refresh-instance-types -- <data folder> [--out FILE] [--generated-at YYYY-MM-DD]";
+
+export function main(argv: string[], log: (line: string) => void = console.log): number {
+    let dataDir: string | undefined;
+    let out = TABLE_FILE;
+    let generatedAt = new Date().toISOString().slice(0, 10);
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, value] = [argv[i], argv[i + 1]];
+        if ((flag === "--out" || flag === "--generated-at") && value !== undefined) {
+            if (flag === "--out") out = path.resolve(value);
+            else if (/^\d{4}-\d{2}-\d{2}$/.test(value)) generatedAt = value;
+            else throw new RefreshError(`--generated-at ${JSON.stringify(value)} is not a date like 2026-12-01\n${USAGE}`);
+            i++;
+        } else if (flag.startsWith("-") || dataDir !== undefined) {
+            throw new RefreshError(`unexpected argument ${JSON.stringify(flag)}\n${USAGE}`);
+        } else {
+            dataDir = flag;
+        }
+    }
+    if (!dataDir) throw new RefreshError(USAGE);
+    const table = buildTable(path.resolve(dataDir), generatedAt);
+    writeFileSync(out, formatTable(table));
+    const families = new Set(table.instanceTypes.map(r => r.family));
+    const unpriced = table.instanceTypes.filter(r => Object.keys(r.hourlyPrice).length === 0).map(r => r.type);
+    log(`wrote ${path.relative(process.cwd(), out) || out}: ${table.instanceTypes.length} NVIDIA instance types in ${families.size} families ` +
+        `from ${table.source.repository} ${table.source.tag} (${table.source.commit.slice(0, 12)}), prices for ${table.regions.join(", ")}` +
+        (unpriced.length ? `; no price for ${unpriced.join(", ")}` : ""));
+    return 0;
+}
+
+if (require.main === module) {
+    try {
+        process.exitCode = main(process.argv.slice(2));
+    } catch (e) {
+        if (!(e instanceof RefreshError)) throw e;
+        console.error(`refresh-instance-types: ${e.message}`);
+        process.exitCode = 2;
+    }
+}
