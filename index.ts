@@ -6,9 +6,9 @@ import { readStackConfig } from "./components/stack-config";
 const config = readStackConfig(pulumi.runtime.allConfig());
 const { args } = config;
 
-let created: import("./components/cluster").CreatedCluster | undefined;
+let created: import("./program/cluster").CreatedCluster | undefined;
 if (config.createCluster) {
-    const { createCluster, SYSTEM_NODE_GROUP } = require("./components/cluster") as typeof import("./components/cluster");
+    const { createCluster, SYSTEM_NODE_GROUP } = require("./program/cluster") as typeof import("./program/cluster");
     created = createCluster(args.clusterName, {
         clusterName: args.clusterName,
         kubernetesVersion: config.kubernetesVersion,

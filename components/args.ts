@@ -308,7 +308,7 @@ const CLUSTER_KEYS: (keyof ClusterDetails)[] = [
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
-const AMI_ALIAS = /^([a-z0-9]+)@(latest|v[0-9][0-9a-z.\-]*)$/;
+const AMI_ALIAS = /^([a-z0-9]+)@(latest|v[0-9][0-9a-z.-]*)$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -322,7 +322,7 @@ function show(value: unknown): string {
 /** Closest allowed key, for "did you mean" on a misspelt key. */
 export function closest(key: string, allowed: readonly string[], maxDistance?: number): string | undefined {
     const distance = (a: string, b: string) => {
-        const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+        const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
         for (let j = 1; j <= b.length; j++) d[0][j] = j;
         for (let i = 1; i <= a.length; i++) {
             for (let j = 1; j <= b.length; j++) {

@@ -14,7 +14,16 @@ export const DISCOVERY_TAG = "karpenter.sh/discovery";
 export const GPU_TAINT = { key: NVIDIA_GPU_RESOURCE, value: "true", effect: "NoSchedule" as const };
 export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
 
-export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string): INodePool {
+// The builders' return types are what they build, checked (`satisfies`) against the typed Karpenter
+// models of @kubernetes-models, which stay out of the declarations: those packages are ES modules
+// only, which a CommonJS consumer's compiler cannot load.
+
+/** A Karpenter v1 NodePool as `nodePoolManifest` builds it. */
+export type NodePoolManifest = ReturnType<typeof nodePoolManifest>;
+/** A Karpenter v1 EC2NodeClass as `ec2NodeClassManifest` builds it. */
+export type EC2NodeClassManifest = ReturnType<typeof ec2NodeClassManifest>;
+
+export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string) {
     const instanceRequirement = pool.instanceTypes
         ? { key: INSTANCE_TYPE_LABEL, operator: "In" as const, values: pool.instanceTypes }
         : { key: INSTANCE_FAMILY_LABEL, operator: "In" as const, values: pool.instanceFamilies! };
@@ -46,7 +55,7 @@ export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string): 
             },
             ...(pool.weight === undefined ? {} : { weight: pool.weight }),
         },
-    };
+    } satisfies INodePool;
 }
 
 /**
@@ -89,7 +98,7 @@ export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
     nodeRoleName: string;
     network: NodeNetwork;
     tags: Record<string, string>;
-}): IEC2NodeClass {
+}) {
     const byTag = [{ tags: { [DISCOVERY_TAG]: opts.clusterName } }];
     const { network } = opts;
     return {
@@ -110,7 +119,7 @@ export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
             },
             ...(Object.keys(opts.tags).length ? { tags: { ...opts.tags } } : {}),
         },
-    };
+    } satisfies IEC2NodeClass;
 }
 
 /** Long enough for Karpenter to drain a node for the whole grace period and then terminate its instance. */

@@ -52,13 +52,13 @@ const KINDS: KarpenterKind[] = [
     {
         apiVersion: "karpenter.sh/v1",
         kind: "NodePool",
-        schema: nodePoolSchema as unknown as CrdSchema,
+        schema: nodePoolSchema,
         nameLabel: "karpenter.sh/nodepool",
     },
     {
         apiVersion: "karpenter.k8s.aws/v1",
         kind: "EC2NodeClass",
-        schema: ec2NodeClassSchema as unknown as CrdSchema,
+        schema: ec2NodeClassSchema,
     },
 ];
 const KARPENTER_GROUPS = new Set(KINDS.map((k) => k.apiVersion.split("/")[0]));
@@ -171,7 +171,7 @@ function servedKind(
         const sameKind = KINDS.find((k) => k.kind === kind);
         report(
             "apiVersion",
-            `${apiVersion} is not served by Karpenter 1.14, which serves NodePool and EC2NodeClass as v1 only ` +
+            `${String(apiVersion)} is not served by Karpenter 1.14, which serves NodePool and EC2NodeClass as v1 only ` +
                 `(v1beta1 was removed in Karpenter 1.1); use ${sameKind ? sameKind.apiVersion : expected}`,
         );
     } else {

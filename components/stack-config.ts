@@ -98,10 +98,10 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
         problems.push(`${CONFIG_NAMESPACE}:subnetIds: is required with createCluster: the subnets (in at least two ` +
             `availability zones) for the new cluster, its system nodes and GPU nodes`);
     }
-    if (kubernetesVersion !== undefined && !/^1\.\d+$/.test(String(kubernetesVersion))) {
+    if (kubernetesVersion !== undefined && (typeof kubernetesVersion !== "string" || !/^1\.\d+$/.test(kubernetesVersion))) {
         problems.push(`${CONFIG_NAMESPACE}:kubernetesVersion: ${JSON.stringify(kubernetesVersion)} is not allowed; use a version like "1.34"`);
     }
-    if (vpcId !== undefined && !/^vpc-[0-9a-f]{8,17}$/.test(String(vpcId))) {
+    if (vpcId !== undefined && (typeof vpcId !== "string" || !/^vpc-[0-9a-f]{8,17}$/.test(vpcId))) {
         problems.push(`${CONFIG_NAMESPACE}:vpcId: ${JSON.stringify(vpcId)} is not a VPC id; use one like "vpc-0a1b2c3d4e5f60718"`);
     }
     for (const key of CREATED_CLUSTER_KEYS) {

@@ -2,6 +2,7 @@
 // described in JSON (offline/default-cluster.json, or a user's file).
 import { readFileSync } from "fs";
 import * as path from "path";
+import defaultCluster from "./default-cluster.json";
 
 export interface FakeNodeGroup {
     name: string;
@@ -49,21 +50,20 @@ export const DEFAULT_CLUSTER_FILE = path.join(__dirname, "default-cluster.json")
 
 export class FakeClusterError extends Error {}
 
+/** What a description may give: any top-level field, and any field of `cluster`. */
+export type FakeClusterDescription = Partial<Omit<FakeCluster, "cluster">> & { cluster?: Partial<FakeCluster["cluster"]> };
+
 const AUTH_MODES = ["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"];
 
-/** Reads a cluster description, filling what it leaves out from the defaults; names the bad field. */
-export function loadFakeCluster(file = DEFAULT_CLUSTER_FILE): FakeCluster {
-    const defaults = JSON.parse(readFileSync(DEFAULT_CLUSTER_FILE, "utf8")) as FakeCluster;
-    if (file === DEFAULT_CLUSTER_FILE) return defaults;
-    let given: Partial<FakeCluster> & { cluster?: Partial<FakeCluster["cluster"]> };
-    try {
-        given = JSON.parse(readFileSync(file, "utf8"));
-    } catch (e) {
-        throw new FakeClusterError(`--cluster ${file}: ${(e as Error).message}`);
-    }
-    const bad = (field: string, why: string) => new FakeClusterError(`--cluster ${file}: ${field} ${why}`);
+/**
+ * The default fake cluster (offline/default-cluster.json) with `given`'s fields over it; an unknown
+ * or bad field fails, named, after `source`.
+ */
+export function fakeCluster(given: FakeClusterDescription = {}, source = "fakeCluster"): FakeCluster {
+    const defaults = structuredClone(defaultCluster) as FakeCluster;
+    const bad = (field: string, why: string) => new FakeClusterError(`${source}: ${field} ${why}`);
     const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
-    if (!isObject(given)) throw bad("(the whole file)", `must be a JSON object like ${path.basename(DEFAULT_CLUSTER_FILE)}`);
+    if (!isObject(given)) throw bad("(the whole description)", `must be a JSON object like ${path.basename(DEFAULT_CLUSTER_FILE)}`);
     const unknown = (keys: string[], allowed: string[], where: string) => {
         const extra = keys.filter(k => !allowed.includes(k));
         if (extra.length > 0) throw bad(extra.map(k => `${where}${k}`).join(", "), `unknown; allowed: ${allowed.join(", ")}`);
@@ -92,4 +92,19 @@ export function loadFakeCluster(file = DEFAULT_CLUSTER_FILE): FakeCluster {
         throw bad("resourceTags", `must map ids to tags, e.g. {"subnet-0a1111111111111aa": {"karpenter.sh/discovery": "other"}}`);
     }
     return merged;
+}
+
+/** Reads a cluster description file (`npm run plan -- --cluster FILE`), filling what it leaves out from the defaults. */
+export function loadFakeCluster(file = DEFAULT_CLUSTER_FILE): FakeCluster {
+    if (file === DEFAULT_CLUSTER_FILE) return fakeCluster();
+    let given: unknown;
+    try {
+        given = JSON.parse(readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new FakeClusterError(`--cluster ${file}: ${(e as Error).message}`);
+    }
+    if (given === null || typeof given !== "object" || Array.isArray(given)) {
+        throw new FakeClusterError(`--cluster ${file}: (the whole file) must be a JSON object like ${path.basename(DEFAULT_CLUSTER_FILE)}`);
+    }
+    return fakeCluster(given, `--cluster ${file}`);
 }

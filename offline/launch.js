@@ -10,7 +10,7 @@ const path = require("path");
 const ROOT = path.resolve(__dirname, "..");
 const OUT = path.join(ROOT, ".build");
 const STAMP = path.join(OUT, ".stamp");
-const SOURCE_DIRS = ["components", "offline", "policies"];
+const SOURCE_DIRS = ["components", "offline", "policies", "program"];
 
 function sources() {
     const found = [path.join(ROOT, "index.ts")];

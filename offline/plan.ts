@@ -79,7 +79,7 @@ function kubernetesObject(r: RecordedResource): KubernetesObject | undefined {
     const apiVersion = m[1].replace(/^core\//, "");
     // A patch is applied as the object it patches.
     const kind = m[2].replace(/Patch$/, "");
-    const { apiVersion: _a, kind: _k, ...body } = r.inputs as Record<string, unknown>;
+    const { apiVersion: _a, kind: _k, ...body } = r.inputs;
     return { apiVersion, kind, ...body } as KubernetesObject;
 }
 
@@ -205,14 +205,14 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
         if (options.policyPackConfig) policyConfig = loadPolicyPackConfig(options.policyPackConfig);
         const fake = loadFakeCluster(options.clusterFile);
         const config = stackConfig(options.stack);
-        // As run-program's cloud answers the program's region look-up.
+        // As the offline cloud (cloud-mocks.ts) answers the program's region look-up.
         region = config["aws:region"] ?? fake.region;
         run = await runStack(options.stack, config, fake);
     } catch (e) {
         const cause = e instanceof ProgramFailure ? e.cause : e;
         if (cause instanceof GpuKarpenterConfigError || cause instanceof StackFileError || cause instanceof FakeClusterError
             || cause instanceof PolicyPackConfigError) {
-            return { exitCode: EXIT_INPUT, lines: [`error: ${(cause as Error).message}`] };
+            return { exitCode: EXIT_INPUT, lines: [`error: ${(cause).message}`] };
         }
         throw cause;
     }

@@ -12,7 +12,7 @@
 // with the same command line and environment (analyzer_plugin.go constructEnv).
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import { createHash } from "crypto";
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import { copyFileSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { PROJECT_DIR } from "./stack";
@@ -109,7 +109,7 @@ export function startPolicyPack(packDir: string, engineAddress: string, stack: S
     const child = spawn(process.execPath, [runPolicyPack, engineAddress, packDir], { cwd: packDir, env });
     let stdout = "";
     let stderr = "";
-    child.stderr!.on("data", d => stderr += d);
+    child.stderr.setEncoding("utf8").on("data", (d: string) => stderr += d);
     const exited = new Promise<void>(resolve => child.once("exit", () => resolve()));
     const stop = async () => {
         if (child.exitCode === null && child.signalCode === null) {
@@ -118,11 +118,11 @@ export function startPolicyPack(packDir: string, engineAddress: string, stack: S
         await exited;
     };
     return new Promise((resolve, reject) => {
-        const onData = (d: Buffer) => {
+        const onData = (d: string) => {
             stdout += d;
             const newline = stdout.indexOf("\n");
             if (newline >= 0) {
-                child.stdout!.off("data", onData);
+                child.stdout.off("data", onData);
                 const port = Number(stdout.slice(0, newline).trim());
                 if (Number.isInteger(port) && port > 0) {
                     resolve({ port, process: child, stderr: () => stderr, stop });
@@ -132,7 +132,7 @@ export function startPolicyPack(packDir: string, engineAddress: string, stack: S
                 }
             }
         };
-        child.stdout!.on("data", onData);
+        child.stdout.setEncoding("utf8").on("data", onData);
         child.once("exit", code => reject(new Error(`the policy pack exited (${code}) before printing its port:\n${stderr}`)));
         child.once("error", reject);
     });

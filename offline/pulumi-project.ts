@@ -117,7 +117,7 @@ export function validateProject(raw: unknown, file = "Pulumi.yaml"): PulumiProje
     for (const [key, declaration] of Object.entries<unknown>(project.config ?? {})) {
         // Shorthand `key: value` is a declaration with that default.
         const d: ConfigDeclaration = declaration !== null && typeof declaration === "object" && !Array.isArray(declaration)
-            ? declaration as ConfigDeclaration
+            ? declaration
             : { default: declaration };
         if (d.default !== undefined && d.value !== undefined) {
             throw new PulumiProjectError(`project config '${key}' cannot have both a 'default' and 'value' attribute`);

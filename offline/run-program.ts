@@ -4,9 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
-import { createHash } from "crypto";
+import { cloudMocks } from "./cloud-mocks";
 import type { FakeCluster } from "./fake-cluster";
-import { SPOT_SERVICE_LINKED_ROLE } from "../components/iam-documents";
 
 export interface RecordedResource {
     urn: string;
@@ -70,7 +69,7 @@ export const PROJECT = "gpu-karpenter";
 
 // The SDK's own drain of outstanding registrations (what `pulumi up` waits for before exiting);
 // internal to the SDK, so absent from its typings.
-const { getMonitor, waitForRPCs } = settings as typeof settings & { waitForRPCs(): Promise<void> };
+const { getMonitor, waitForRPCs } = settings as typeof settings & { waitForRPCs: () => Promise<void> };
 
 /** The program failed; `resources` is what it had registered by then. */
 export class ProgramFailure extends Error {
@@ -78,181 +77,6 @@ export class ProgramFailure extends Error {
         super(cause instanceof Error ? cause.message : String(cause));
         this.name = "ProgramFailure";
     }
-}
-
-/** Pulumi's auto-naming adds seven random hex characters; here they are derived, so plans diff cleanly. */
-function physicalName(logicalName: string): string {
-    return `${logicalName}-${createHash("sha256").update(logicalName).digest("hex").slice(0, 7)}`;
-}
-
-/**
- * Outputs the cloud would fill in, shaped like the real ones so documents that embed them are
- * concrete. Only what the cloud adds is returned: the program runs as under `pulumi preview`, where
- * an output the engine leaves out stays unknown, and `runProgram` fails if one reaches an input.
- */
-export function cloudMocks(fake: FakeCluster, region: string): pulumi.runtime.Mocks {
-    const { accountId, partition } = fake;
-    const c = fake.cluster;
-    const arn = (service: string, resource: string, inRegion = true) =>
-        `arn:${partition}:${service}:${inRegion ? region : ""}:${accountId}:${resource}`;
-    return {
-        newResource(args) {
-            const inputs = args.inputs;
-            // Hashed only where a name is needed: for every Kubernetes object it would cost 50 pools ~5 ms.
-            const physical = () => (inputs.name as string | undefined) ?? physicalName(args.name);
-            switch (args.type) {
-                case "aws:iam/role:Role": {
-                    const name = physical();
-                    return { id: name, state: { name, arn: arn("iam", `role/${name}`, false), uniqueId: `AROA${hash(name, 17)}` } };
-                }
-                case "aws:iam/policy:Policy": {
-                    const name = physical();
-                    return { id: arn("iam", `policy/${name}`, false), state: { name, arn: arn("iam", `policy/${name}`, false) } };
-                }
-                case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
-                    return { id: `${inputs.role}-${hash(String(inputs.policyArn), 8)}`, state: {} };
-                case "aws:sqs/queue:Queue": {
-                    const name = physical();
-                    const url = `https://sqs.${region}.${fake.dnsSuffix}/${accountId}/${name}`;
-                    return { id: url, state: { name, url, arn: arn("sqs", name) } };
-                }
-                case "aws:cloudwatch/eventRule:EventRule": {
-                    const name = physical();
-                    return { id: name, state: { name, arn: arn("events", `rule/${name}`) } };
-                }
-                case "aws:eks/accessEntry:AccessEntry":
-                    return { id: `${inputs.clusterName}:${inputs.principalArn}`, state: { accessEntryArn: arn("eks", `access-entry/${inputs.clusterName}/role/${accountId}/${hash(String(inputs.principalArn), 8)}`) } };
-                case "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
-                    const id = `a-${hash(args.name, 17)}`;
-                    return { id, state: { associationId: id, associationArn: arn("eks", `podidentityassociation/${inputs.clusterName}/${id}`) } };
-                }
-                case "aws:ec2/tag:Tag":
-                    return { id: `${inputs.resourceId},${inputs.key}`, state: {} };
-                case "aws:iam/serviceLinkedRole:ServiceLinkedRole": {
-                    const name = SPOT_SERVICE_LINKED_ROLE;
-                    const roleArn = arn("iam", `role/aws-service-role/${inputs.awsServiceName}/${name}`, false);
-                    return { id: roleArn, state: { name, arn: roleArn, path: `/aws-service-role/${inputs.awsServiceName}/` } };
-                }
-                case "kubernetes:core/v1:ConfigMap":
-                    // Only read here: the cluster's aws-auth, when it has one.
-                    if (args.id === "kube-system/aws-auth") {
-                        if (!c.awsAuth) throw new Error(`configmaps "aws-auth" not found in namespace kube-system`);
-                        return { id: args.id, state: { metadata: { name: "aws-auth", namespace: "kube-system" }, data: c.awsAuth } };
-                    }
-                    return { id: args.id ?? physical(), state: {} };
-                case "eks:index:Cluster": {
-                    const name = physical();
-                    return {
-                        id: name,
-                        state: {
-                            ...inputs,
-                            eksCluster: {
-                                name: inputs.name, endpoint: c.endpoint, certificateAuthority: { data: c.certificateAuthority },
-                                identities: [{ oidcs: [{ issuer: c.oidcIssuer }] }],
-                                vpcConfig: { vpcId: inputs.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId },
-                            },
-                            oidcProviderArn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                            // @pulumi/eks's own group, not the one EKS gives the cluster and its managed nodes.
-                            clusterSecurityGroupId: `sg-${hash(`${args.name}-eksClusterSecurityGroup`, 17).toLowerCase()}`,
-                        },
-                    };
-                }
-                default:
-                    return { id: args.custom ? `${args.name}-id` : "", state: {} };
-            }
-        },
-        call(args) {
-            try {
-                return answer(args);
-            } catch (e) {
-                throw invokeError(args.token, e as Error);
-            }
-        },
-    };
-
-    function answer(args: pulumi.runtime.MockCallArgs): Record<string, any> {
-        const inputs = args.inputs;
-        if (fake.deniedLookups.includes(args.token)) {
-            throw new Error(`operation error: https response error StatusCode: 403, api error AccessDenied: ` +
-                `User: arn:${partition}:iam::${accountId}:user/offline-plan is not authorized to perform this action (${args.token})`);
-        }
-        switch (args.token) {
-            case "aws:index/getCallerIdentity:getCallerIdentity":
-                return { accountId, arn: arn("iam", "user/offline-plan", false), userId: "AIDAOFFLINEPLAN", id: accountId };
-            case "aws:index/getPartition:getPartition":
-                return { partition, dnsSuffix: fake.dnsSuffix, reverseDnsPrefix: fake.dnsSuffix.split(".").reverse().join("."), id: partition };
-            case "aws:index/getRegion:getRegion":
-                return { region, name: region, endpoint: `ec2.${region}.${fake.dnsSuffix}`, description: region, id: region };
-            case "aws:eks/getCluster:getCluster":
-                if (c.name && inputs.name !== c.name) {
-                    throw new Error(`reading EKS Cluster (${inputs.name}): couldn't find resource (cluster ${c.name} is the only one described)`);
-                }
-                return {
-                    id: inputs.name, name: inputs.name, arn: arn("eks", `cluster/${inputs.name}`), endpoint: c.endpoint,
-                    version: c.version, status: "ACTIVE",
-                    certificateAuthorities: [{ data: c.certificateAuthority }],
-                    identities: c.oidcIssuer ? [{ oidcs: [{ issuer: c.oidcIssuer }] }] : [],
-                    accessConfigs: [{ authenticationMode: c.authenticationMode, bootstrapClusterCreatorAdminPermissions: false }],
-                    vpcConfig: { vpcId: c.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId,
-                        subnetIds: [...new Set(c.nodeGroups.flatMap(g => g.subnetIds))], securityGroupIds: [] },
-                };
-            case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
-                if (!c.oidcProvider || inputs.url !== c.oidcIssuer) {
-                    throw new Error(`finding IAM OIDC Provider by url (${inputs.url}): not found`);
-                }
-                return {
-                    id: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                    arn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                    url: c.oidcIssuer.replace(/^https:\/\//, ""), clientIdLists: ["sts.amazonaws.com"],
-                };
-            case "aws:iam/getRole:getRole":
-                if (inputs.name !== SPOT_SERVICE_LINKED_ROLE || !fake.spotServiceLinkedRole) {
-                    throw new Error(`reading IAM Role (${inputs.name}): couldn't find resource`);
-                }
-                return {
-                    id: inputs.name, name: inputs.name, path: "/aws-service-role/spot.amazonaws.com/",
-                    arn: arn("iam", `role/aws-service-role/spot.amazonaws.com/${inputs.name}`, false),
-                };
-            case "aws:eks/getAddon:getAddon":
-                if (!c.addons.includes(inputs.addonName)) {
-                    throw new Error(`reading EKS Add-On (${inputs.clusterName}:${inputs.addonName}): couldn't find resource`);
-                }
-                return { id: `${inputs.clusterName}:${inputs.addonName}`, clusterName: inputs.clusterName, addonName: inputs.addonName, addonVersion: "v1.0.0-eksbuild.1" };
-            case "aws:eks/getAccessEntry:getAccessEntry":
-                if (!c.accessEntries.includes(inputs.principalArn)) {
-                    throw new Error(`reading EKS Access Entry (${inputs.clusterName}:${inputs.principalArn}): couldn't find resource`);
-                }
-                return { id: `${inputs.clusterName}:${inputs.principalArn}`, clusterName: inputs.clusterName, principalArn: inputs.principalArn, type: "EC2_LINUX" };
-            case "aws:ec2/getSubnet:getSubnet":
-            case "aws:ec2/getSecurityGroup:getSecurityGroup":
-                if (!/^(subnet|sg)-[0-9a-f]+$/.test(String(inputs.id))) {
-                    throw new Error(`reading EC2 ${args.token.includes("Subnet") ? "Subnet" : "Security Group"} (${inputs.id}): couldn't find resource`);
-                }
-                return { id: inputs.id, vpcId: c.vpcId, tags: fake.resourceTags[inputs.id] ?? {} };
-            case "aws:eks/getNodeGroups:getNodeGroups":
-                return { id: inputs.clusterName, clusterName: inputs.clusterName, names: c.nodeGroups.map(g => g.name) };
-            case "aws:eks/getNodeGroup:getNodeGroup": {
-                const group = c.nodeGroups.find(g => g.name === inputs.nodeGroupName);
-                if (!group) throw new Error(`node group ${inputs.nodeGroupName} not found`);
-                return { id: `${inputs.clusterName}:${group.name}`, clusterName: inputs.clusterName, nodeGroupName: group.name, subnetIds: group.subnetIds };
-            }
-            default:
-                throw new Error(`the offline cloud cannot answer ${args.token}`);
-        }
-    }
-}
-
-/**
- * A failed invoke as the program sees it from the engine: a gRPC error whose details the SDK turns
- * into the message (runtime/invoke.js), worded as the engine words it (pkg/resource/deploy/source_eval.go).
- */
-function invokeError(token: string, cause: Error): Error {
-    const details = `invocation of ${token} returned an error: ${cause.message}`;
-    return Object.assign(new Error(details), { details, code: 2 });
-}
-
-function hash(text: string, length: number): string {
-    return createHash("sha256").update(text).digest("hex").slice(0, length).toUpperCase();
 }
 
 /**
@@ -345,13 +169,13 @@ function assertKnown(resources: RecordedResource[], outputs: Record<string, unkn
         const field = unknownAt(r.inputs);
         if (field) {
             throw new Error(`${r.type} ${r.name}: input ${fieldPath(field)} is only known after deployment, and the offline ` +
-                `cloud (cloudMocks in offline/run-program.ts) does not answer it`);
+                `cloud (cloudMocks in offline/cloud-mocks.ts) does not answer it`);
         }
     }
     const output = unknownAt(outputs);
     if (output) {
         throw new Error(`stack output ${fieldPath(output)} is only known after deployment, and the offline cloud ` +
-            `(cloudMocks in offline/run-program.ts) does not answer it`);
+            `(cloudMocks in offline/cloud-mocks.ts) does not answer it`);
     }
 }
 

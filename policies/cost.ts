@@ -213,7 +213,7 @@ export const stackHourlyCost: StackRule = {
             const unbounded = cost && unboundedProblem(cost);
             if (unbounded) {
                 return [{ resource, message: `The stack's GPU spend has no ceiling: ${poolLabel(resource)} ${unbounded}, against ` +
-                    `the stack's ${budget} maximum. Fix: ${cost!.gpuLimit === undefined ? `set its ${LIMIT_FIELD}` : `add the requirement ${wholeGpusRequirement(resource)} to it`}.` }];
+                    `the stack's ${budget} maximum. Fix: ${cost.gpuLimit === undefined ? `set its ${LIMIT_FIELD}` : `add the requirement ${wholeGpusRequirement(resource)} to it`}.` }];
             }
         }
         const known = pools.filter(p => p.cost?.hourlyCeiling !== null && p.cost?.hourlyCeiling !== undefined)

@@ -35,9 +35,9 @@ const ALL_GPU_LABELS: readonly string[] = [...GPU_LABELS, ...AUTO_MODE_GPU_LABEL
 
 /** Labels every instance has, with the test for a value that names GPU instances. */
 const INSTANCE_LABEL_GPU_TEST: Record<string, (value: string) => boolean> = Object.fromEntries([
-    ...INSTANCE_TYPE_LABELS.map(label => [label, isGpuInstanceType]),
-    ...INSTANCE_FAMILY_LABELS.map(label => [label, isGpuInstanceFamily]),
-    ...INSTANCE_CATEGORY_LABELS.map(label => [label, isGpuInstanceCategory]),
+    ...INSTANCE_TYPE_LABELS.map(label => [label, isGpuInstanceType] as const),
+    ...INSTANCE_FAMILY_LABELS.map(label => [label, isGpuInstanceFamily] as const),
+    ...INSTANCE_CATEGORY_LABELS.map(label => [label, isGpuInstanceCategory] as const),
 ]);
 
 /** Only GPU instances carry the GPU labels, and their counts and memory are positive. */
@@ -217,7 +217,7 @@ export function capacityTypesOf(props: unknown): CapacityTypes | undefined {
     if (!admitted) {
         return { admitted: ["on-demand"], stated: false };
     }
-    return { admitted: CAPACITY_TYPES.filter(t => admitted!.has(t)), stated: true };
+    return { admitted: CAPACITY_TYPES.filter(t => admitted.has(t)), stated: true };
 }
 
 export function admitsSpot(props: unknown): boolean {

@@ -103,7 +103,7 @@ export const CONSOLIDATION_DEFAULTS = {
 /** A knob that must be a non-empty list of distinct values from `allowed`. */
 function listKnob(policy: string, knob: string, value: unknown, allowed: readonly string[]): string[] {
     if (!Array.isArray(value) || value.length === 0 || new Set(value).size !== value.length
-        || !value.every(v => allowed.includes(v))) {
+        || !value.every((v: unknown) => typeof v === "string" && allowed.includes(v))) {
         throw new Error(`${policy}: ${knob} must be a non-empty list of distinct values from ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
     }
     return value as string[];
@@ -226,7 +226,7 @@ const consolidation = gpuPoolRule({
     } else if (!isUnknown(after) && !isKarpenterDuration(after)) {
         problems.push(`${poolLabel(pool)} has consolidateAfter ${JSON.stringify(after)}, which is not ${DURATION_FORMAT}. Fix: set ${afterFix}.`);
     } else if (!isUnknown(after) && durationSeconds(after)! > maxSeconds) {
-        problems.push(`${poolLabel(pool)} has consolidateAfter ${after}, longer than the ${maxAfter} maximum, so idle GPU nodes bill that long. Fix: set ${afterFix}.`);
+        problems.push(`${poolLabel(pool)} has consolidateAfter ${after as string}, longer than the ${maxAfter} maximum, so idle GPU nodes bill that long. Fix: set ${afterFix}.`);
     }
     return problems;
 });
@@ -473,7 +473,7 @@ export function resourceFromManifest(manifest: Record<string, unknown>): EngineR
     const apiVersion = String(manifest.apiVersion);
     const groupVersion = apiVersion.includes("/") ? apiVersion : `core/${apiVersion}`;
     return {
-        type: `kubernetes:${groupVersion}:${manifest.kind}`,
+        type: `kubernetes:${groupVersion}:${String(manifest.kind)}`,
         name: knownString(valueAt(manifest, "metadata", "name")) ?? "(unnamed)",
         props: manifest,
     };

@@ -7,14 +7,14 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { load } from "js-yaml";
-import { resolveArgs, type GpuKarpenterArgs } from "../components/args";
+import { resolveArgs } from "../components/args";
 import { kubeconfig, loginIdentity } from "../components/gpu-karpenter";
 import { validateKarpenterObject } from "../components/karpenter-schema";
 import { STACK_CONFIG_KEYS } from "../components/stack-config";
 import { mergeStackConfig, validateProject, PulumiProjectError } from "../offline/pulumi-project";
 import { stackConfig } from "../offline/stack";
 import type { ProgramRun } from "../offline/run-program";
-import { fakeCluster, json, ofType, one, run, runError } from "./helpers";
+import { fakeCluster, ofType, one, run, runError } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 const exec = promisify(execFile);
@@ -102,7 +102,7 @@ describe("the Pulumi CLI's rules for Pulumi.yaml and stack config (pkg/workspace
         const defaults = Object.fromEntries(Object.entries(config).filter(([k, d]) => d.default !== undefined && k in STACK_CONFIG_KEYS)
             .filter(([k]) => k !== "createCluster").map(([k, d]) => [k, d.default]));
         expect(Object.keys(defaults)).to.include.members(["gpuPools", "controller", "tags", "karpenterVersion", "discovery"]);
-        const withDefaults = resolveArgs({ clusterName: "c", ...defaults } as GpuKarpenterArgs);
+        const withDefaults = resolveArgs({ clusterName: "c", ...defaults });
         expect(withDefaults).to.deep.equal(resolveArgs({ clusterName: "c" }));
     });
 });
@@ -113,7 +113,7 @@ describe("the plan applies the CLI's rules before the program runs", function ()
     before(() => {
         // A copy of the project, sharing node_modules, whose Pulumi.yaml may be changed.
         copy = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-project-"));
-        for (const entry of ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "components", "offline", "policies", "package.json"]) {
+        for (const entry of ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "components", "program", "offline", "policies", "package.json"]) {
             cpSync(path.join(ROOT, entry), path.join(copy, entry), {
                 recursive: true, filter: src => !src.includes(`${path.sep}node_modules`),
             });

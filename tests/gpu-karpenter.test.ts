@@ -135,9 +135,9 @@ describe("GpuKarpenter on the dev stack", function () {
             { "source": ["aws.ec2"], "detail-type": ["EC2 Capacity Reservation Instance Interruption Warning"] },
         ]);
         expect(rules.map(r => r.inputs.name)).to.include("dev-ai-karpenter-spot-interruption");
-        for (const target of ofType(dev, "aws:cloudwatch/eventTarget:EventTarget")) {
-            expect(target.inputs.arn).to.equal("arn:aws:sqs:us-west-2:111122223333:dev-ai");
-        }
+        const targets = ofType(dev, "aws:cloudwatch/eventTarget:EventTarget");
+        expect(targets.map(t => t.inputs.rule), "one target per rule").to.have.members(rules.map(r => r.inputs.name));
+        expect(targets.map(t => t.inputs.arn)).to.deep.equal(Array(5).fill("arn:aws:sqs:us-west-2:111122223333:dev-ai"));
     });
 
     it("installs the CRD chart, then the controller chart with CRDs skipped, both at the pinned version", () => {

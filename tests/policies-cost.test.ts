@@ -9,7 +9,7 @@ import { EngineResource, PolicyPackConfig, UNKNOWN, evaluateResources, policies 
 import { nodePoolCost } from "../policies/cost";
 
 // The SDK's own unknown-value proxy (internal, so untyped): what the engine hands a policy in a preview.
-const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T extends object>(props: T): T };
+const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as { unknownCheckingProxy: <T extends object>(props: T) => T };
 
 const POOL_POLICY = "gpu-nodepool-hourly-cost";
 const STACK_POLICY = "gpu-stack-hourly-cost";
@@ -188,7 +188,7 @@ describe("policies: the budget policies' config and the engine", () => {
             .to.throw(`${STACK_POLICY}: maxHourlyCost must be a number of US dollars per hour, 0 or more, got -1`);
     });
 
-    it("runs under the engine's proxies with the config it passes", () => {
+    it("runs under the engine's proxies with the config it passes", async () => {
         const pool = byName(POOL_POLICY) as ResourceValidationPolicy;
         const reports: string[] = [];
         (pool.validateResource as (a: ResourceValidationArgs, r: (m: string) => void) => void)({
@@ -200,7 +200,7 @@ describe("policies: the budget policies' config and the engine", () => {
 
         const stack = byName(STACK_POLICY) as StackValidationPolicy;
         const stackReports: { message: string; urn?: string }[] = [];
-        (stack.validateStack as (a: StackValidationArgs, r: (m: string, urn?: string) => void) => void)({
+        await stack.validateStack({
             resources: [inference, training].map(r => ({ ...r, urn: `urn:${r.name}`, props: unknownCheckingProxy(r.props as Record<string, unknown>) })),
             getConfig: () => ({ maxHourlyCost: 500 }),
         } as unknown as StackValidationArgs, (message, urn) => stackReports.push({ message, urn }));

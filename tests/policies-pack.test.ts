@@ -19,7 +19,7 @@ import { run } from "./helpers";
 
 // policies/build.js is plain JavaScript (npm runs it with node alone).
 const { buildPack } = require("../policies/build") as {
-    buildPack(options?: { entry?: string; outfile?: string }): { inputs: Record<string, unknown>; outputs: Record<string, { imports: { path: string }[] }> };
+    buildPack: (options?: { entry?: string; outfile?: string }) => { inputs: Record<string, unknown>; outputs: Record<string, { imports: { path: string }[] }> };
 };
 
 // The engine's side of the wire, from the SDK this repository depends on.

@@ -5,7 +5,7 @@ import { EngineResource, UNKNOWN, evaluateStackPolicies, policies } from "../pol
 // The SDK's own unknown-value proxy and sentinel (internal, so untyped): the policies get exactly
 // what the engine hands them during a preview.
 const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy") as {
-    unknownCheckingProxy<T extends object>(props: T): T;
+    unknownCheckingProxy: <T extends object>(props: T) => T;
     unknownStringValue: string;
 };
 
@@ -186,7 +186,7 @@ describe("policies: spot-gpu-requires-interruption-handling", () => {
         expect(messages([nodePool("unknown", [UNKNOWN])])).to.deep.equal([]);
     });
 
-    it("reports every spot GPU pool, with its URN under the engine", () => {
+    it("reports every spot GPU pool, with its URN under the engine", async () => {
         const pools = [nodePool("a", ["spot"]), nodePool("b", ["spot", "on-demand"])];
         const reports: { message: string; urn?: string }[] = [];
         const resources = [...pools, queue({ name: QUEUE, arn: unknownStringValue })].map(r => ({
@@ -194,7 +194,7 @@ describe("policies: spot-gpu-requires-interruption-handling", () => {
             props: unknownCheckingProxy(r.props as object),
         }));
         const policy = policies.find(p => p.name === POLICY) as StackValidationPolicy;
-        policy.validateStack({ resources, getConfig: () => ({}) } as unknown as StackValidationArgs,
+        await policy.validateStack({ resources, getConfig: () => ({}) } as unknown as StackValidationArgs,
             (message, urn) => reports.push({ message, urn }));
         expect(reports.map(r => r.urn)).to.deep.equal([
             "urn:pulumi:dev::p::kubernetes:karpenter.sh/v1:NodePool::a-nodepool",

@@ -12,7 +12,7 @@ import { knownProps, quantityValue } from "../policies/values";
 // The SDK's own unknown-value proxy and sentinel (internal, so untyped): the policies get exactly
 // what the engine hands them during a preview.
 const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy") as {
-    unknownCheckingProxy<T extends object>(props: T): T;
+    unknownCheckingProxy: <T extends object>(props: T) => T;
     unknownStringValue: string;
 };
 

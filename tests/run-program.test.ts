@@ -35,7 +35,7 @@ describe("running a program offline", () => {
         }));
         expect(e).to.be.instanceOf(ProgramFailure);
         expect(e.message).to.equal("aws:ec2/tag:Tag second: input value is only known after deployment, and the " +
-            "offline cloud (cloudMocks in offline/run-program.ts) does not answer it");
+            "offline cloud (cloudMocks in offline/cloud-mocks.ts) does not answer it");
     });
 
     it("fails the same way for a stack output", async () => {

@@ -6,8 +6,8 @@ import { Cluster, ManagedNodeGroup, AuthenticationMode } from "@pulumi/eks";
 import { Role, RolePolicyAttachment } from "@pulumi/aws/iam";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import { getSubnetOutput } from "@pulumi/aws/ec2";
-import type { ClusterDetails } from "./args";
-import { NODE_MANAGED_POLICIES, managedPolicyArn, nodeTrustPolicy } from "./iam-documents";
+import type { ClusterDetails } from "../components/args";
+import { NODE_MANAGED_POLICIES, managedPolicyArn, nodeTrustPolicy } from "../components/iam-documents";
 
 export const SYSTEM_NODE_GROUP = "system";
 
@@ -61,7 +61,7 @@ export function createCluster(name: string, opts: {
         details: {
             endpoint: eksCluster.endpoint,
             certificateAuthority: eksCluster.certificateAuthority.data,
-            oidcIssuerUrl: eksCluster.identities.apply(ids => ids[0].oidcs![0].issuer!),
+            oidcIssuerUrl: eksCluster.identities.apply(ids => ids[0].oidcs[0].issuer),
             oidcProviderArn: cluster.oidcProviderArn,
             // EKS's own cluster security group, which the managed node group's nodes get too, so GPU
             // nodes reach CoreDNS and the API server reaches their kubelet (@pulumi/eks's

@@ -1,0 +1,4 @@
+// `gpu-karpenter/testing`: what a program that uses GpuKarpenter needs to run under
+// `pulumi.runtime.setMocks` in its own unit tests, the same fake cloud the offline plan runs against.
+export { cloudMocks } from "./cloud-mocks";
+export { fakeCluster, FakeCluster, FakeClusterDescription, FakeClusterError, FakeNodeGroup } from "./fake-cluster";

@@ -1,0 +1,199 @@
+// The component as another Pulumi project gets it: `npm pack` here, `npm install <tarball>` into a
+// temporary project with its own package.json (caret ranges of the SDKs) and Pulumi's project
+// template tsconfig (tests/consumer/tsconfig.json is pulumi/templates typescript/tsconfig.json at
+// 65db26bf), then that project's compiler and its own mocked unit test (tests/consumer/).
+// Installs reuse the npm cache (--prefer-offline).
+//
+// Two variations, for a check by hand (slower, so not run by npm test):
+// GPU_KARPENTER_CONSUMER_SDKS=lowest installs the lowest SDK versions the peer ranges admit;
+// GPU_KARPENTER_CONSUMER_INSTALL=git installs `git+file://` of a clone of HEAD (committed work only)
+// instead of the tarball, as `npm install <git url>` does: dev dependencies, then `prepare`.
+// GPU_KARPENTER_CONSUMER_KEEP=1 leaves the temporary project in place to look at.
+import { expect } from "chai";
+import { execFile } from "child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..");
+const FIXTURE = path.join(__dirname, "consumer");
+const PEERS = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes"];
+
+interface Exec {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+// Where packages come from stays as the outer npm has it; its other npm_* variables describe this
+// project and its own run (prefix, package fields, lifecycle), not the consumer's.
+const NPM_SOURCE_SETTINGS = /^npm_config_(cache|registry|userconfig|globalconfig|cafile|proxy|https_proxy|noproxy)$/i;
+
+// npm as the test itself runs it (npm test sets npm_execpath), on the same Node.
+function exec(command: string, args: string[], cwd: string): Promise<Exec> {
+    const env = Object.fromEntries(Object.entries(process.env)
+        .filter(([k]) => !k.toLowerCase().startsWith("npm_") || NPM_SOURCE_SETTINGS.test(k)));
+    return new Promise(resolve => {
+        execFile(command, args, { cwd, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+            resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+        });
+    });
+}
+
+function npm(args: string[], cwd: string): Promise<Exec> {
+    const cli = process.env.npm_execpath;
+    return cli && /npm-cli\.js$/.test(cli) ? exec(process.execPath, [cli, ...args], cwd) : exec("npm", args, cwd);
+}
+
+function ok(step: string, result: Exec): Exec {
+    if (result.code !== 0) throw new Error(`${step} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+    return result;
+}
+
+/** The SDK versions the consumer asks for: the peer ranges, or their lowest versions. */
+function consumerSdks(): Record<string, string> {
+    const peers = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).peerDependencies as Record<string, string>;
+    const lowest = process.env.GPU_KARPENTER_CONSUMER_SDKS === "lowest";
+    return Object.fromEntries(PEERS.map(name => {
+        const range = peers[name];
+        if (!/^\^\d+\.\d+\.\d+$/.test(range)) throw new Error(`peerDependencies ${name}: ${range} is not a caret range`);
+        return [name, lowest ? range.slice(1) : range];
+    }));
+}
+
+/** Every file of the package installed at `dir`, relative to it (its own node_modules aside). */
+function filesUnder(dir: string): string[] {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter(entry => entry.isFile())
+        .map(entry => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join("/"))
+        .filter(file => !file.startsWith("node_modules/"));
+}
+
+/** Every installed copy of `name` under `dir`'s node_modules, nested ones included. */
+function copiesOf(name: string, dir: string): string[] {
+    const found: string[] = [];
+    const walk = (modules: string) => {
+        if (!existsSync(modules)) return;
+        if (existsSync(path.join(modules, name, "package.json"))) found.push(path.join(modules, name));
+        for (const entry of readdirSync(modules)) {
+            const scoped = entry.startsWith("@") ? readdirSync(path.join(modules, entry)).map(e => path.join(entry, e)) : [entry];
+            for (const pkg of scoped) walk(path.join(modules, pkg, "node_modules"));
+        }
+    };
+    walk(path.join(dir, "node_modules"));
+    return found;
+}
+
+interface MockedRun {
+    registered: { type: string; name: string; inputs: any }[];
+    outputs: { nodeRoleArn: string; nodePoolNames: string[] };
+    rejected?: { isRunError: boolean; message: string };
+}
+
+describe("the packed component, installed by another Pulumi project", function () {
+    this.timeout(300_000);
+    let dir: string;
+    let installed: string[];
+    let nodenext: Exec;
+    let node10: Exec;
+    let run: Exec;
+
+    before(async () => {
+        dir = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-consumer-"));
+        let source: string;
+        if (process.env.GPU_KARPENTER_CONSUMER_INSTALL === "git") {
+            ok("git clone", await exec("git", ["clone", "--quiet", ROOT, path.join(dir, "clone")], dir));
+            source = `git+file://${path.join(dir, "clone")}`;
+        } else {
+            const pack = ok("npm pack", await npm(["pack", "--json", "--pack-destination", dir], ROOT));
+            const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { filename: string }[];
+            source = path.join(dir, info.filename);
+        }
+
+        const project = path.join(dir, "project");
+        cpSync(FIXTURE, project, { recursive: true });
+        writeFileSync(path.join(project, "package.json"), JSON.stringify({
+            name: "consumer",
+            main: "index.ts",
+            devDependencies: { "@types/node": "^22", typescript: "^5.0.0" },
+            dependencies: consumerSdks(),
+        }, null, 2));
+        ok(`npm install ${source}`, await npm(["install", "--prefer-offline", "--no-audit", "--no-fund", source], project));
+        installed = filesUnder(path.join(project, "node_modules", "gpu-karpenter"));
+
+        const tsc = path.join(project, "node_modules", "typescript", "bin", "tsc");
+        [nodenext, node10] = await Promise.all([
+            exec(process.execPath, [tsc, "-p", "tsconfig.test.json"], project),
+            exec(process.execPath, [tsc, "-p", "tsconfig.node10.json", "--noEmit"], project),
+        ]);
+        run = nodenext.code === 0
+            ? await exec(process.execPath, ["bin/mocked-run.js"], project)
+            : { code: -1, stdout: "", stderr: "not run: the program did not compile" };
+    });
+
+    after(() => {
+        if (dir && !process.env.GPU_KARPENTER_CONSUMER_KEEP) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const mocked = (): MockedRun => {
+        expect(run.code, run.stderr).to.equal(0);
+        return JSON.parse(run.stdout);
+    };
+
+    it("ships the compiled component, gpu-karpenter/testing and their declarations, not the sources", () => {
+        expect(installed).to.include.members([
+            "package.json", "README.md",
+            "bin/components/index.js", "bin/components/index.d.ts",
+            "bin/offline/testing.js", "bin/offline/testing.d.ts", "bin/offline/default-cluster.json",
+        ]);
+        expect(installed.filter(f => f.endsWith(".ts") && !f.endsWith(".d.ts")), "TypeScript sources").to.be.empty;
+        expect(installed.filter(f => !f.startsWith("bin/components/") && !f.startsWith("bin/offline/")))
+            .to.have.members(["package.json", "README.md"]);
+        expect(installed.filter(f => /(^|\/)cluster\.js$/.test(f)), "the stack program's createCluster").to.be.empty;
+    });
+
+    it("installs one copy of each SDK, and neither @pulumi/eks nor @kubernetes-models", () => {
+        const project = path.join(dir, "project");
+        const asked = consumerSdks();
+        for (const sdk of PEERS) {
+            const copies = copiesOf(sdk, project);
+            expect(copies, sdk).to.have.length(1);
+            const { version } = JSON.parse(readFileSync(path.join(copies[0], "package.json"), "utf8")) as { version: string };
+            if (!asked[sdk].startsWith("^")) expect(version, sdk).to.equal(asked[sdk]);
+        }
+        expect(copiesOf("@pulumi/eks", project)).to.be.empty;
+        expect(copiesOf("@kubernetes-models/karpenter", project)).to.be.empty;
+    });
+
+    it("type-checks with Pulumi's project template tsconfig (strict, moduleResolution nodenext, no skipLibCheck)", () => {
+        expect(nodenext.code, nodenext.stdout + nodenext.stderr).to.equal(0);
+    });
+
+    it("type-checks with the template's tsconfig before 2026-03 (moduleResolution node, which ignores exports)", () => {
+        expect(node10.code, node10.stdout + node10.stderr).to.equal(0);
+    });
+
+    it("runs under the consumer's mocks and registers a NodePool and an EC2NodeClass per pool", () => {
+        const { registered, outputs } = mocked();
+        const named = (type: string) => registered.filter(r => r.type === type).map(r => r.name);
+        expect(named("kubernetes:karpenter.sh/v1:NodePool")).to.have.members(["gpu-inference-nodepool", "gpu-training-nodepool"]);
+        expect(named("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")).to.have.members(["gpu-inference-nodeclass", "gpu-training-nodeclass"]);
+        expect(named("gpu-karpenter:index:GpuKarpenter")).to.deep.equal(["gpu"]);
+        // The consumer's subnets, and the cluster's security group, by id.
+        for (const nodeClass of registered.filter(r => r.type === "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")) {
+            expect(nodeClass.inputs.spec.subnetSelectorTerms).to.deep.equal([{ id: "subnet-0a1111111111111aa" }, { id: "subnet-0b2222222222222bb" }]);
+            expect(nodeClass.inputs.spec.securityGroupSelectorTerms).to.deep.equal([{ id: "sg-0c1a2b3c4d5e6f708" }]);
+        }
+        expect(named("aws:iam/role:Role"), "the node role is the consumer's").to.deep.equal(["gpu-controller-role"]);
+        expect(outputs).to.deep.equal({
+            nodeRoleArn: "arn:aws:iam::111122223333:role/gpu-nodes",
+            nodePoolNames: ["inference", "training"],
+        });
+    });
+
+    it("rejects a bad argument with the consumer's own RunError, naming the key", () => {
+        const { rejected } = mocked();
+        expect(rejected).to.deep.include({ isRunError: true });
+        expect(rejected!.message).to.contain("gpuPools[0].consolidateAfter");
+    });
+});
