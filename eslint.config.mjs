@@ -8,6 +8,8 @@ import tseslint from "typescript-eslint";
 export default tseslint.config(
     {
         ignores: ["**/node_modules/", "bin/", ".build/", "plan/",
+            // The policy pack's bundle, built from policies/ by policies/build.js.
+            "policies/bin/",
             // Compiled and type-checked by the consumer test, in a project where gpu-karpenter is installed.
             "tests/consumer/"],
     },

@@ -39,8 +39,10 @@ export interface GpuPoolArgs {
     instanceFamilies?: string[];
     /** Exact EC2 types, e.g. ["g6e.12xlarge"]; use instead of instanceFamilies. */
     instanceTypes?: string[];
-    /** Default ["spot"]. */
+    /** Default ["spot"]. "reserved" needs capacityReservations. */
     capacityTypes?: CapacityType[];
+    /** The On-Demand Capacity Reservations or Capacity Blocks the pool may launch into (capacity type "reserved"). */
+    capacityReservations?: CapacityReservationArgs;
     /** Most GPUs the pool may run at once (NodePool `limits["nvidia.com/gpu"]`). Default 8. */
     gpuLimit?: number;
     /** Default "WhenEmpty". */
@@ -78,6 +80,14 @@ export interface GpuPoolArgs {
     labels?: Record<string, string>;
     /** NodePool weight (1-100): higher is tried first. */
     weight?: number;
+}
+
+/** Rendered to the EC2NodeClass's capacityReservationSelectorTerms: each id one term, the tags one more. */
+export interface CapacityReservationArgs {
+    /** Reservation ids, e.g. ["cr-0123456789abcdef0"]. */
+    ids?: string[];
+    /** Selects every reservation carrying all these tags ("*" for any value of a key). */
+    tags?: Record<string, string>;
 }
 
 export interface DisruptionBudgetArgs {
@@ -205,6 +215,7 @@ export interface ResolvedGpuPool {
     instanceFamilies?: string[];
     instanceTypes?: string[];
     capacityTypes: CapacityType[];
+    capacityReservations?: CapacityReservationArgs;
     gpuLimit: number;
     consolidationPolicy: ConsolidationPolicy;
     consolidateAfter: string;
@@ -287,7 +298,7 @@ const ARG_KEYS: (keyof GpuKarpenterArgs)[] = [
     "interruptionQueueName", "controller", "devicePlugin", "tags", "gpuPools", "exampleWorkload",
 ];
 const POOL_KEYS: (keyof GpuPoolArgs)[] = [
-    "name", "instanceFamilies", "instanceTypes", "capacityTypes", "gpuLimit", "consolidationPolicy",
+    "name", "instanceFamilies", "instanceTypes", "capacityTypes", "capacityReservations", "gpuLimit", "consolidationPolicy",
     "consolidateAfter", "expireAfter", "terminationGracePeriod", "amiAlias", "rootVolumeSize", "rootVolumeThroughput",
     "rootVolumeIops", "instanceStorePolicy", "disruptionBudgets", "labels", "weight",
 ];
@@ -501,6 +512,8 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         }
     }
 
+    const capacityReservations = resolveCapacityReservations(p, key, raw.capacityReservations, capacityTypes);
+
     const consolidateAfter = p.str(`${key}.consolidateAfter`, raw.consolidateAfter, POOL_DEFAULTS.consolidateAfter)!;
     if (!isKarpenterDuration(consolidateAfter)) {
         p.add(`${key}.consolidateAfter`, `${show(consolidateAfter)} is not a duration; use ${DURATION_FORMAT}`);
@@ -564,6 +577,7 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         instanceFamilies: types ? undefined : families ?? DEFAULT_POOL_FAMILIES,
         instanceTypes: types,
         capacityTypes,
+        ...(capacityReservations ? { capacityReservations } : {}),
         gpuLimit,
         consolidationPolicy: p.oneOf(`${key}.consolidationPolicy`, raw.consolidationPolicy, CONSOLIDATION_POLICIES,
             POOL_DEFAULTS.consolidationPolicy),
@@ -581,6 +595,59 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         labels,
         weight: raw.weight === undefined ? undefined : p.int(`${key}.weight`, raw.weight, 1, 1, 100),
     };
+}
+
+// The EC2NodeClass CRD (v1.14.1) takes at most 30 capacityReservationSelectorTerms, ids matching
+// ^cr-[0-9a-z]+$, and at most 20 tags per term, none empty.
+const CAPACITY_RESERVATION_ID = /^cr-[0-9a-z]+$/;
+const CAPACITY_RESERVATION_KEYS: (keyof CapacityReservationArgs)[] = ["ids", "tags"];
+
+function resolveCapacityReservations(p: Problems, pool: string, value: unknown,
+    capacityTypes: CapacityType[]): CapacityReservationArgs | undefined {
+    const key = `${pool}.capacityReservations`;
+    const reserved = capacityTypes.includes("reserved");
+    if (value === undefined) {
+        if (reserved) {
+            p.add(`${pool}.capacityTypes`, `"reserved" needs ${key}: the capacity reservations the pool may launch into, ` +
+                `as ids (e.g. {"ids": ["cr-0123456789abcdef0"]}) and/or tags (e.g. {"tags": {"purpose": "training"}}); ` +
+                `without them Karpenter never uses a reservation`);
+        }
+        return undefined;
+    }
+    if (!p.object(key, value)) return undefined;
+    p.unknownKeys(key, value, CAPACITY_RESERVATION_KEYS);
+    if (!reserved) {
+        p.add(key, `is set, but ${pool}.capacityTypes does not include "reserved", so Karpenter would never launch into ` +
+            `these reservations; add "reserved" to capacityTypes`);
+    }
+    const ids = p.stringList(`${key}.ids`, value.ids);
+    ids?.forEach((id, i) => {
+        if (!CAPACITY_RESERVATION_ID.test(id)) {
+            p.add(`${key}.ids[${i}]`, `${show(id)} is not a capacity reservation id; use one like "cr-0123456789abcdef0"`);
+        } else if (ids.indexOf(id) !== i) {
+            p.add(`${key}.ids[${i}]`, `${show(id)} is listed twice`);
+        }
+    });
+    let tags: Record<string, string> | undefined;
+    if (value.tags !== undefined) {
+        tags = p.stringMap(`${key}.tags`, value.tags);
+        const entries = Object.entries(tags);
+        if (entries.length === 0 || entries.length > 20) {
+            p.add(`${key}.tags`, `${show(value.tags)} is not allowed; use 1 to 20 tags, e.g. {"purpose": "training"}`);
+        }
+        for (const [k, v] of entries) {
+            if (k === "" || v === "") {
+                p.add(`${key}.tags`, `${show(k)}: empty tag keys and values are not allowed; use "*" for any value`);
+            }
+        }
+    }
+    if (!ids && !tags) {
+        p.add(key, `name at least one reservation: ids (e.g. ["cr-0123456789abcdef0"]) and/or tags (e.g. {"purpose": "training"})`);
+    }
+    if ((ids?.length ?? 0) + (tags ? 1 : 0) > 30) {
+        p.add(`${key}.ids`, `lists ${ids!.length} reservations; an EC2NodeClass takes at most 30 selector terms (each id is one, the tags one more)`);
+    }
+    return { ...(ids ? { ids } : {}), ...(tags ? { tags } : {}) };
 }
 
 function resolveBudgets(p: Problems, key: string, value: unknown): ResolvedDisruptionBudget[] | undefined {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import type { INodePool } from "@kubernetes-models/karpenter/karpenter.sh/v1/NodePool";
 import type { IEC2NodeClass } from "@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass";
-import type { ResolvedGpuPool } from "./args";
+import type { CapacityReservationArgs, ResolvedGpuPool } from "./args";
 import type { KubernetesOptions } from "./controller";
 import {
     CAPACITY_TYPE_LABEL, GPU_MANUFACTURER_LABEL, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL, NVIDIA_GPU_RESOURCE,
@@ -80,6 +80,14 @@ export function blockDeviceMappings(pool: ResolvedGpuPool) {
         : [{ deviceName: "/dev/xvda", rootVolume: true, ebs: imageVolume }];
 }
 
+/** Terms are ORed: each reservation id is one, and the tags select every reservation carrying them all. */
+export function capacityReservationSelectorTerms(reservations: CapacityReservationArgs) {
+    return [
+        ...(reservations.ids ?? []).map(id => ({ id })),
+        ...(reservations.tags ? [{ tags: { ...reservations.tags } }] : []),
+    ];
+}
+
 /** Where GPU nodes go: the subnets and security groups by id, or whatever carries the discovery tag. */
 export type NodeNetwork =
     | { discovery: "ids"; subnetIds: string[]; securityGroupIds: string[] }
@@ -102,6 +110,7 @@ export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
             amiSelectorTerms: [{ alias: pool.amiAlias }],
             subnetSelectorTerms: network.discovery === "ids" ? network.subnetIds.map(id => ({ id })) : byTag,
             securityGroupSelectorTerms: network.discovery === "ids" ? network.securityGroupIds.map(id => ({ id })) : byTag,
+            ...(pool.capacityReservations ? { capacityReservationSelectorTerms: capacityReservationSelectorTerms(pool.capacityReservations) } : {}),
             blockDeviceMappings: blockDeviceMappings(pool),
             ...(pool.instanceStorePolicy === "RAID0" ? { instanceStorePolicy: "RAID0" as const } : {}),
             // IMDSv2 only, and one hop so pods cannot borrow the node role.

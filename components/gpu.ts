@@ -1,6 +1,13 @@
 // What we know about EC2 GPU instances, shared by the component (config validation, NodePool
 // requirements) and the policy pack (deciding whether a NodePool can launch a GPU node).
-// Dependency-free on purpose: the policy pack imports it from outside its own package.
+// Dependency-free on purpose: the policy pack's build bundles it into the pack.
+
+// EKS Auto Mode runs Karpenter itself, with the same karpenter.sh/v1 NodePools, but spells
+// Karpenter's instance labels in its own domain (eks.amazonaws.com/instance-family, -gpu-count, ...:
+// awsdocs/amazon-eks-user-guide latest/ug/automode/create-node-pool.adoc, "EKS Auto Mode Supported
+// Labels"). Both spellings mean the same to the pack.
+export const KARPENTER_INSTANCE_LABEL_PREFIX = "karpenter.k8s.aws/instance-";
+export const EKS_AUTO_INSTANCE_LABEL_PREFIX = "eks.amazonaws.com/instance-";
 
 /** Karpenter's well-known labels that describe an instance's GPUs. */
 export const GPU_LABELS = [
@@ -13,21 +20,28 @@ export const GPU_LABELS = [
 export const INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family";
 export const INSTANCE_CATEGORY_LABEL = "karpenter.k8s.aws/instance-category";
 export const INSTANCE_SIZE_LABEL = "karpenter.k8s.aws/instance-size";
+
+/** EKS Auto Mode's names for GPU_LABELS. */
+export const AUTO_MODE_GPU_LABELS = [
+    "eks.amazonaws.com/instance-gpu-count",
+    "eks.amazonaws.com/instance-gpu-name",
+    "eks.amazonaws.com/instance-gpu-manufacturer",
+    "eks.amazonaws.com/instance-gpu-memory",
+] as const;
+export const AUTO_MODE_INSTANCE_FAMILY_LABEL = "eks.amazonaws.com/instance-family";
+export const AUTO_MODE_INSTANCE_CATEGORY_LABEL = "eks.amazonaws.com/instance-category";
+export const AUTO_MODE_INSTANCE_SIZE_LABEL = "eks.amazonaws.com/instance-size";
+
 export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 export const INSTANCE_TYPE_LABEL_BETA = "beta.kubernetes.io/instance-type";
 export const GPU_MANUFACTURER_LABEL = "karpenter.k8s.aws/instance-gpu-manufacturer";
 export const CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type";
 export const NVIDIA_GPU_RESOURCE = "nvidia.com/gpu";
-
-// EKS Auto Mode spells Karpenter's instance labels in its own domain (eks.amazonaws.com/instance-family,
-// -gpu-count, ...: the EKS User Guide's "Create a Node Pool for EKS Auto Mode", supported labels).
-export const KARPENTER_INSTANCE_LABEL_PREFIX = "karpenter.k8s.aws/instance-";
-export const EKS_AUTO_INSTANCE_LABEL_PREFIX = "eks.amazonaws.com/instance-";
 export const ARCH_LABEL = "kubernetes.io/arch";
 
 /** Values of the karpenter.sh/capacity-type label; a NodePool without the requirement gets on-demand. */
 export const CAPACITY_TYPES = ["spot", "on-demand", "reserved"] as const;
-/** NodePool `spec.disruption.consolidationPolicy` values. */
+/** NodePool `spec.disruption.consolidationPolicy` values; Balanced since Karpenter 1.14. */
 export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"] as const;
 
 /** Instance categories (Karpenter's `instance-category` label) whose every family carries GPUs. */

@@ -4,8 +4,9 @@
 // The stack policy is left out: manifests hold no SQS queue or EventBridge rule to check against.
 import { readFileSync } from "fs";
 import { parseAllDocuments } from "yaml";
+import { validatePolicyPackConfig } from "./policy-config";
 import {
-    EngineResource, PolicyPackConfig, configProblems, evaluateResourcePolicies, formatSummary, formatViolation, resourceFromManifest,
+    EngineResource, PolicyPackConfig, evaluateResourcePolicies, formatSummary, formatViolation, resourceFromManifest,
 } from "./rules";
 import { isObject } from "./values";
 
@@ -43,17 +44,19 @@ function readManifests(file: string): EngineResource[] {
     return resources;
 }
 
+/** The file checked as the engine checks it, with its defaults filled in. */
 function readConfig(file: string): PolicyPackConfig {
-    let config: unknown;
+    let raw: unknown;
     try {
-        config = JSON.parse(readText(file));
+        raw = JSON.parse(readText(file));
     } catch (e) {
         throw e instanceof InputError ? e : new InputError(`${file}: invalid JSON: ${(e as Error).message}`);
     }
-    if (!isObject(config)) {
-        throw new InputError(`${file}: a policy pack config is a JSON object keyed by policy name`);
+    const { config, problems } = validatePolicyPackConfig(raw);
+    if (problems.length > 0) {
+        throw new InputError(`${file}: invalid policy pack config:\n  ${problems.join("\n  ")}`);
     }
-    return config as PolicyPackConfig;
+    return config;
 }
 
 function main(args: string[]): number {
@@ -70,10 +73,6 @@ function main(args: string[]): number {
     }
     if (files.length === 0) {
         throw new InputError(USAGE);
-    }
-    const problems = configProblems(config);
-    if (problems.length > 0) {
-        throw new InputError(`invalid policy pack config:\n  ${problems.join("\n  ")}`);
     }
     const resources: EngineResource[] = [];
     const unreadable: string[] = [];

@@ -2,12 +2,12 @@
 // most, by the one computation in components/cost.ts that the offline plan shows too. The price
 // table is components/data/gpu-instance-types.json, which ships inside the pack.
 import type { PolicyConfigSchema } from "@pulumi/policy";
-import { INSTANCE_TYPE_LABEL, KARPENTER_INSTANCE_LABEL_PREFIX, NVIDIA_GPU_RESOURCE } from "../components/gpu";
+import { EKS_AUTO_INSTANCE_LABEL_PREFIX, INSTANCE_TYPE_LABEL, KARPENTER_INSTANCE_LABEL_PREFIX, NVIDIA_GPU_RESOURCE } from "../components/gpu";
 import {
     DEFAULT_PRICE_REGION, FRACTIONAL_GPU_FAMILIES, PRICE_SOURCE, PoolCost, Requirement, formatHourly, isInstanceLabelKey,
     listTypes, poolCost, priceBasis,
 } from "../components/cost";
-import { NODEPOOL_TYPE, isGpuPool } from "./nodepool";
+import { NODEPOOL_TYPE, isAutoModePool, isGpuPool } from "./nodepool";
 import type { Knobs, ResourceRule, StackRule } from "./rules";
 import type { EngineResource } from "./karpenter";
 import { UNKNOWN, isUnknown, knownString, listAt, quantityValue, valueAt } from "./values";
@@ -19,7 +19,9 @@ export const COST_DEFAULTS = { unpricedTypes: "allow" as UnpricedTypes, region: 
 // AWS region names: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5, ...
 const REGION_PATTERN = "^[a-z]{2}(-[a-z]+)+-[0-9]+$";
 const LIMIT_FIELD = `spec.limits["${NVIDIA_GPU_RESOURCE}"]`;
-const WHOLE_GPUS_REQUIREMENT = `{key: ${KARPENTER_INSTANCE_LABEL_PREFIX}gpu-count, operator: Gt, values: ["0"]}`;
+/** The fix for fractional-GPU types, in the label spelling the pool's Karpenter reads (EKS Auto Mode's or its own). */
+const wholeGpusRequirement = (pool: EngineResource) =>
+    `{key: ${isAutoModePool(pool.props) ? EKS_AUTO_INSTANCE_LABEL_PREFIX : KARPENTER_INSTANCE_LABEL_PREFIX}gpu-count, operator: Gt, values: ["0"]}`;
 
 export interface NodePoolCost {
     cost: PoolCost;
@@ -121,7 +123,7 @@ export function fractionalGpuMessage(pool: EngineResource): string | undefined {
     const fractional = nodePoolCost(pool.props)?.cost.fractionalTypes ?? [];
     if (fractional.length === 0) return undefined;
     return `${poolLabel(pool)} admits ${listTypes(fractional)}, which have a fraction of a GPU each (Karpenter counts no ${NVIDIA_GPU_RESOURCE} ` +
-        `on them), so its ${LIMIT_FIELD} does not cap how many it launches. Fix: add the requirement ${WHOLE_GPUS_REQUIREMENT}, ` +
+        `on them), so its ${LIMIT_FIELD} does not cap how many it launches. Fix: add the requirement ${wholeGpusRequirement(pool)}, ` +
         `or leave out ${FRACTIONAL_GPU_FAMILIES.join(" and ")}.`;
 }
 
@@ -174,7 +176,7 @@ export const nodePoolHourlyCost: ResourceRule = {
         const unbounded = unboundedProblem(cost);
         if (unbounded) {
             return [`${poolLabel(pool)} ${unbounded}, against a ${budget} maximum. Fix: ` +
-                (cost.gpuLimit === undefined ? `set ${LIMIT_FIELD}.` : `add the requirement ${WHOLE_GPUS_REQUIREMENT}.`)];
+                (cost.gpuLimit === undefined ? `set ${LIMIT_FIELD}.` : `add the requirement ${wholeGpusRequirement(pool)}.`)];
         }
         if (cost.hourlyCeiling !== null && cost.hourlyCeiling > max) {
             const limit = limitWithin(nodePool, max);
@@ -211,7 +213,7 @@ export const stackHourlyCost: StackRule = {
             const unbounded = cost && unboundedProblem(cost);
             if (unbounded) {
                 return [{ resource, message: `The stack's GPU spend has no ceiling: ${poolLabel(resource)} ${unbounded}, against ` +
-                    `the stack's ${budget} maximum. Fix: ${cost.gpuLimit === undefined ? `set its ${LIMIT_FIELD}` : `add the requirement ${WHOLE_GPUS_REQUIREMENT} to it`}.` }];
+                    `the stack's ${budget} maximum. Fix: ${cost.gpuLimit === undefined ? `set its ${LIMIT_FIELD}` : `add the requirement ${wholeGpusRequirement(resource)} to it`}.` }];
             }
         }
         const known = pools.filter(p => p.cost?.hourlyCeiling !== null && p.cost?.hourlyCeiling !== undefined)

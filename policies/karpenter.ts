@@ -1,5 +1,6 @@
 // Karpenter's own installation as a stack shows it: its Helm charts and their versions, and the
 // interruption queue (SQS queue, EventBridge rules, the controller's settings.interruptionQueue).
+import { INTERRUPTION_EVENTS, eventPattern } from "../components/iam-documents";
 import { UNKNOWN, isObject, isUnknown, knownString, listAt, valueAt } from "./values";
 
 /** A resource as the policy engine presents it. */
@@ -20,7 +21,13 @@ export const SQS_QUEUE_TYPE = "aws:sqs/queue:Queue";
 export const EVENT_RULE_TYPE = "aws:cloudwatch/eventRule:EventRule";
 export const EVENT_TARGET_TYPE = "aws:cloudwatch/eventTarget:EventTarget";
 
-export const SPOT_INTERRUPTION_EVENT = { source: "aws.ec2", detailType: "EC2 Spot Instance Interruption Warning" };
+/** An event Karpenter reads from its queue: INTERRUPTION_EVENTS, the one list the component's rules come from. */
+export interface KarpenterEvent {
+    source: string;
+    detailType: string;
+}
+
+export const SPOT_INTERRUPTION_EVENT: KarpenterEvent = INTERRUPTION_EVENTS["spot-interruption"];
 
 export type KarpenterChart = "karpenter" | "karpenter-crd";
 
@@ -126,31 +133,47 @@ function queueSettings(resources: EngineResource[]): QueueSetting[] {
     return settings;
 }
 
-/** Does an EventBridge pattern match spot interruption warnings? Unknown patterns are given the benefit of the doubt. */
-function matchesSpotInterruptions(pattern: unknown): boolean {
+/** An EventBridge rule's event pattern, parsed; UNKNOWN while not known, undefined when it is not JSON. */
+function parsedPattern(pattern: unknown): unknown {
+    if (typeof pattern !== "string" || isUnknown(pattern)) {
+        return pattern;
+    }
+    try {
+        return JSON.parse(pattern);
+    } catch {
+        return undefined;
+    }
+}
+
+/** The pattern's entries for one field; undefined when absent (which matches every event). */
+function patternEntries(pattern: unknown, field: string): unknown[] | undefined {
+    const entry = valueAt(pattern, field);
+    return entry === undefined ? undefined : Array.isArray(entry) ? entry : [entry];
+}
+
+/** Does an EventBridge pattern match `event`? Unknown patterns and values are given the benefit of the doubt. */
+function patternMatches(pattern: unknown, event: KarpenterEvent): boolean {
     if (isUnknown(pattern)) {
         return true;
     }
-    let parsed: unknown = pattern;
-    if (typeof pattern === "string") {
-        try {
-            parsed = JSON.parse(pattern);
-        } catch {
-            return false;
-        }
-    }
-    // An absent field matches every event; a non-string entry is a content filter such as a prefix.
+    // A non-string entry is a content filter such as {"prefix": ...}: not checked, so taken to match.
     const admits = (field: string, value: string) => {
-        const entry = valueAt(parsed, field);
-        if (entry === undefined) {
-            return true;
-        }
-        const entries = Array.isArray(entry) ? entry : [entry];
-        return entries.some(e => e === value || isUnknown(e) || (e !== null && typeof e === "object"));
+        const entries = patternEntries(pattern, field);
+        return entries === undefined || entries.some(e => e === value || isUnknown(e) || (e !== null && typeof e === "object"));
     };
-    return isObject(parsed)
-        && admits("source", SPOT_INTERRUPTION_EVENT.source)
-        && admits("detail-type", SPOT_INTERRUPTION_EVENT.detailType);
+    return isObject(pattern) && admits("source", event.source) && admits("detail-type", event.detailType);
+}
+
+/** `source aws.ec2, detail-type "C2 Instance State-change Notification"`: what a rule's known pattern asks for. */
+function describePattern(pattern: unknown): string {
+    if (!isObject(pattern)) {
+        return "its event pattern is not a JSON object";
+    }
+    const field = (name: string) => {
+        const entries = patternEntries(pattern, name);
+        return entries === undefined ? `any ${name}` : `${name} ${entries.map(e => JSON.stringify(e)).join(" or ")}`;
+    };
+    return `${field("source")}, ${field("detail-type")}`;
 }
 
 /** `arn:aws:sqs:us-west-2:111122223333:my-queue` -> `my-queue`. */
@@ -166,21 +189,27 @@ function mayBeSame(a: unknown, b: unknown): boolean {
 
 export interface WiringProblem {
     what: string;
+    /** What goes wrong for the pool's GPU pods because of it. */
+    consequence: string;
     fix: string;
 }
 
-const EXAMPLE_RULE = `{"source":["${SPOT_INTERRUPTION_EVENT.source}"],"detail-type":["${SPOT_INTERRUPTION_EVENT.detailType}"]}`;
+const DRAINLESS_RECLAIM = "a spot reclaim kills its GPU pods without a drain";
+
+const eventName = (e: KarpenterEvent) => `"${e.detailType}" (${e.source})`;
+const ruleName = (rule: EngineResource) => knownString(valueAt(rule.props, "name")) ?? rule.name;
 
 /**
- * What keeps Karpenter from seeing spot interruption warnings in this stack, or undefined when a
- * controller names an SQS queue that an EventBridge rule for those warnings targets. Values not
- * known yet (a computed queue name, an ARN) are taken to match.
+ * What keeps Karpenter from seeing the events it handles (INTERRUPTION_EVENTS) in this stack, or
+ * undefined when a controller names an SQS queue that EventBridge rules send every one of them to.
+ * Values not known yet (a computed queue name, an ARN, a pattern) are taken to match.
  */
 export function interruptionWiringProblem(resources: EngineResource[]): WiringProblem | undefined {
     const settings = queueSettings(resources);
     if (settings.length === 0) {
         return {
             what: "no Karpenter controller chart in this stack sets settings.interruptionQueue",
+            consequence: DRAINLESS_RECLAIM,
             fix: "install the karpenter chart in this stack with settings.interruptionQueue naming an SQS queue that EventBridge interruption rules target",
         };
     }
@@ -188,12 +217,14 @@ export function interruptionWiringProblem(resources: EngineResource[]): WiringPr
     if (named.length === 0) {
         return {
             what: `${settings[0].source} does not set settings.interruptionQueue`,
+            consequence: DRAINLESS_RECLAIM,
             fix: "set the chart value settings.interruptionQueue to the name of an SQS queue that EventBridge interruption rules target",
         };
     }
     const queues = resources.filter(r => r.type === SQS_QUEUE_TYPE);
     const rules = resources.filter(r => r.type === EVENT_RULE_TYPE);
     const targets = resources.filter(r => r.type === EVENT_TARGET_TYPE);
+    const events: KarpenterEvent[] = Object.values(INTERRUPTION_EVENTS);
 
     const targetsQueue = (target: EngineResource, queue: EngineResource) => {
         const arn = valueAt(target.props, "arn");
@@ -210,9 +241,8 @@ export function interruptionWiringProblem(resources: EngineResource[]): WiringPr
         const name = sqsQueueNameOfArn(arn);
         return name !== undefined && mayBeSame(name, valueAt(queue.props, "name"));
     };
-    const spotRuleTargets = (queue: EngineResource) => targets.some(t => targetsQueue(t, queue) && rules.some(rule =>
-        mayBeSame(valueAt(t.props, "rule"), valueAt(rule.props, "name"))
-        && matchesSpotInterruptions(valueAt(rule.props, "eventPattern"))));
+    const rulesSendingTo = (queue: EngineResource) => rules.filter(rule => targets.some(t =>
+        targetsQueue(t, queue) && mayBeSame(valueAt(t.props, "rule"), valueAt(rule.props, "name"))));
 
     let problem: WiringProblem | undefined;
     for (const setting of named) {
@@ -223,16 +253,54 @@ export function interruptionWiringProblem(resources: EngineResource[]): WiringPr
                 what: queues.length > 0
                     ? `no SQS queue in this stack is named${display}, the settings.interruptionQueue of ${setting.source}`
                     : `this stack has no SQS queue for the settings.interruptionQueue${display} of ${setting.source}`,
-                fix: `create the SQS queue${display} with EventBridge rules for spot interruption, rebalance, instance state-change and health events targeting it`,
+                consequence: DRAINLESS_RECLAIM,
+                fix: `create the SQS queue${display} with EventBridge rules for ${events.map(e => `"${e.detailType}"`).join(", ")} targeting it`,
             };
-        } else if (candidates.some(spotRuleTargets)) {
-            return undefined;
-        } else {
-            problem = {
-                what: `no EventBridge rule for "${SPOT_INTERRUPTION_EVENT.detailType}" targets the interruption queue${display}`,
-                fix: `add an EventBridge rule with pattern ${EXAMPLE_RULE} and the queue as its target`,
-            };
+            continue;
         }
+        // The candidate queue that misses the fewest events: with unknown names, any may be the one.
+        let best: { sending: EngineResource[]; missing: KarpenterEvent[] } | undefined;
+        for (const queue of candidates) {
+            const sending = rulesSendingTo(queue);
+            const patterns = sending.map(rule => parsedPattern(valueAt(rule.props, "eventPattern")));
+            const missing = events.filter(e => !patterns.some(p => patternMatches(p, e)));
+            if (missing.length === 0) {
+                return undefined;
+            }
+            if (!best || missing.length < best.missing.length) {
+                best = { sending, missing };
+            }
+        }
+        problem = eventsProblem(display, best!.sending, best!.missing, rules);
     }
     return problem;
+}
+
+/** Names the events the queue does not get, the rules sending it something else, and rules that match but send nowhere. */
+function eventsProblem(display: string, sending: EngineResource[], missing: KarpenterEvent[], rules: EngineResource[]): WiringProblem {
+    const events: KarpenterEvent[] = Object.values(INTERRUPTION_EVENTS);
+    const details: string[] = [];
+    for (const rule of sending) {
+        const pattern = parsedPattern(valueAt(rule.props, "eventPattern"));
+        if (!events.some(e => patternMatches(pattern, e))) {
+            details.push(`EventBridge rule "${ruleName(rule)}" sends it no event Karpenter handles (${describePattern(pattern)})`);
+        }
+    }
+    for (const event of missing) {
+        const unrouted = rules.filter(r => !sending.includes(r) && patternMatches(parsedPattern(valueAt(r.props, "eventPattern")), event));
+        for (const rule of unrouted) {
+            details.push(`EventBridge rule "${ruleName(rule)}" matches ${eventName(event)} but no target sends it to the queue`);
+        }
+    }
+    const spotMissing = missing.some(e => e.detailType === SPOT_INTERRUPTION_EVENT.detailType);
+    return {
+        what: `the interruption queue${display} gets no ${missing.map(eventName).join(", ")} events`
+            + (details.length > 0 ? `: ${details.join("; ")}` : ""),
+        consequence: spotMissing
+            ? DRAINLESS_RECLAIM
+            : "Karpenter never hears of those events and cannot drain its GPU nodes ahead of them",
+        fix: `target the queue with ${missing.length === 1 ? "an EventBridge rule" : "EventBridge rules"} with pattern `
+            + missing.map(eventPattern).join(", ")
+            + (details.length > 0 ? ", or correct the rules named" : ""),
+    };
 }

@@ -1,6 +1,7 @@
 // What a Karpenter v1 NodePool's requirements allow: GPU instances, capacity types, instance types.
 // Requirements are ANDed, so one requirement that rules something out rules it out for the pool.
 import {
+    AUTO_MODE_GPU_LABELS, AUTO_MODE_INSTANCE_CATEGORY_LABEL, AUTO_MODE_INSTANCE_FAMILY_LABEL, AUTO_MODE_INSTANCE_SIZE_LABEL,
     CAPACITY_TYPE_LABEL, CAPACITY_TYPES, GPU_INSTANCE_CATEGORIES, GPU_LABELS, INSTANCE_CATEGORY_LABEL, INSTANCE_FAMILY_LABEL,
     INSTANCE_SIZE_LABEL, INSTANCE_TYPE_LABEL, INSTANCE_TYPE_LABEL_BETA, NVIDIA_GPU_RESOURCE,
     isGpuInstanceCategory, isGpuInstanceFamily, isGpuInstanceType,
@@ -9,15 +10,35 @@ import { UNKNOWN, isUnknown, knownString, listAt, valueAt } from "./values";
 
 export const NODEPOOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool";
 
+/** The nodeClassRef group of EKS Auto Mode's NodeClass; self-managed Karpenter's EC2NodeClass is karpenter.k8s.aws. */
+export const AUTO_MODE_NODECLASS_GROUP = "eks.amazonaws.com";
+
+const nodeClassGroup = (props: unknown) => valueAt(props, "spec", "template", "spec", "nodeClassRef", "group");
+
+/** Does EKS Auto Mode run this pool? */
+export function isAutoModePool(props: unknown): boolean {
+    return nodeClassGroup(props) === AUTO_MODE_NODECLASS_GROUP;
+}
+
+/** Does EKS Auto Mode run this pool, or might it, the reference not being known yet? */
+export function mayBeAutoModePool(props: unknown): boolean {
+    return isAutoModePool(props) || isUnknown(nodeClassGroup(props));
+}
+
+// Self-managed Karpenter's labels and EKS Auto Mode's (karpenter.k8s.aws/... and
+// eks.amazonaws.com/...) mean the same, so a pool is read the same way whichever it uses.
 const INSTANCE_TYPE_LABELS: readonly string[] = [INSTANCE_TYPE_LABEL, INSTANCE_TYPE_LABEL_BETA];
+const INSTANCE_FAMILY_LABELS: readonly string[] = [INSTANCE_FAMILY_LABEL, AUTO_MODE_INSTANCE_FAMILY_LABEL];
+const INSTANCE_CATEGORY_LABELS: readonly string[] = [INSTANCE_CATEGORY_LABEL, AUTO_MODE_INSTANCE_CATEGORY_LABEL];
+const INSTANCE_SIZE_LABELS: readonly string[] = [INSTANCE_SIZE_LABEL, AUTO_MODE_INSTANCE_SIZE_LABEL];
+const ALL_GPU_LABELS: readonly string[] = [...GPU_LABELS, ...AUTO_MODE_GPU_LABELS];
 
 /** Labels every instance has, with the test for a value that names GPU instances. */
-const INSTANCE_LABEL_GPU_TEST: Record<string, (value: string) => boolean> = {
-    [INSTANCE_TYPE_LABEL]: isGpuInstanceType,
-    [INSTANCE_TYPE_LABEL_BETA]: isGpuInstanceType,
-    [INSTANCE_FAMILY_LABEL]: isGpuInstanceFamily,
-    [INSTANCE_CATEGORY_LABEL]: isGpuInstanceCategory,
-};
+const INSTANCE_LABEL_GPU_TEST: Record<string, (value: string) => boolean> = Object.fromEntries([
+    ...INSTANCE_TYPE_LABELS.map(label => [label, isGpuInstanceType] as const),
+    ...INSTANCE_FAMILY_LABELS.map(label => [label, isGpuInstanceFamily] as const),
+    ...INSTANCE_CATEGORY_LABELS.map(label => [label, isGpuInstanceCategory] as const),
+]);
 
 /** Only GPU instances carry the GPU labels, and their counts and memory are positive. */
 function gpuLabelValueAdmitsGpus(value: string): boolean {
@@ -75,7 +96,7 @@ function gpuVerdict(r: Requirement): GpuVerdict {
     if (isUnknown(r.key) || isUnknown(r.operator)) {
         return UNSURE;
     }
-    const isGpuLabel = (GPU_LABELS as readonly string[]).includes(r.key);
+    const isGpuLabel = ALL_GPU_LABELS.includes(r.key);
     const instanceTest = INSTANCE_LABEL_GPU_TEST[r.key];
     if (!isGpuLabel && !instanceTest) {
         return NEUTRAL;
@@ -90,7 +111,7 @@ function gpuVerdict(r: Requirement): GpuVerdict {
             return inVerdict(r.values, isGpuLabel ? gpuLabelValueAdmitsGpus : instanceTest);
         case "NotIn":
             // Only categories are few enough to be excluded one by one.
-            if (r.key !== INSTANCE_CATEGORY_LABEL || r.values === UNKNOWN) {
+            if (!INSTANCE_CATEGORY_LABELS.includes(r.key) || r.values === UNKNOWN) {
                 return NEUTRAL;
             }
             if (GPU_INSTANCE_CATEGORIES.every(c => (r.values as unknown[]).includes(c))) {
@@ -229,8 +250,8 @@ export function pinnedGpuInstanceTypes(props: unknown): string[] | undefined {
     if (types) {
         return [...types].filter(isGpuInstanceType);
     }
-    const families = inValues(requirements, [INSTANCE_FAMILY_LABEL]);
-    const sizes = inValues(requirements, [INSTANCE_SIZE_LABEL]);
+    const families = inValues(requirements, INSTANCE_FAMILY_LABELS);
+    const sizes = inValues(requirements, INSTANCE_SIZE_LABELS);
     if (!families || !sizes) {
         return undefined;
     }

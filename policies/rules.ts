@@ -4,13 +4,15 @@
 import type {
     PolicyConfigSchema, PolicyPackConfig, Policies, ResourceValidationPolicy, StackValidationPolicy,
 } from "@pulumi/policy";
-import { CAPACITY_TYPE_LABEL, CONSOLIDATION_POLICIES, NVIDIA_GPU_RESOURCE } from "../components/gpu";
+import { CAPACITY_TYPES, CAPACITY_TYPE_LABEL, CONSOLIDATION_POLICIES, NVIDIA_GPU_RESOURCE } from "../components/gpu";
 import { DURATION_FORMAT, DURATION_PATTERN, durationSeconds, isKarpenterDuration } from "../components/duration";
 import {
     DEPLOYMENT_TYPE, EVENT_RULE_TYPE, EVENT_TARGET_TYPE, EngineResource, HELM_CHART_TYPE, HELM_RELEASE_TYPE,
     SQS_QUEUE_TYPE, chartMinorVersion, interruptionWiringProblem, karpenterChartInstall,
 } from "./karpenter";
-import { NODEPOOL_TYPE, admitsSpot, capacityTypesOf, gpuTaintEffects, isGpuPool, pinnedGpuInstanceTypes } from "./nodepool";
+import {
+    NODEPOOL_TYPE, admitsSpot, capacityTypesOf, gpuTaintEffects, isGpuPool, mayBeAutoModePool, pinnedGpuInstanceTypes,
+} from "./nodepool";
 import { UNKNOWN, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
 import { COST_RESOURCE_RULES, COST_STACK_RULES, fractionalGpuMessage } from "./cost";
 
@@ -41,7 +43,7 @@ export interface RuleInfo {
     configSchema?: PolicyConfigSchema;
     /** Resource types the rule reads; others are not even copied out of the engine's proxy. */
     appliesTo(type: string): boolean;
-    /** Throws when a config knob has a value the rule cannot use. */
+    /** Throws when a knob has a value the rule cannot use; the schema should already refuse every such value. */
     validateKnobs?(knobs: Knobs): void;
 }
 
@@ -61,6 +63,11 @@ function displayName(r: EngineResource): string {
     return knownString(valueAt(r.props, "metadata", "name")) ?? r.name;
 }
 
+/** `a`, `a or b`, `a, b or c`. */
+function oneOf(values: string[]): string {
+    return values.length <= 1 ? values.join("") : `${values.slice(0, -1).join(", ")} or ${values[values.length - 1]}`;
+}
+
 function poolLabel(pool: EngineResource): string {
     return `GPU NodePool "${displayName(pool)}"`;
 }
@@ -76,8 +83,16 @@ function gpuPoolRule(info: Omit<ResourceRule, "appliesTo" | "check">,
 }
 
 // ---- configuration -------------------------------------------------------------------------------
+// Under the engine the knobs arrive checked against each policy's configSchema and with the schema's
+// defaults filled in (pulumi/pulumi pkg/resource/analyzer/config.go, ReconcilePolicyPackConfig);
+// policy-config.ts does the same for check-manifests and any other caller with a user's file. The
+// readers below only fall back to the same defaults, and refuse what the schema refuses, for
+// callers that skip that.
 
 export { CONSOLIDATION_POLICIES };
+
+/** gpu-nodepool-spot-only's knob when the config leaves it out. */
+export const SPOT_ONLY_DEFAULTS = { allowedCapacityTypes: ["spot"] as string[] };
 
 /** gpu-nodepool-consolidation's knobs when the config leaves them out; gpu-nodepool-gpu-limit has no maximum by default. */
 export const CONSOLIDATION_DEFAULTS = {
@@ -85,18 +100,31 @@ export const CONSOLIDATION_DEFAULTS = {
     maxConsolidateAfter: "10m",
 };
 
-function consolidationKnobs(knobs: Knobs) {
-    const allowed = knobs.allowedPolicies ?? CONSOLIDATION_DEFAULTS.allowedPolicies;
-    const maxAfter = knobs.maxConsolidateAfter ?? CONSOLIDATION_DEFAULTS.maxConsolidateAfter;
-    if (!Array.isArray(allowed) || allowed.length === 0
-        || !allowed.every(p => (CONSOLIDATION_POLICIES as readonly unknown[]).includes(p))) {
-        throw new Error(`gpu-nodepool-consolidation: allowedPolicies must be a non-empty list of ${CONSOLIDATION_POLICIES.join(", ")}`);
+/** A knob that must be a non-empty list of distinct values from `allowed`. */
+function listKnob(policy: string, knob: string, value: unknown, allowed: readonly string[]): string[] {
+    if (!Array.isArray(value) || value.length === 0 || new Set(value).size !== value.length
+        || !value.every((v: unknown) => typeof v === "string" && allowed.includes(v))) {
+        throw new Error(`${policy}: ${knob} must be a non-empty list of distinct values from ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
     }
+    return value as string[];
+}
+
+function capacityKnobs(knobs: Knobs) {
+    return {
+        allowed: listKnob("gpu-nodepool-spot-only", "allowedCapacityTypes",
+            knobs.allowedCapacityTypes ?? SPOT_ONLY_DEFAULTS.allowedCapacityTypes, CAPACITY_TYPES),
+    };
+}
+
+function consolidationKnobs(knobs: Knobs) {
+    const allowed = listKnob("gpu-nodepool-consolidation", "allowedPolicies",
+        knobs.allowedPolicies ?? CONSOLIDATION_DEFAULTS.allowedPolicies, CONSOLIDATION_POLICIES);
+    const maxAfter = knobs.maxConsolidateAfter ?? CONSOLIDATION_DEFAULTS.maxConsolidateAfter;
     const maxSeconds = durationSeconds(maxAfter);
     if (maxSeconds === undefined || maxSeconds === Infinity) {
         throw new Error(`gpu-nodepool-consolidation: maxConsolidateAfter must be a duration such as "10m", got ${JSON.stringify(maxAfter)}`);
     }
-    return { allowed: allowed as string[], maxAfter: maxAfter as string, maxSeconds };
+    return { allowed, maxAfter: maxAfter as string, maxSeconds };
 }
 
 function maxGpuLimitKnob(knobs: Knobs): number | undefined {
@@ -109,26 +137,42 @@ function maxGpuLimitKnob(knobs: Knobs): number | undefined {
 
 // ---- policies ------------------------------------------------------------------------------------
 
-const SPOT_FIX = `Fix: give it the requirement {key: ${CAPACITY_TYPE_LABEL}, operator: In, values: [spot]}.`;
+const capacityFix = (allowed: string[]) =>
+    `Fix: give it the requirement {key: ${CAPACITY_TYPE_LABEL}, operator: In, values: [${allowed.join(", ")}]}.`;
 
 const spotOnly = gpuPoolRule({
     name: "gpu-nodepool-spot-only",
-    description: "GPU NodePools launch spot capacity only: spot GPU instances cost up to 90% less than on-demand.",
+    description: "GPU NodePools launch spot capacity only (or the capacity types in allowedCapacityTypes, such as prepaid reserved capacity): spot GPU instances cost up to 90% less than on-demand.",
     enforcementLevel: "mandatory",
-}, pool => {
+    configSchema: {
+        properties: {
+            allowedCapacityTypes: {
+                type: "array",
+                items: { type: "string", enum: [...CAPACITY_TYPES] },
+                minItems: 1,
+                uniqueItems: true,
+                default: SPOT_ONLY_DEFAULTS.allowedCapacityTypes,
+                description: `The ${CAPACITY_TYPE_LABEL} values a GPU NodePool may admit, e.g. ["spot", "reserved"] to allow capacity reservations and Capacity Blocks.`,
+            },
+        },
+    },
+    validateKnobs: capacityKnobs,
+}, (pool, knobs) => {
+    const { allowed } = capacityKnobs(knobs);
+    const fix = capacityFix(allowed);
     const capacity = capacityTypesOf(pool.props);
     if (!capacity) {
         return [];
     }
-    if (!capacity.stated) {
-        return [`${poolLabel(pool)} has no ${CAPACITY_TYPE_LABEL} requirement, so Karpenter launches its GPU nodes on-demand. ${SPOT_FIX}`];
+    const others = capacity.admitted.filter(t => !allowed.includes(t));
+    if (!capacity.stated && others.length > 0) {
+        return [`${poolLabel(pool)} has no ${CAPACITY_TYPE_LABEL} requirement, so Karpenter launches its GPU nodes on-demand. ${fix}`];
     }
     if (capacity.admitted.length === 0) {
-        return [`${poolLabel(pool)} admits no capacity type at all through its ${CAPACITY_TYPE_LABEL} requirements, so it can never launch a node. ${SPOT_FIX}`];
+        return [`${poolLabel(pool)} admits no capacity type at all through its ${CAPACITY_TYPE_LABEL} requirements, so it can never launch a node. ${fix}`];
     }
-    const others = capacity.admitted.filter(t => t !== "spot");
     if (others.length > 0) {
-        return [`${poolLabel(pool)} admits ${others.join(" and ")} capacity through its ${CAPACITY_TYPE_LABEL} requirement, so it can launch GPU nodes that are not spot. ${SPOT_FIX}`];
+        return [`${poolLabel(pool)} admits ${others.join(" and ")} capacity through its ${CAPACITY_TYPE_LABEL} requirement, so it can launch GPU nodes that are not ${oneOf(allowed)}. ${fix}`];
     }
     return [];
 });
@@ -160,7 +204,7 @@ const consolidation = gpuPoolRule({
     const { allowed, maxAfter, maxSeconds } = consolidationKnobs(knobs);
     const disruption = valueAt(pool.props, "spec", "disruption");
     const afterFix = `spec.disruption.consolidateAfter to ${maxAfter} or less`;
-    const policyFix = `spec.disruption.consolidationPolicy to ${allowed.join(" or ")}`;
+    const policyFix = `spec.disruption.consolidationPolicy to ${oneOf(allowed)}`;
     if (isUnknown(disruption)) {
         return [];
     }
@@ -299,19 +343,21 @@ const STACK_TYPES = [NODEPOOL_TYPE, HELM_RELEASE_TYPE, HELM_CHART_TYPE, DEPLOYME
 
 const interruptionHandling: StackRule = {
     name: "spot-gpu-requires-interruption-handling",
-    description: "A stack with a spot GPU NodePool wires Karpenter's interruption queue (SQS queue, EventBridge rules, settings.interruptionQueue), so spot reclaims drain GPU pods first.",
+    description: "A stack with a self-managed spot GPU NodePool wires Karpenter's interruption queue (an SQS queue, EventBridge rules sending it every event Karpenter handles, settings.interruptionQueue), so spot reclaims drain GPU pods first.",
     enforcementLevel: "mandatory",
     appliesTo: type => STACK_TYPES.includes(type),
     checkStack: resources => {
-        const spotGpuPools = resources.filter(r =>
-            r.type === NODEPOOL_TYPE && isGpuPool(r.props) === true && admitsSpot(r.props));
+        // EKS Auto Mode handles spot interruption notices and instance health events itself
+        // (awsdocs/amazon-eks-user-guide latest/ug/automode/automode.adoc, pull request #1053).
+        const spotGpuPools = resources.filter(r => r.type === NODEPOOL_TYPE
+            && isGpuPool(r.props) === true && admitsSpot(r.props) && !mayBeAutoModePool(r.props));
         const problem = spotGpuPools.length > 0 ? interruptionWiringProblem(resources) : undefined;
         if (!problem) {
             return [];
         }
         return spotGpuPools.map(pool => ({
             resource: pool,
-            message: `${poolLabel(pool)} runs on spot, but ${problem.what}, so a spot reclaim kills its GPU pods without a drain. Fix: ${problem.fix}.`,
+            message: `${poolLabel(pool)} runs on spot, but ${problem.what}, so ${problem.consequence}. Fix: ${problem.fix}.`,
         }));
     },
 };
@@ -320,6 +366,17 @@ const RESOURCE_RULES: ResourceRule[] = [spotOnly, consolidation, gpuLimit, ...CO
 const STACK_RULES: StackRule[] = [interruptionHandling, ...COST_STACK_RULES];
 
 // ---- running the policies ------------------------------------------------------------------------
+
+/** What the rule named `policy` cannot use in `knobs`, beyond its schema; undefined when it can use them all, or has no such rule. */
+export function knobProblem(policy: string, knobs: Knobs): string | undefined {
+    const rule = [...RESOURCE_RULES, ...STACK_RULES].find(r => r.name === policy);
+    try {
+        rule?.validateKnobs?.(knobs);
+        return undefined;
+    } catch (e) {
+        return (e as Error).message;
+    }
+}
 
 /** How `config` (the --policy-pack-config format) sets a policy: its level, undefined when disabled, and its knobs. */
 function settingsOf(rule: RuleInfo, config: PolicyPackConfig): { level?: Enforcement; knobs: Knobs } {
@@ -331,31 +388,6 @@ function settingsOf(rule: RuleInfo, config: PolicyPackConfig): { level?: Enforce
     const knobs: Knobs = typeof entry === "object" && entry !== null ? { ...entry } : {};
     delete knobs.enforcementLevel;
     return { level: level === "disabled" ? undefined : level === "advisory" ? "advisory" : "mandatory", knobs };
-}
-
-const ENFORCEMENT_LEVELS: readonly unknown[] = ["advisory", "mandatory", "remediate", "disabled"];
-
-/** What is wrong with a `--policy-pack-config` for this pack; the runner would throw on knob values. */
-export function configProblems(config: PolicyPackConfig): string[] {
-    const rules: RuleInfo[] = [...RESOURCE_RULES, ...STACK_RULES];
-    const problems: string[] = [];
-    for (const [name, entry] of Object.entries(config)) {
-        const rule = rules.find(r => r.name === name);
-        if (!rule && name !== "all") {
-            problems.push(`${name}: no such policy in this pack (policies: ${rules.map(r => r.name).join(", ")})`);
-            continue;
-        }
-        const level = typeof entry === "object" && entry !== null ? entry.enforcementLevel : entry;
-        if (level !== undefined && !ENFORCEMENT_LEVELS.includes(level)) {
-            problems.push(`${name}: enforcementLevel must be one of ${ENFORCEMENT_LEVELS.join(", ")}, got ${JSON.stringify(level)}`);
-        }
-        try {
-            rule?.validateKnobs?.(settingsOf(rule, config).knobs);
-        } catch (e) {
-            problems.push((e as Error).message);
-        }
-    }
-    return problems;
 }
 
 function violation(rule: RuleInfo, level: Enforcement, r: EngineResource, message: string): Violation {
@@ -411,7 +443,8 @@ export function evaluateStackPolicies(resources: EngineResource[], config: Polic
  *   is simply absent.
  * - config: the `--policy-pack-config` file's content, e.g.
  *   `{ "gpu-nodepool-gpu-limit": { "maxGpuLimit": 16 }, "gpu-nodepool-taint": "disabled" }`.
- *   Throws on invalid knob values (the engine rejects them with the config schema).
+ *   Throws on invalid knob values; check a user's file first with validatePolicyPackConfig
+ *   (policy-config.ts), which rejects what the engine rejects and fills in the defaults as it does.
  * - returns resource-policy violations (resource by resource), then the stack policy's.
  *   Print them with formatViolation and formatSummary.
  */

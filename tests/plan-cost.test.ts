@@ -134,13 +134,13 @@ describe("npm run plan: what the GPU pools can cost", function () {
         const out = path.join(tmp, "bad");
         const result = await planCli("--out", out, "--policy-pack-config", config);
         expect(result.code).to.equal(2);
-        expect(result.stderr).to.contain(`error: --policy-pack-config ${config}: invalid policy pack config:\n  gpu-nodepool-taint: enforcementLevel "loud" is not a valid enforcement level`);
+        expect(result.stderr).to.contain(`error: --policy-pack-config ${config}: invalid policy pack config:\n  gpu-nodepool-taint: enforcementLevel "loud" is not allowed; use one of advisory, mandatory, remediate, disabled`);
         expect(existsSync(out)).to.equal(false);
         const knobs = await planCli("--out", out, "--policy-pack-config", file("knobs.json", JSON.stringify({
             "gpu-nodepool-hourly-cost": { maxHourlyCost: "300" }, "gpu-nodepool-tiant": "advisory",
         })));
         expect(knobs.code).to.equal(2);
-        expect(knobs.stderr).to.contain(`gpu-nodepool-hourly-cost: maxHourlyCost must be a number of US dollars per hour, 0 or more, got "300"`)
+        expect(knobs.stderr).to.contain(`gpu-nodepool-hourly-cost: maxHourlyCost: must be a number, got "300"`)
             .and.to.contain("gpu-nodepool-tiant: no such policy in this pack");
         const missing = await planCli("--out", out, "--policy-pack-config", path.join(tmp, "nope.json"));
         expect(missing.code).to.equal(2);
@@ -154,10 +154,9 @@ describe("npm run plan: what the GPU pools can cost", function () {
         expect(() => loadPolicyPackConfig(file("broken.json", "{"))).to.throw(/invalid JSON/);
         expect(policyPackConfigProblems([])).to.deep.equal(["a policy pack config is a JSON object keyed by policy name"]);
         expect(policyPackConfigProblems({ environments: ["prod/budgets"] })[0]).to.match(/^environments: ESC environments are resolved by Pulumi Cloud/);
-        expect(policyPackConfigProblems({ "gpu-nodepool-taint": 3 })).to.deep.equal(["gpu-nodepool-taint: 3 is not a valid value; use an enforcement level or an object"]);
-        // What only the configSchema catches: a type the policy's own check never sees.
+        expect(policyPackConfigProblems({ "gpu-nodepool-taint": 3 })).to.deep.equal(["gpu-nodepool-taint: 3 is not allowed; use an enforcement level (advisory, mandatory, remediate, disabled) or an object of settings"]);
         expect(policyPackConfigProblems({ "gpu-nodepool-consolidation": { allowedPolicies: ["WhenEmpty", "WhenEmpty"] } }))
-            .to.deep.equal(["gpu-nodepool-consolidation: allowedPolicies must NOT have duplicate items (items ## 1 and 0 are identical)"]);
+            .to.deep.equal(['gpu-nodepool-consolidation: allowedPolicies: lists "WhenEmpty" more than once, got ["WhenEmpty","WhenEmpty"] (The spec.disruption.consolidationPolicy values a GPU NodePool may use.)']);
         expect(policyPackConfigProblems({ all: "advisory", "gpu-stack-hourly-cost": { maxHourlyCost: 100, region: "us-gov-east-1" } })).to.deep.equal([]);
     });
 });

@@ -127,7 +127,12 @@ describe("policies: check-manifests command line", function () {
             bad: [file("bad.yaml", BAD), good],
             advisory: [good, file("advisory.yaml", ADVISORY)],
             configured: ["--policy-pack-config", file("limit.json", '{"gpu-nodepool-gpu-limit": {"maxGpuLimit": 4}}'), good],
-            badConfig: ["--policy-pack-config", file("never.json", '{"gpu-nodepool-consolidation": {"maxConsolidateAfter": "Never"}}'), good],
+            badConfig: ["--policy-pack-config", file("bad-config.json", JSON.stringify({
+                "gpu-nodepool-consolidation": { allowedPolicies: ["WhenEmpty", "WhenEmpty"], maxConsolidateAfter: "Never" },
+                "gpu-nodepool-tiant": "advisory",
+            })), good],
+            reservedConfig: ["--policy-pack-config", file("reserved.json", '{"gpu-nodepool-spot-only": {"allowedCapacityTypes": ["spot", "reserved"]}}'),
+                file("reserved.yaml", GOOD.replace("values: [spot]", "values: [reserved, spot]").replace("values: [g5, g6e]", "values: [p5]"))],
             unreadable: [
                 good,
                 path.join(dir, "missing.yaml"),
@@ -147,7 +152,7 @@ describe("policies: check-manifests command line", function () {
         expect(runs.bad.code).to.equal(1);
         expect(runs.bad.stdout.split("\n")).to.deep.equal([
             'gpu-nodepool-spot-only mandatory NodePool/default: GPU NodePool "default" has no karpenter.sh/capacity-type requirement, so Karpenter launches its GPU nodes on-demand. Fix: give it the requirement {key: karpenter.sh/capacity-type, operator: In, values: [spot]}.',
-            'gpu-nodepool-consolidation mandatory NodePool/default: GPU NodePool "default" has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set spec.disruption.consolidationPolicy to WhenEmpty or WhenEmptyOrUnderutilized or Balanced and spec.disruption.consolidateAfter to 10m or less.',
+            'gpu-nodepool-consolidation mandatory NodePool/default: GPU NodePool "default" has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set spec.disruption.consolidationPolicy to WhenEmpty, WhenEmptyOrUnderutilized or Balanced and spec.disruption.consolidateAfter to 10m or less.',
             'gpu-nodepool-gpu-limit mandatory NodePool/default: GPU NodePool "default" sets no spec.limits["nvidia.com/gpu"], so it can launch GPU nodes without bound. Fix: set spec.limits["nvidia.com/gpu"] to the most GPUs the pool may run.',
             'gpu-nodepool-taint advisory NodePool/default: GPU NodePool "default" has no nvidia.com/gpu taint, so CPU pods can schedule onto its GPU nodes and keep them from being consolidated. Fix: add {key: nvidia.com/gpu, value: "true", effect: NoSchedule} to spec.template.spec.taints.',
             'karpenter-v1-api mandatory NodePool/legacy: NodePool "legacy" uses karpenter.sh/v1beta1, an API Karpenter 1.1 and later no longer serve. Fix: migrate it to karpenter.sh/v1.',
@@ -169,8 +174,19 @@ describe("policies: check-manifests command line", function () {
     it("takes a --policy-pack-config file like pulumi preview", () => {
         expect(runs.configured.code).to.equal(1);
         expect(runs.configured.stdout).to.contain('gpu-nodepool-gpu-limit mandatory NodePool/gpu-spot: GPU NodePool "gpu-spot" has spec.limits["nvidia.com/gpu"] "8", above the maximum of 4 GPUs.');
-        expect(runs.badConfig.code).to.equal(2);
-        expect(runs.badConfig.stderr).to.contain("invalid policy pack config").and.contain("maxConsolidateAfter must be a duration");
+        expect(runs.reservedConfig).to.include({ code: 0, stderr: "" });
+        expect(runs.reservedConfig.stdout).to.equal("checked 4 resources: 0 mandatory violations, 0 advisory violations\n");
+    });
+
+    it("refuses a config the engine would refuse, or would silently ignore parts of, with exit 2", () => {
+        expect(runs.badConfig).to.include({ code: 2, stdout: "" });
+        expect(runs.badConfig.stderr.split("\n")).to.deep.equal([
+            `check-manifests: ${dir}/bad-config.json: invalid policy pack config:`,
+            "  gpu-nodepool-tiant: no such policy in this pack, and the engine would silently ignore it (policies: gpu-nodepool-spot-only, gpu-nodepool-consolidation, gpu-nodepool-gpu-limit, gpu-nodepool-hourly-cost, karpenter-v1-api, gpu-nodepool-taint, gpu-nodepool-instance-diversity, spot-gpu-requires-interruption-handling, gpu-stack-hourly-cost)",
+            '  gpu-nodepool-consolidation: allowedPolicies: lists "WhenEmpty" more than once, got ["WhenEmpty","WhenEmpty"] (The spec.disruption.consolidationPolicy values a GPU NodePool may use.)',
+            '  gpu-nodepool-consolidation: maxConsolidateAfter: must match pattern "^([0-9]+(s|m|h))+$", got "Never" (The longest spec.disruption.consolidateAfter a GPU NodePool may use, e.g. 30s, 5m, 1h.)',
+            "",
+        ]);
     });
 
     it("exits 2 on unreadable input, saying why for each file on stderr", () => {

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import type { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { EngineResource, PolicyPackConfig, UNKNOWN, configProblems, evaluateResources, policies } from "../policies/rules";
+import { validatePolicyPackConfig } from "../policies/policy-config";
+import { EngineResource, PolicyPackConfig, UNKNOWN, evaluateResources, policies } from "../policies/rules";
 import { nodePoolCost } from "../policies/cost";
 
 // The SDK's own unknown-value proxy (internal, so untyped): what the engine hands a policy in a preview.
@@ -171,12 +172,20 @@ describe("policies: the budget policies' config and the engine", () => {
     });
 
     it("refuses knob values the policies cannot use, every one at once", () => {
-        expect(configProblems({ [POOL_POLICY]: { maxHourlyCost: 10, unpricedTypes: "deny", region: "us-gov-east-1" } })).to.deep.equal([]);
-        expect(configProblems({ [POOL_POLICY]: { maxHourlyCost: "10", unpricedTypes: "maybe", region: "Mars" }, [STACK_POLICY]: { maxHourlyCost: -1 } })).to.deep.equal([
-            `${POOL_POLICY}: maxHourlyCost must be a number of US dollars per hour, 0 or more, got "10"; unpricedTypes must be "allow" ` +
-            `or "deny", got "maybe"; region must be an AWS region such as "us-east-1", got "Mars"`,
-            `${STACK_POLICY}: maxHourlyCost must be a number of US dollars per hour, 0 or more, got -1`,
+        const problems = (config: unknown) => validatePolicyPackConfig(config).problems;
+        expect(problems({ [POOL_POLICY]: { maxHourlyCost: 10, unpricedTypes: "deny", region: "us-gov-east-1" } })).to.deep.equal([]);
+        // Each line ends with the setting's description in brackets.
+        const withoutDescriptions = problems({ [POOL_POLICY]: { maxHourlyCost: "10", unpricedTypes: "maybe", region: "Mars" }, [STACK_POLICY]: { maxHourlyCost: -1 } })
+            .map(p => p.slice(0, p.indexOf(" (")));
+        expect(withoutDescriptions).to.deep.equal([
+            `${POOL_POLICY}: maxHourlyCost: must be a number, got "10"`,
+            `${POOL_POLICY}: unpricedTypes: must be one of "allow", "deny", got "maybe"`,
+            `${POOL_POLICY}: region: must match pattern "^[a-z]{2}(-[a-z]+)+-[0-9]+$", got "Mars"`,
+            `${STACK_POLICY}: maxHourlyCost: must be >= 0, got -1`,
         ]);
+        // A caller that skips the check still gets the policy's own refusal.
+        expect(() => evaluateResources([], { [STACK_POLICY]: { maxHourlyCost: -1 } }))
+            .to.throw(`${STACK_POLICY}: maxHourlyCost must be a number of US dollars per hour, 0 or more, got -1`);
     });
 
     it("runs under the engine's proxies with the config it passes", async () => {

@@ -1,11 +1,9 @@
 import { expect } from "chai";
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { readFileSync } from "fs";
+import * as path from "path";
 import {
-    CAPACITY_TYPE_LABEL, INSTANCE_CATEGORY_LABEL, INSTANCE_FAMILY_LABEL, INSTANCE_SIZE_LABEL,
-    INSTANCE_TYPE_LABEL,
-} from "../components/gpu";
-import {
-    EngineResource, NODEPOOL_TYPE, PolicyPackConfig, UNKNOWN, Violation, configProblems, evaluateResourcePolicies, evaluateResources,
+    EngineResource, PolicyPackConfig, UNKNOWN, Violation, evaluateResourcePolicies, evaluateResources,
     formatSummary, formatViolation, policies,
 } from "../policies/rules";
 import { isGpuPool } from "../policies/nodepool";
@@ -18,7 +16,24 @@ const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/pro
     unknownStringValue: string;
 };
 
+// Label keys as a user writes them in a NodePool, not the pack's constants: a misspelt constant
+// must fail here. Self-managed Karpenter's, then EKS Auto Mode's
+// (awsdocs/amazon-eks-user-guide latest/ug/automode/create-node-pool.adoc).
+const CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type";
+const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 const GPU_COUNT = "karpenter.k8s.aws/instance-gpu-count";
+const INSTANCE_CATEGORY_LABEL = "karpenter.k8s.aws/instance-category";
+const INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family";
+const INSTANCE_SIZE_LABEL = "karpenter.k8s.aws/instance-size";
+const AUTO = {
+    gpuCount: "eks.amazonaws.com/instance-gpu-count",
+    gpuName: "eks.amazonaws.com/instance-gpu-name",
+    gpuManufacturer: "eks.amazonaws.com/instance-gpu-manufacturer",
+    gpuMemory: "eks.amazonaws.com/instance-gpu-memory",
+    category: "eks.amazonaws.com/instance-category",
+    family: "eks.amazonaws.com/instance-family",
+    size: "eks.amazonaws.com/instance-size",
+};
 
 type Requirement = { key: string; operator: string; values?: unknown[] };
 const req = (key: string, operator: string, ...values: unknown[]): Requirement =>
@@ -29,6 +44,7 @@ const G5_G6 = req(INSTANCE_FAMILY_LABEL, "In", "g5", "g6");
 const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" };
 
 interface PoolSpec {
+    nodeClassRef?: unknown;
     requirements?: unknown;
     taints?: unknown;
     limits?: unknown;
@@ -38,6 +54,7 @@ interface PoolSpec {
 /** A spot GPU pool that passes every policy, with `spec` replacing parts (undefined removes one). */
 function nodePool(name: string, spec: PoolSpec = {}, apiVersion = "karpenter.sh/v1"): EngineResource {
     const s: PoolSpec = {
+        nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "gpu" },
         requirements: [SPOT, G5_G6],
         taints: [GPU_TAINT],
         limits: { "nvidia.com/gpu": 8 },
@@ -52,7 +69,7 @@ function nodePool(name: string, spec: PoolSpec = {}, apiVersion = "karpenter.sh/
             spec: {
                 template: {
                     spec: {
-                        nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "gpu" },
+                        nodeClassRef: s.nodeClassRef,
                         ...(s.requirements === undefined ? {} : { requirements: s.requirements }),
                         ...(s.taints === undefined ? {} : { taints: s.taints }),
                     },
@@ -63,6 +80,10 @@ function nodePool(name: string, spec: PoolSpec = {}, apiVersion = "karpenter.sh/
         },
     };
 }
+
+/** An EKS Auto Mode pool: Auto Mode's own NodeClass and labels. */
+const AUTO_MODE_CLASS = { group: "eks.amazonaws.com", kind: "NodeClass", name: "default" };
+const autoModePool = (name: string, spec: PoolSpec) => nodePool(name, { nodeClassRef: AUTO_MODE_CLASS, ...spec });
 
 /** A pool no GPU instance can satisfy, with nothing else the GPU policies would like. */
 const cpuPool = (name: string, ...requirements: Requirement[]) =>
@@ -115,6 +136,59 @@ describe("policies: which NodePools are GPU pools", () => {
     });
 });
 
+describe("policies: EKS Auto Mode NodePools", () => {
+    const gpu = (...requirements: unknown[]) => isGpuPool(autoModePool("p", { requirements, taints: [] }).props);
+    const everyPolicy = (pool: EngineResource) => evaluateResources([pool]).map(formatViolation);
+    // Auto Mode handles spot interruptions itself (awsdocs/amazon-eks-user-guide automode.adoc):
+    // an Auto Mode stack has no interruption queue to check, so every policy, the stack one too, runs.
+
+    it("reads GPU-ness from Auto Mode's eks.amazonaws.com/instance-* labels as from Karpenter's", () => {
+        expect(gpu(req(AUTO.category, "In", "g"))).to.equal(true);
+        expect(gpu(req(AUTO.family, "In", "g6e", "p5"))).to.equal(true);
+        expect(gpu(req(AUTO.gpuManufacturer, "In", "nvidia"))).to.equal(true);
+        expect(gpu(req(AUTO.gpuCount, "Gt", "0"))).to.equal(true);
+        expect(gpu(req(AUTO.gpuName, "Exists"))).to.equal(true);
+        expect(gpu(req(AUTO.gpuMemory, "Gte", "24576"))).to.equal(true);
+        expect(gpu(req(AUTO.category, "In", "c", "m", "r"))).to.equal(false);
+        expect(gpu(req(AUTO.category, "NotIn", "g", "gr", "p"))).to.equal(false);
+        expect(gpu(req(AUTO.family, "In", "m7i", "c7g"))).to.equal(false);
+        expect(gpu(req(AUTO.gpuCount, "DoesNotExist"))).to.equal(false);
+        expect(gpu(req(AUTO.gpuCount, "Lt", "1"))).to.equal(false);
+        expect(gpu(req(AUTO.gpuCount, "In", "0"))).to.equal(false);
+    });
+
+    it("passes a CPU-only Auto Mode pool on on-demand, like Auto Mode's general-purpose pool", () => {
+        const generalPurpose = autoModePool("general-purpose", {
+            requirements: [req(AUTO.category, "In", "c", "m", "r"), req(CAPACITY_TYPE_LABEL, "In", "on-demand")],
+            taints: [], limits: { cpu: "1000" },
+            disruption: { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "30s" },
+        });
+        expect(everyPolicy(generalPurpose)).to.deep.equal([]);
+    });
+
+    it("applies every GPU pool policy to an Auto Mode GPU pool, as to a self-managed one", () => {
+        const onDemand = autoModePool("gpu", {
+            requirements: [req(AUTO.family, "In", "g6e"), req(CAPACITY_TYPE_LABEL, "In", "on-demand")],
+            taints: [], limits: undefined, disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "Never" },
+        });
+        expect(evaluateResources([onDemand]).map(v => `${v.policy} ${v.enforcement}`)).to.deep.equal([
+            "gpu-nodepool-spot-only mandatory",
+            "gpu-nodepool-consolidation mandatory",
+            "gpu-nodepool-gpu-limit mandatory",
+            "gpu-nodepool-taint advisory",
+        ]);
+        const pinned = autoModePool("one-type", { requirements: [SPOT, req(AUTO.family, "In", "g6"), req(AUTO.size, "In", "xlarge")] });
+        expect(everyPolicy(pinned)).to.deep.equal([
+            'gpu-nodepool-instance-diversity advisory NodePool/one-type: GPU NodePool "one-type" runs on spot but admits only one GPU instance type (g6.xlarge), so GPU pods stay pending whenever it has no spot capacity. Fix: admit at least two instance types (another size or family) in spec.template.spec.requirements.',
+        ]);
+        expect(everyPolicy(autoModePool("gpu", { requirements: [SPOT, req(AUTO.family, "In", "g6", "g6e")] }))).to.deep.equal([]);
+        // Category g takes in the fractional-GPU g6f too; the fix is given in Auto Mode's own label.
+        expect(everyPolicy(autoModePool("gpu", { requirements: [SPOT, req(AUTO.category, "In", "g")] }))).to.deep.equal([
+            'gpu-nodepool-gpu-limit mandatory NodePool/gpu: GPU NodePool "gpu" admits g6f.large, g6f.xlarge, g6f.2xlarge and g6f.4xlarge, which have a fraction of a GPU each (Karpenter counts no nvidia.com/gpu on them), so its spec.limits["nvidia.com/gpu"] does not cap how many it launches. Fix: add the requirement {key: eks.amazonaws.com/instance-gpu-count, operator: Gt, values: ["0"]}, or leave out g6f and gr6f.',
+        ]);
+    });
+});
+
 describe("policies: gpu-nodepool-spot-only", () => {
     const policy = "gpu-nodepool-spot-only";
     const capacity = (...requirements: Requirement[]) => nodePool("gpu", { requirements: [G5_G6, ...requirements] });
@@ -157,6 +231,19 @@ describe("policies: gpu-nodepool-spot-only", () => {
         }
     });
 
+    it("allows the capacity types allowedCapacityTypes lists, such as prepaid reserved capacity", () => {
+        const spotOrReserved = { [policy]: { allowedCapacityTypes: ["spot", "reserved"] } };
+        expect(messagesOf(policy, capacity(req(CAPACITY_TYPE_LABEL, "In", "reserved", "spot")), spotOrReserved)).to.deep.equal([]);
+        expect(messagesOf(policy, capacity(req(CAPACITY_TYPE_LABEL, "In", "reserved")), spotOrReserved)).to.deep.equal([]);
+        expect(messagesOf(policy, capacity(req(CAPACITY_TYPE_LABEL, "NotIn", "on-demand")), spotOrReserved)).to.deep.equal([]);
+        expect(messagesOf(policy, capacity(req(CAPACITY_TYPE_LABEL, "In", "reserved", "on-demand")), spotOrReserved)).to.deep.equal([
+            'GPU NodePool "gpu" admits on-demand capacity through its karpenter.sh/capacity-type requirement, so it can launch GPU nodes that are not spot or reserved. Fix: give it the requirement {key: karpenter.sh/capacity-type, operator: In, values: [spot, reserved]}.',
+        ]);
+        expect(messagesOf(policy, capacity(), spotOrReserved)[0]).to.equal(
+            'GPU NodePool "gpu" has no karpenter.sh/capacity-type requirement, so Karpenter launches its GPU nodes on-demand. Fix: give it the requirement {key: karpenter.sh/capacity-type, operator: In, values: [spot, reserved]}.');
+        expect(messagesOf(policy, capacity(), { [policy]: { allowedCapacityTypes: ["on-demand", "spot"] } }), "on-demand allowed").to.deep.equal([]);
+    });
+
     it("checks nothing it cannot know yet during a preview", () => {
         expect(messagesOf(policy, capacity(req(CAPACITY_TYPE_LABEL, "In", UNKNOWN)))).to.deep.equal([]);
         expect(messagesOf(policy, nodePool("gpu", { requirements: [G5_G6, UNKNOWN] }))).to.deep.equal([]);
@@ -171,6 +258,7 @@ describe("policies: gpu-nodepool-consolidation", () => {
     it("passes allowed policies with consolidateAfter up to the maximum", () => {
         expect(disruption({ consolidationPolicy: "WhenEmpty", consolidateAfter: "30s" })).to.deep.equal([]);
         expect(disruption({ consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "10m" })).to.deep.equal([]);
+        expect(disruption({ consolidationPolicy: "Balanced", consolidateAfter: "1m" }), "Karpenter 1.14's Balanced, allowed by default").to.deep.equal([]);
         expect(disruption({ consolidationPolicy: "WhenEmpty", consolidateAfter: "1h30m" },
             { [policy]: { maxConsolidateAfter: "2h" } })).to.deep.equal([]);
     });
@@ -183,7 +271,7 @@ describe("policies: gpu-nodepool-consolidation", () => {
 
     it("fails a missing disruption block", () => {
         expect(disruption(undefined)).to.deep.equal([
-            'GPU NodePool "gpu" has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set spec.disruption.consolidationPolicy to WhenEmpty or WhenEmptyOrUnderutilized or Balanced and spec.disruption.consolidateAfter to 10m or less.',
+            'GPU NodePool "gpu" has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set spec.disruption.consolidationPolicy to WhenEmpty, WhenEmptyOrUnderutilized or Balanced and spec.disruption.consolidateAfter to 10m or less.',
         ]);
     });
 
@@ -198,6 +286,8 @@ describe("policies: gpu-nodepool-consolidation", () => {
             { [policy]: { allowedPolicies: ["WhenEmpty"], maxConsolidateAfter: "5m" } })).to.deep.equal([
             'GPU NodePool "gpu" has consolidationPolicy "WhenEmptyOrUnderutilized", which is not allowed here. Fix: set spec.disruption.consolidationPolicy to WhenEmpty.',
         ]);
+        expect(disruption({ consolidationPolicy: "Balanced", consolidateAfter: "1m" }, { [policy]: { allowedPolicies: ["WhenEmpty", "WhenEmptyOrUnderutilized"] } }))
+            .to.deep.equal(['GPU NodePool "gpu" has consolidationPolicy "Balanced", which is not allowed here. Fix: set spec.disruption.consolidationPolicy to WhenEmpty or WhenEmptyOrUnderutilized.']);
         expect(disruption({ consolidationPolicy: "WhenEmpty", consolidateAfter: "10m" }, { [policy]: { maxConsolidateAfter: "5m" } })[0])
             .to.contain("longer than the 5m maximum");
     });
@@ -357,19 +447,12 @@ describe("policies: the runner", () => {
         expect(levels({ all: "advisory" })).to.deep.equal(["gpu-nodepool-gpu-limit advisory", "gpu-nodepool-taint advisory"]);
     });
 
-    it("reports config the pack cannot use", () => {
-        expect(configProblems({ "gpu-nodepool-gpu-limit": { maxGpuLimit: 8 }, all: "mandatory" })).to.deep.equal([]);
-        expect(configProblems({
-            "gpu-nodepool-consolidation": { maxConsolidateAfter: "Never", allowedPolicies: ["WhenEmpty"] },
-            "gpu-nodepool-gpu-limit": { maxGpuLimit: 0 },
-            "gpu-nodepool-tiant": "advisory",
-            "gpu-nodepool-taint": "strict" as never,
-        })).to.deep.equal([
-            'gpu-nodepool-consolidation: maxConsolidateAfter must be a duration such as "10m", got "Never"',
-            "gpu-nodepool-gpu-limit: maxGpuLimit must be a whole number of at least 1, got 0",
-            "gpu-nodepool-tiant: no such policy in this pack (policies: gpu-nodepool-spot-only, gpu-nodepool-consolidation, gpu-nodepool-gpu-limit, gpu-nodepool-hourly-cost, karpenter-v1-api, gpu-nodepool-taint, gpu-nodepool-instance-diversity, spot-gpu-requires-interruption-handling, gpu-stack-hourly-cost)",
-            'gpu-nodepool-taint: enforcementLevel must be one of advisory, mandatory, remediate, disabled, got "strict"',
-        ]);
+    it("refuses knob values it cannot use when called without the engine's validation", () => {
+        const pool = nodePool("gpu");
+        expect(() => evaluateResources([pool], { "gpu-nodepool-consolidation": { maxConsolidateAfter: "Never" } }))
+            .to.throw('gpu-nodepool-consolidation: maxConsolidateAfter must be a duration such as "10m", got "Never"');
+        expect(() => evaluateResources([pool], { "gpu-nodepool-spot-only": { allowedCapacityTypes: ["spot", "spot"] } }))
+            .to.throw('gpu-nodepool-spot-only: allowedCapacityTypes must be a non-empty list of distinct values from spot, on-demand, reserved, got ["spot","spot"]');
     });
 
     it("formats violations and the summary line", () => {
@@ -402,22 +485,23 @@ describe("policies: under the policy engine", () => {
         return reports;
     }
 
-    it("declares every policy with its enforcement level and config schema", () => {
-        expect(policies.map(p => `${p.name} ${p.enforcementLevel}`)).to.deep.equal([
-            "gpu-nodepool-spot-only mandatory",
-            "gpu-nodepool-consolidation mandatory",
-            "gpu-nodepool-gpu-limit mandatory",
-            "gpu-nodepool-hourly-cost mandatory",
-            "karpenter-v1-api mandatory",
-            "gpu-nodepool-taint advisory",
-            "gpu-nodepool-instance-diversity advisory",
-            "spot-gpu-requires-interruption-handling mandatory",
-            "gpu-stack-hourly-cost mandatory",
-        ]);
-        const consolidation = byName("gpu-nodepool-consolidation").configSchema!.properties;
-        expect(consolidation.maxConsolidateAfter.default).to.equal("10m");
-        expect(consolidation.allowedPolicies.default).to.deep.equal(["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"]);
-        expect(byName("gpu-nodepool-gpu-limit").configSchema!.properties.maxGpuLimit).to.include({ type: "integer", minimum: 1 });
+    it("is described by the README tables: every policy at its level, every setting with its default", () => {
+        const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const reference = readFileSync(path.join(__dirname, "..", "policies", "README.md"), "utf8");
+        const rows = (text: string) => text.split("\n").filter(l => l.startsWith("| `")).map(l => l.split("|").slice(1, -1).map(c => c.trim()));
+        for (const p of policies) {
+            const level = `${p.enforcementLevel}${"validateStack" in p ? " (stack)" : ""}`;
+            for (const [file, text] of [["README.md", readme], ["policies/README.md", reference]]) {
+                const row = rows(text).find(r => r[0] === `\`${p.name}\`` && /^(mandatory|advisory)/.test(r[1]));
+                expect(row?.[1], `${file}: ${p.name}`).to.equal(level);
+            }
+            for (const [knob, schema] of Object.entries(p.configSchema?.properties ?? {})) {
+                const row = rows(reference).find(r => r[0] === `\`${p.name}\`` && r[1] === `\`${knob}\``);
+                expect(row, `policies/README.md configuration row for ${p.name}.${knob}`).to.not.equal(undefined);
+                const documented = row![2].startsWith("`") ? JSON.parse(row![2].replace(/^`|`$/g, "")) : undefined;
+                expect(documented, `${p.name}.${knob} default`).to.deep.equal(schema.default);
+            }
+        }
     });
 
     it("reads unknown values as not known yet instead of failing the policy", () => {
@@ -446,6 +530,5 @@ describe("policies: under the policy engine", () => {
     it("copies proxied props into plain data", () => {
         const copy = knownProps(unknownCheckingProxy({ a: [1, { b: unknownStringValue }], c: "x" }));
         expect(copy).to.deep.equal({ a: [1, { b: UNKNOWN }], c: "x" });
-        expect(NODEPOOL_TYPE).to.equal("kubernetes:karpenter.sh/v1:NodePool");
     });
 });
