@@ -281,6 +281,24 @@ const gpuTaint = gpuPoolRule({
     return [`${poolLabel(pool)} ${found}, so CPU pods can schedule onto its GPU nodes and keep them from being consolidated. Fix: add {key: ${NVIDIA_GPU_RESOURCE}, value: "true", effect: NoSchedule} to spec.template.spec.taints.`];
 });
 
+// Karpenter's default when a NodePool states none (the NodePool CRD's default for expireAfter).
+const DEFAULT_EXPIRE_AFTER = "720h";
+
+const terminationGrace = gpuPoolRule({
+    name: "gpu-nodepool-termination-grace",
+    description: "GPU NodePools whose nodes expire set a terminationGracePeriod, so a karpenter.sh/do-not-disrupt pod cannot hold an expired node's drain without end.",
+    enforcementLevel: "advisory",
+}, pool => {
+    const template = valueAt(pool.props, "spec", "template", "spec");
+    const expireAfter = valueAt(template, "expireAfter");
+    const grace = valueAt(template, "terminationGracePeriod");
+    if (isUnknown(expireAfter) || isUnknown(grace) || grace !== undefined || expireAfter === "Never") {
+        return [];
+    }
+    const expiry = `after ${typeof expireAfter === "string" ? expireAfter : `Karpenter's default ${DEFAULT_EXPIRE_AFTER}`}`;
+    return [`${poolLabel(pool)} expires its nodes ${expiry} but sets no spec.template.spec.terminationGracePeriod, so a pod marked karpenter.sh/do-not-disrupt keeps an expired GPU node draining without end (or, on some Karpenter versions, is deleted at once). Fix: set spec.template.spec.terminationGracePeriod to as long as a job may need to checkpoint, e.g. 1h, or expireAfter to Never.`];
+});
+
 const instanceDiversity = gpuPoolRule({
     name: "gpu-nodepool-instance-diversity",
     description: "Spot GPU NodePools admit at least two instance types, so Karpenter has a fallback when one runs out of spot capacity.",
@@ -362,7 +380,7 @@ const interruptionHandling: StackRule = {
     },
 };
 
-const RESOURCE_RULES: ResourceRule[] = [spotOnly, consolidation, gpuLimit, ...COST_RESOURCE_RULES, karpenterV1Api, gpuTaint, instanceDiversity];
+const RESOURCE_RULES: ResourceRule[] = [spotOnly, consolidation, gpuLimit, ...COST_RESOURCE_RULES, karpenterV1Api, gpuTaint, terminationGrace, instanceDiversity];
 const STACK_RULES: StackRule[] = [interruptionHandling, ...COST_STACK_RULES];
 
 // ---- running the policies ------------------------------------------------------------------------

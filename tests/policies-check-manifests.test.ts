@@ -39,6 +39,7 @@ spec:
         - {key: karpenter.k8s.aws/instance-family, operator: In, values: [g5, g6e]}
       taints:
         - {key: nvidia.com/gpu, value: "true", effect: NoSchedule}
+      terminationGracePeriod: 1h
   limits:
     nvidia.com/gpu: "8"
   disruption:
@@ -105,6 +106,7 @@ spec:
         - {key: node.kubernetes.io/instance-type, operator: In, values: [g5.xlarge]}
       taints:
         - {key: nvidia.com/gpu, effect: PreferNoSchedule}
+      expireAfter: Never
   limits:
     nvidia.com/gpu: 4
   disruption:
@@ -155,8 +157,9 @@ describe("policies: check-manifests command line", function () {
             'gpu-nodepool-consolidation mandatory NodePool/default: GPU NodePool "default" has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set spec.disruption.consolidationPolicy to WhenEmpty, WhenEmptyOrUnderutilized or Balanced and spec.disruption.consolidateAfter to 10m or less.',
             'gpu-nodepool-gpu-limit mandatory NodePool/default: GPU NodePool "default" sets no spec.limits["nvidia.com/gpu"], so it can launch GPU nodes without bound. Fix: set spec.limits["nvidia.com/gpu"] to the most GPUs the pool may run.',
             'gpu-nodepool-taint advisory NodePool/default: GPU NodePool "default" has no nvidia.com/gpu taint, so CPU pods can schedule onto its GPU nodes and keep them from being consolidated. Fix: add {key: nvidia.com/gpu, value: "true", effect: NoSchedule} to spec.template.spec.taints.',
+            `gpu-nodepool-termination-grace advisory NodePool/default: GPU NodePool "default" expires its nodes after Karpenter's default 720h but sets no spec.template.spec.terminationGracePeriod, so a pod marked karpenter.sh/do-not-disrupt keeps an expired GPU node draining without end (or, on some Karpenter versions, is deleted at once). Fix: set spec.template.spec.terminationGracePeriod to as long as a job may need to checkpoint, e.g. 1h, or expireAfter to Never.`,
             'karpenter-v1-api mandatory NodePool/legacy: NodePool "legacy" uses karpenter.sh/v1beta1, an API Karpenter 1.1 and later no longer serve. Fix: migrate it to karpenter.sh/v1.',
-            "checked 6 resources: 4 mandatory violations, 1 advisory violation",
+            "checked 6 resources: 4 mandatory violations, 2 advisory violations",
             "",
         ]);
     });
@@ -182,7 +185,7 @@ describe("policies: check-manifests command line", function () {
         expect(runs.badConfig).to.include({ code: 2, stdout: "" });
         expect(runs.badConfig.stderr.split("\n")).to.deep.equal([
             `check-manifests: ${dir}/bad-config.json: invalid policy pack config:`,
-            "  gpu-nodepool-tiant: no such policy in this pack, and the engine would silently ignore it (policies: gpu-nodepool-spot-only, gpu-nodepool-consolidation, gpu-nodepool-gpu-limit, gpu-nodepool-hourly-cost, karpenter-v1-api, gpu-nodepool-taint, gpu-nodepool-instance-diversity, spot-gpu-requires-interruption-handling, gpu-stack-hourly-cost)",
+            "  gpu-nodepool-tiant: no such policy in this pack, and the engine would silently ignore it (policies: gpu-nodepool-spot-only, gpu-nodepool-consolidation, gpu-nodepool-gpu-limit, gpu-nodepool-hourly-cost, karpenter-v1-api, gpu-nodepool-taint, gpu-nodepool-termination-grace, gpu-nodepool-instance-diversity, spot-gpu-requires-interruption-handling, gpu-stack-hourly-cost)",
             '  gpu-nodepool-consolidation: allowedPolicies: lists "WhenEmpty" more than once, got ["WhenEmpty","WhenEmpty"] (The spec.disruption.consolidationPolicy values a GPU NodePool may use.)',
             '  gpu-nodepool-consolidation: maxConsolidateAfter: must match pattern "^([0-9]+(s|m|h))+$", got "Never" (The longest spec.disruption.consolidateAfter a GPU NodePool may use, e.g. 30s, 5m, 1h.)',
             "",

@@ -7,7 +7,8 @@ import { evaluateResources } from "../policies/rules";
 
 const ALL_POLICIES = [
     "gpu-nodepool-spot-only", "gpu-nodepool-consolidation", "gpu-nodepool-gpu-limit", "gpu-nodepool-hourly-cost", "karpenter-v1-api",
-    "gpu-nodepool-taint", "gpu-nodepool-instance-diversity", "spot-gpu-requires-interruption-handling", "gpu-stack-hourly-cost",
+    "gpu-nodepool-taint", "gpu-nodepool-termination-grace", "gpu-nodepool-instance-diversity", "spot-gpu-requires-interruption-handling",
+    "gpu-stack-hourly-cost",
 ];
 
 describe("policies: the policy pack config, checked as the engine checks it", () => {
@@ -25,6 +26,7 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
                 "gpu-nodepool-hourly-cost": { enforcementLevel: "mandatory", unpricedTypes: "allow", region: "us-east-1" },
                 "karpenter-v1-api": { enforcementLevel: "mandatory" },
                 "gpu-nodepool-taint": { enforcementLevel: "advisory" },
+                "gpu-nodepool-termination-grace": { enforcementLevel: "advisory" },
                 "gpu-nodepool-instance-diversity": { enforcementLevel: "advisory" },
                 "spot-gpu-requires-interruption-handling": { enforcementLevel: "mandatory" },
                 "gpu-stack-hourly-cost": { enforcementLevel: "mandatory", unpricedTypes: "allow", region: "us-east-1" },
@@ -43,7 +45,7 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
         expect(Object.entries(config).map(([name, c]) => `${name} ${(c as { enforcementLevel: string }).enforcementLevel}`)).to.deep.equal([
             "gpu-nodepool-spot-only advisory", "gpu-nodepool-consolidation advisory", "gpu-nodepool-gpu-limit remediate",
             "gpu-nodepool-hourly-cost advisory", "karpenter-v1-api advisory", "gpu-nodepool-taint disabled",
-            "gpu-nodepool-instance-diversity advisory", "spot-gpu-requires-interruption-handling advisory", "gpu-stack-hourly-cost advisory",
+            "gpu-nodepool-termination-grace advisory", "gpu-nodepool-instance-diversity advisory", "spot-gpu-requires-interruption-handling advisory", "gpu-stack-hourly-cost advisory",
         ]);
         expect(config["gpu-nodepool-consolidation"]).to.deep.equal({
             enforcementLevel: "advisory", allowedPolicies: ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"], maxConsolidateAfter: "5m",
@@ -57,7 +59,13 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
             props: {
                 metadata: { name: "gpu" },
                 spec: {
-                    template: { spec: { requirements: [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }], taints: [{ key: "nvidia.com/gpu", effect: "NoSchedule" }] } },
+                    template: {
+                        spec: {
+                            requirements: [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }],
+                            taints: [{ key: "nvidia.com/gpu", effect: "NoSchedule" }],
+                            terminationGracePeriod: "1h",
+                        },
+                    },
                     limits: { "nvidia.com/gpu": 64 },
                     disruption: { consolidationPolicy: "Balanced", consolidateAfter: "8m" },
                 },

@@ -82,7 +82,7 @@ function nodePool(name: string, nodeClassGroup: string, requirements: unknown, r
         props: {
             apiVersion: "karpenter.sh/v1", kind: "NodePool", metadata: { name },
             spec: {
-                template: { spec: { nodeClassRef, requirements, taints: [GPU_TAINT] } },
+                template: { spec: { nodeClassRef, requirements, taints: [GPU_TAINT], terminationGracePeriod: "1h" } },
                 limits: { "nvidia.com/gpu": 8 },
                 disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "1m" },
                 ...rest,

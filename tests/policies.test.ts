@@ -72,6 +72,7 @@ function nodePool(name: string, spec: PoolSpec = {}, apiVersion = "karpenter.sh/
                         nodeClassRef: s.nodeClassRef,
                         ...(s.requirements === undefined ? {} : { requirements: s.requirements }),
                         ...(s.taints === undefined ? {} : { taints: s.taints }),
+                        terminationGracePeriod: "1h",
                     },
                 },
                 ...(s.limits === undefined ? {} : { limits: s.limits }),
@@ -530,5 +531,31 @@ describe("policies: under the policy engine", () => {
     it("copies proxied props into plain data", () => {
         const copy = knownProps(unknownCheckingProxy({ a: [1, { b: unknownStringValue }], c: "x" }));
         expect(copy).to.deep.equal({ a: [1, { b: UNKNOWN }], c: "x" });
+    });
+});
+
+describe("policies: gpu-nodepool-termination-grace (advisory)", () => {
+    const policy = "gpu-nodepool-termination-grace";
+    /** A GPU pool whose node template also states expireAfter and terminationGracePeriod, where given. */
+    const pool = (template: Record<string, unknown>) => {
+        const r = nodePool("gpu");
+        delete (r.props as any).spec.template.spec.terminationGracePeriod;
+        Object.assign((r.props as any).spec.template.spec, template);
+        return violationsOf(policy, [r]);
+    };
+
+    it("advises a pool whose nodes expire with no grace period, Karpenter's default expiry included", () => {
+        const [v] = pool({ expireAfter: "336h" });
+        expect(v).to.include({ enforcement: "advisory", kind: "NodePool", name: "gpu" });
+        expect(v.message).to.equal('GPU NodePool "gpu" expires its nodes after 336h but sets no spec.template.spec.terminationGracePeriod, so a pod marked karpenter.sh/do-not-disrupt keeps an expired GPU node draining without end (or, on some Karpenter versions, is deleted at once). Fix: set spec.template.spec.terminationGracePeriod to as long as a job may need to checkpoint, e.g. 1h, or expireAfter to Never.');
+        expect(pool({})[0].message).to.contain("expires its nodes after Karpenter's default 720h");
+    });
+
+    it("passes a grace period, nodes that never expire, CPU pools and unknown values", () => {
+        expect(pool({ expireAfter: "336h", terminationGracePeriod: "8h" })).to.deep.equal([]);
+        expect(pool({ expireAfter: "Never" })).to.deep.equal([]);
+        expect(pool({ expireAfter: UNKNOWN })).to.deep.equal([]);
+        expect(pool({ terminationGracePeriod: UNKNOWN })).to.deep.equal([]);
+        expect(violationsOf(policy, [cpuPool("cpu", req(GPU_COUNT, "DoesNotExist"))])).to.deep.equal([]);
     });
 });
