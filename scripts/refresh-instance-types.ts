@@ -8,6 +8,7 @@
 import { createHash } from "crypto";
 import { existsSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
+import type { GpuInstanceType } from "../components/cost";
 
 export const TABLE_FILE = path.resolve(__dirname, "..", "components", "data", "gpu-instance-types.json");
 
@@ -17,21 +18,8 @@ const PRICE_FILES = ["zz_generated.pricing_aws.go", "zz_generated.pricing_aws_us
 
 export class RefreshError extends Error {}
 
-export interface InstanceTypeRow {
-    type: string;
-    family: string;
-    /** Whole GPUs Karpenter counts (instance-gpu-count); 0 for fractional-GPU types such as g6f. */
-    gpus: number;
-    /** instance-gpu-name, e.g. h100. */
-    gpuName: string;
-    /** instance-gpu-memory: MiB per GPU (for fractional types, the share). */
-    gpuMemoryMiB: number;
-    vcpus: number;
-    memoryMiB: number;
-    arch: string;
-    /** On-demand Linux USD per hour, by region; only the regions Karpenter ships prices for. */
-    hourlyPrice: Record<string, number>;
-}
+/** A row of the table, as the cost module reads it. */
+export type InstanceTypeRow = GpuInstanceType;
 
 export interface SourceFile {
     file: string;

@@ -1,11 +1,9 @@
 // What a real `pulumi up`, day-2 change and `pulumi destroy` depend on: the CLI accepting the stack,
 // first launches in a fresh account, cluster login, and what replacement and deletion do.
 import { expect } from "chai";
-import { execFile } from "child_process";
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { promisify } from "util";
 import { load } from "js-yaml";
 import { resolveArgs } from "../components/args";
 import { kubeconfig, loginIdentity } from "../components/gpu-karpenter";
@@ -14,10 +12,9 @@ import { STACK_CONFIG_KEYS } from "../components/stack-config";
 import { mergeStackConfig, validateProject, PulumiProjectError } from "../offline/pulumi-project";
 import { stackConfig } from "../offline/stack";
 import type { ProgramRun } from "../offline/run-program";
-import { fakeCluster, ofType, one, run, runError } from "./helpers";
+import { fakeCluster, ofType, one, planCli, run, runError } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
-const exec = promisify(execFile);
 const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
 const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -122,19 +119,11 @@ describe("the plan applies the CLI's rules before the program runs", function ()
     });
     after(() => rmSync(copy, { recursive: true, force: true }));
 
-    async function plan(...args: string[]) {
-        try {
-            const { stdout, stderr } = await exec(process.execPath, [path.join(copy, "offline/launch.js"), "offline/plan", ...args], { cwd: copy });
-            return { code: 0, stdout, stderr };
-        } catch (e: any) {
-            return { code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string };
-        }
-    }
 
     it("exits 2 with the CLI's message when Pulumi.yaml declares a key the stack does not set", async () => {
         const file = path.join(copy, "Pulumi.yaml");
         writeFileSync(file, readFileSync(file, "utf8") + "  costCenter:\n    type: string\n    description: required of every stack\n");
-        const result = await plan("--stack", "dev", "--out", path.join(copy, "out"));
+        const result = await planCli(["--stack", "dev", "--out", path.join(copy, "out")], copy);
         expect(result.code).to.equal(2);
         expect(result.stderr.trim()).to.equal("error: Stack 'dev' is missing configuration value 'costCenter'");
     });
@@ -374,12 +363,8 @@ describe("the --cluster file", function () {
     async function planWith(content: string) {
         const file = path.join(tmp, `c${Math.random().toString(36).slice(2)}.json`);
         writeFileSync(file, content);
-        try {
-            await exec(process.execPath, [path.join(ROOT, "offline/launch.js"), "offline/plan", "--cluster", file, "--out", path.join(tmp, "out")], { cwd: ROOT });
-            return { code: 0, stderr: "" };
-        } catch (e: any) {
-            return { code: e.code as number, stderr: String(e.stderr).replace(file, "FILE") };
-        }
+        const result = await planCli(["--cluster", file, "--out", path.join(tmp, "out")]);
+        return { code: result.code, stderr: result.stderr.replace(file, "FILE") };
     }
 
     it("refuses unknown keys and anything but an object, naming what is wrong", async () => {

@@ -1,4 +1,7 @@
-// Shared by the tests: run a stack offline and pick resources out of the run.
+// Shared by the tests: run a stack offline, or the plan's command line, and pick resources out of the run.
+import { execFile } from "child_process";
+import * as path from "path";
+import { promisify } from "util";
 import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
 import { runStack, stackConfig } from "../offline/stack";
@@ -49,4 +52,19 @@ export async function runError(promise: Promise<unknown>): Promise<Error> {
         return e as Error;
     }
     throw new Error("expected the run to fail");
+}
+
+export interface CliResult { code: number; stdout: string; stderr: string }
+
+const exec = promisify(execFile);
+
+/** `npm run plan -- ARGS` as a user runs it, through the launcher it calls, in the project at `root`. */
+export async function planCli(args: string[], root = path.resolve(__dirname, "..")): Promise<CliResult> {
+    try {
+        const { stdout, stderr } = await exec(process.execPath, [path.join(root, "offline/launch.js"), "offline/plan", ...args], { cwd: root });
+        return { code: 0, stdout, stderr };
+    } catch (e: any) {
+        if (typeof e.code !== "number") throw e;
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
 }

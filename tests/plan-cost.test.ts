@@ -1,28 +1,16 @@
 import { expect } from "chai";
-import { execFile } from "child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { promisify } from "util";
 import { PRICE_SOURCE } from "../components/cost";
 import { parsePlanArgs } from "../offline/plan";
 import { loadPolicyPackConfig, policyPackConfigProblems } from "../offline/policy-pack-config";
+import { type CliResult, planCli as runPlanCli } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
-const exec = promisify(execFile);
 
-interface CliResult { code: number; stdout: string; stderr: string }
-
-/** `npm run plan -- ARGS` through the launcher it calls. */
-async function planCli(...args: string[]): Promise<CliResult> {
-    try {
-        const { stdout, stderr } = await exec(process.execPath, [path.join(ROOT, "offline/launch.js"), "offline/plan", ...args], { cwd: ROOT });
-        return { code: 0, stdout, stderr };
-    } catch (e: any) {
-        if (typeof e.code !== "number") throw e;
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-}
+/** The plan's command line, as a user runs it. */
+const planCli = (...args: string[]): Promise<CliResult> => runPlanCli(args);
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));
 

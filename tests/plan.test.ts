@@ -7,22 +7,13 @@ import { promisify } from "util";
 import { load } from "js-yaml";
 import { parse as parseYaml } from "yaml";
 import { validateKarpenterObject } from "../components/karpenter-schema";
+import { type CliResult, planCli as runPlanCli } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 const exec = promisify(execFile);
 
-interface CliResult { code: number; stdout: string; stderr: string }
-
-/** The real command line, as a user runs it (through the launcher that `npm run plan` calls). */
-async function planCli(...args: string[]): Promise<CliResult> {
-    try {
-        const { stdout, stderr } = await exec(process.execPath, [path.join(ROOT, "offline/launch.js"), "offline/plan", ...args], { cwd: ROOT });
-        return { code: 0, stdout, stderr };
-    } catch (e: any) {
-        if (typeof e.code !== "number") throw e;
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-}
+/** The plan's command line, as a user runs it. */
+const planCli = (...args: string[]): Promise<CliResult> => runPlanCli(args);
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));
 const readYaml = (file: string): any => load(readFileSync(file, "utf8"));
