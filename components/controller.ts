@@ -15,8 +15,6 @@ export interface KubernetesOptions {
 export const KARPENTER_CHART = "oci://public.ecr.aws/karpenter/karpenter";
 export const KARPENTER_CRD_CHART = "oci://public.ecr.aws/karpenter/karpenter-crd";
 export const SERVICE_ACCOUNT = "karpenter";
-/** CRDs are cluster-wide: their release stays here whatever namespace the controller moves to. */
-export const CRD_RELEASE_NAMESPACE = "kube-system";
 /** Pod annotation whose change rolls the controller when its AWS identity changes. */
 export const IDENTITY_CHECKSUM_ANNOTATION = "gpu-karpenter.io/identity-checksum";
 
@@ -90,7 +88,11 @@ export function registerController(componentName: string, args: ResolvedArgs, op
         name: "karpenter-crd",
         chart: KARPENTER_CRD_CHART,
         version: args.karpenterVersion,
-        namespace: CRD_RELEASE_NAMESPACE,
+        // Beside the controller, as Karpenter installs it. A new namespace replaces this release too:
+        // the new one adopts the CRDs (takeOwnership) before the old one is uninstalled, which leaves
+        // them in place (resource-policy keep).
+        namespace: args.namespace,
+        createNamespace: args.namespace !== "kube-system",
         values: crdValues(),
         // Adopts CRDs that `kubectl apply` or the karpenter chart's crds/ put there, instead of failing
         // with "invalid ownership metadata" (Karpenter's troubleshooting guide; Helm's --take-ownership).

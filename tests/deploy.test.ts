@@ -244,9 +244,12 @@ describe("Karpenter's CRDs", () => {
         expect(crds.namespace).to.equal("kube-system");
     });
 
-    it("stay in kube-system when the controller moves namespace, and the old controller goes before the new one comes", async () => {
+    it("move with the controller, adopted by the new release and kept by the old; the old controller goes first", async () => {
         const moved = await run("dev", { namespace: "karpenter" });
-        expect(one(moved, RELEASE, "gpu-karpenter-karpenter-crd").inputs.namespace).to.equal("kube-system");
+        const crds = one(moved, RELEASE, "gpu-karpenter-karpenter-crd");
+        expect(crds.inputs).to.deep.include({ namespace: "karpenter", createNamespace: true, takeOwnership: true });
+        // Created before the old release is deleted, so the CRDs always have an owner.
+        expect(crds.options.deleteBeforeReplace).to.equal(undefined);
         const controller = one(moved, RELEASE, "gpu-karpenter-karpenter");
         expect(controller.inputs).to.deep.include({ namespace: "karpenter", createNamespace: true });
         expect(controller.options.deleteBeforeReplace).to.equal(true);
