@@ -74,19 +74,20 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         const env = pulumi.output(lookupAwsEnvironment(invokeOpts));
         // Look-ups that decide which resources exist need the cluster's name before deployment.
         const knownName = plainValue(args.clusterName);
-        const needsName = (what: string) => {
+        const needsName = (what: string, instead: string) => {
             if (knownName === undefined) {
                 throw new GpuKarpenterConfigError(`clusterName: it is an Output, not known until deployment, so the component ` +
-                    `cannot look up ${what}; pass ${what === "the cluster" ? "cluster (endpoint, certificateAuthority, oidcIssuerUrl, " +
-                    "clusterSecurityGroupId, authenticationMode)" : "subnetIds"}, or a plain clusterName`);
+                    `cannot look up ${what}; ${instead}, or a plain clusterName`);
             }
             return knownName;
         };
-        const cluster = args.cluster ?? await lookupCluster(needsName("the cluster"), args.identity === "irsa", invokeOpts);
+        const cluster = args.cluster ?? await lookupCluster(needsName("the cluster",
+            "pass cluster (endpoint, certificateAuthority, oidcIssuerUrl, clusterSecurityGroupId, authenticationMode)"),
+        args.identity === "irsa", invokeOpts);
         let nodeGroups: { name: string; subnetIds: string[] }[] | undefined;
         const managedNodeGroups = async (clusterName: string) => nodeGroups ??= await lookupNodeGroups(clusterName, invokeOpts);
-        const subnetIds = args.subnetIds ?? nodeGroupSubnets(needsName("its node groups' subnets"),
-            await managedNodeGroups(needsName("its node groups' subnets")));
+        const subnetIds = args.subnetIds ??
+            nodeGroupSubnets(knownName ?? "", await managedNodeGroups(needsName("its node groups' subnets", "pass subnetIds")));
         const securityGroupIds = args.securityGroupIds ?? [cluster.clusterSecurityGroupId];
 
         let nodeAccess = chooseNodeAccess(args.nodeAccess, cluster.authenticationMode);
@@ -113,7 +114,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
 
         const network = nodeNetwork(args.discovery, subnetIds, securityGroupIds);
         const discovery = args.discovery === "tags"
-            ? registerDiscoveryTags(name, needsName("which subnets carry another cluster's discovery tag"),
+            ? registerDiscoveryTags(name, needsName("which subnets carry another cluster's discovery tag", `use discovery "ids"`),
                 await lookupTags(plainIds(subnetIds, securityGroupIds), invokeOpts), this)
             : [];
         const spotRole = args.gpuPools.some(pool => pool.capacityTypes.includes("spot")) && !(await hasSpotServiceLinkedRole(invokeOpts))
