@@ -91,8 +91,14 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         const securityGroupIds = args.securityGroupIds ?? [cluster.clusterSecurityGroupId];
 
         let nodeAccess = chooseNodeAccess(args.nodeAccess, cluster.authenticationMode);
-        if (nodeAccess === "awsAuth" && args.nodeAccess === "auto" && knownName && (await managedNodeGroups(knownName)).length === 0) {
-            throw new GpuKarpenterConfigError(awsAuthMissingMessage(knownName));
+        if (nodeAccess === "awsAuth" && knownName && (await managedNodeGroups(knownName)).length === 0) {
+            if (args.nodeAccess === "auto") throw new GpuKarpenterConfigError(awsAuthMissingMessage(knownName));
+            // Asked for by name: self-managed nodes may have made one. If not, the read below fails with
+            // the provider's "does not exist", and this says what to do about it.
+            void pulumi.log.warn(`nodeAccess: "awsAuth": cluster ${knownName} has no managed node group, so EKS has not ` +
+                `created aws-auth; if no self-managed nodes made one, create it first ` +
+                `(kubectl -n kube-system create configmap aws-auth --from-literal=mapRoles='[]'), or let GPU nodes join by ` +
+                `access entry: aws eks update-cluster-config --name ${knownName} --access-config authenticationMode=API_AND_CONFIG_MAP`, this);
         }
         const knownRoleArn = plainValue(args.nodeRoleArn);
         if (nodeAccess === "accessEntry" && knownName && knownRoleArn && await hasAccessEntry(knownName, knownRoleArn, invokeOpts)) {

@@ -231,6 +231,16 @@ describe("node access for a role that already has it", () => {
         expect(e.message).to.contain("aws eks update-cluster-config --name dev-ai --access-config authenticationMode=API_AND_CONFIG_MAP");
         expect((e as any).resources.filter((x: any) => x.type !== "gpu-karpenter:index:GpuKarpenter")).to.be.empty;
     });
+
+    it("with nodeAccess awsAuth asked for by name, maps into an aws-auth that self-managed nodes made, warning what to do if there is none", async () => {
+        const selfManaged = fakeCluster(f => { f.cluster.authenticationMode = "CONFIG_MAP"; f.cluster.nodeGroups = []; });
+        const r = await run("dev", { subnetIds: ["subnet-0a1111111111111aa"], nodeAccess: "awsAuth" }, selfManaged);
+        expect(ofType(r, "kubernetes:core/v1:ConfigMapPatch")).to.have.length(1);
+        expect(r.warnings).to.have.length(1);
+        expect(r.warnings[0]).to.contain(`nodeAccess: "awsAuth": cluster dev-ai has no managed node group, so EKS has not created aws-auth`)
+            .and.to.contain("kubectl -n kube-system create configmap aws-auth");
+        expect((await run("dev", { nodeAccess: "awsAuth" }, fakeCluster(f => { f.cluster.authenticationMode = "CONFIG_MAP"; }))).warnings).to.be.empty;
+    });
 });
 
 describe("Karpenter's CRDs", () => {
