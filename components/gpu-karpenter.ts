@@ -86,8 +86,11 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         args.identity === "irsa", invokeOpts);
         let nodeGroups: { name: string; subnetIds: string[] }[] | undefined;
         const managedNodeGroups = async (clusterName: string) => nodeGroups ??= await lookupNodeGroups(clusterName, invokeOpts);
-        const subnetIds = args.subnetIds ??
-            nodeGroupSubnets(knownName ?? "", await managedNodeGroups(needsName("its node groups' subnets", "pass subnetIds")));
+        let subnetIds = args.subnetIds;
+        if (subnetIds === undefined) {
+            const clusterName = needsName("its node groups' subnets", "pass subnetIds");
+            subnetIds = nodeGroupSubnets(clusterName, await managedNodeGroups(clusterName));
+        }
         const securityGroupIds = args.securityGroupIds ?? [cluster.clusterSecurityGroupId];
 
         let nodeAccess = chooseNodeAccess(args.nodeAccess, cluster.authenticationMode);
@@ -98,7 +101,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
             void pulumi.log.warn(`nodeAccess: "awsAuth": cluster ${knownName} has no managed node group, so EKS has not ` +
                 `created aws-auth; if no self-managed nodes made one, create it first ` +
                 `(kubectl -n kube-system create configmap aws-auth --from-literal=mapRoles='[]'), or let GPU nodes join by ` +
-                `access entry: aws eks update-cluster-config --name ${knownName} --access-config authenticationMode=API_AND_CONFIG_MAP`, this);
+                `access entry: ${accessEntryModeCommand(knownName)}`, this);
         }
         const knownRoleArn = plainValue(args.nodeRoleArn);
         if (nodeAccess === "accessEntry" && knownName && knownRoleArn && await hasAccessEntry(knownName, knownRoleArn, invokeOpts)) {
@@ -191,10 +194,15 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
     }
 }
 
+/** Lets a CONFIG_MAP cluster take access entries too, keeping aws-auth's mappings. */
+function accessEntryModeCommand(clusterName: string): string {
+    return `aws eks update-cluster-config --name ${clusterName} --access-config authenticationMode=API_AND_CONFIG_MAP`;
+}
+
 function awsAuthMissingMessage(clusterName: string): string {
     return `nodeAccess: cluster ${clusterName} admits nodes only through the aws-auth ConfigMap (authentication mode ` +
         `CONFIG_MAP), and it has no managed node group, so EKS has not created aws-auth. Either let GPU nodes join by ` +
-        `access entry: aws eks update-cluster-config --name ${clusterName} --access-config authenticationMode=API_AND_CONFIG_MAP; ` +
+        `access entry: ${accessEntryModeCommand(clusterName)}; ` +
         `or, if aws-auth exists (self-managed nodes), set nodeAccess to "awsAuth"`;
 }
 

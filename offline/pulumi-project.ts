@@ -3,7 +3,7 @@
 // pulumi/pulumi: the project schema (sdk/go/common/workspace/project.json) and Project.Validate
 // (sdk/go/common/workspace/project.go), config keys (sdk/go/common/resource/config/key.go ParseKey),
 // and mergeConfig / validateStackConfigValue (pkg/workspace/config.go).
-import Ajv2020 from "ajv/dist/2020";
+import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
 
 export class PulumiProjectError extends Error {}
 
@@ -75,6 +75,8 @@ const PROJECT_SCHEMA = {
     },
 };
 
+let validateProjectSchema: ValidateFunction | undefined;
+
 /** The CLI's ValidateConfigValue: whether a config value (as the CLI decoded it) is of the declared type. */
 export function isOfConfigType(type: ConfigTypeName, items: ConfigItemsType | undefined, value: unknown): boolean {
     switch (type) {
@@ -106,13 +108,14 @@ function isNamespacedByProject(project: string, key: string): boolean {
  * rules for config declarations. Throws with the CLI's wording.
  */
 export function validateProject(raw: unknown, file = "Pulumi.yaml"): PulumiProject {
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
-    const validate = ajv.compile(PROJECT_SCHEMA);
+    // Compiled once: every plan, and every test's stack, checks the project.
+    validateProjectSchema ??= new Ajv2020({ allErrors: true, strict: false }).compile(PROJECT_SCHEMA);
+    const validate = validateProjectSchema;
     if (!validate(raw)) {
         const errors = (validate.errors ?? []).map(e => `${e.instancePath || "/"}: ${e.message}`);
         throw new PulumiProjectError(`${file} does not match the Pulumi project schema:\n  ${[...new Set(errors)].join("\n  ")}`);
     }
-    const project = raw as unknown as PulumiProject;
+    const project = raw as PulumiProject;
     const config: Record<string, ConfigDeclaration> = {};
     for (const [key, declaration] of Object.entries<unknown>(project.config ?? {})) {
         // Shorthand `key: value` is a declaration with that default.
