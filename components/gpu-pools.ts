@@ -130,6 +130,23 @@ export function nodePoolDeleteTimeout(pool: ResolvedGpuPool): string {
 /** What a NodeClaim needs after its drain: the EC2 instance to shut down, and the finalizer to clear. */
 const INSTANCE_TERMINATION_MINUTES = 15;
 
+/** Karpenter's Ready condition for the spec as it is now: each condition records the generation it judged. */
+const currentReady = (status: "True" | "False") =>
+    `$.status.conditions[?(@.type == "Ready" && (@.status == "${status}" && @.observedGeneration == $.metadata.generation))]`;
+
+/**
+ * What `pulumi up` waits for on each EC2NodeClass, so that it fails, rather than leave a pool that can
+ * never launch, when Karpenter cannot resolve the role, subnets, security groups or AMI. An RFC 9535
+ * JSONPath (pulumi-kubernetes 4.24 and later): satisfied once the current Ready condition is True.
+ * While it is False the path selects the whole conditions list, and the provider's error when the
+ * wait runs out prints that list, each condition's message with it (provider/pkg/jsonpath/jsonpath.go
+ * `Matches`, await/internal/awaiter.go `Await`). `condition=Ready` said only "timed out waiting for
+ * the condition", and Ready's own message names just the failing condition ("SubnetsReady=False").
+ */
+export const NODE_CLASS_READY_AWAIT = "jsonpath={.status..[?(" +
+    `(@ == "True" && ${currentReady("True")}) || (@ == $.status.conditions && ${currentReady("False")})` +
+    ")]}=True";
+
 export interface GpuPoolResources {
     nodeClasses: CustomResource[];
     nodePools: CustomResource[];
@@ -161,9 +178,7 @@ export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[]
             kind: "EC2NodeClass",
             metadata: {
                 name: pool.name,
-                // `pulumi up` fails, rather than leave a pool that can never launch, when Karpenter cannot
-                // resolve the role, subnets, security groups or AMI (pulumi-kubernetes await/condition).
-                annotations: { "pulumi.com/waitFor": "condition=Ready" },
+                annotations: { "pulumi.com/waitFor": NODE_CLASS_READY_AWAIT },
             },
             spec: nodeClassSpec,
         }, { ...opts.k8s, dependsOn: [opts.controller], customTimeouts: { create: "5m", update: "5m" } });

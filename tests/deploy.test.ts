@@ -11,7 +11,8 @@ import { validateKarpenterObject } from "../components/karpenter-schema";
 import { STACK_CONFIG_KEYS } from "../components/stack-config";
 import { mergeStackConfig, validateProject, PulumiProjectError } from "../offline/pulumi-project";
 import { stackConfig } from "../offline/stack";
-import type { ProgramRun } from "../offline/run-program";
+import { awaitCreate, parseJsonPath, type AwaitOutcome } from "../offline/kubernetes-await";
+import type { ProgramRun, RecordedResource } from "../offline/run-program";
 import { fakeCluster, ofType, one, planCli, run, runError } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -318,11 +319,84 @@ describe("day-2 changes", () => {
         const old = await runError(run("dev", { karpenterVersion: "1.13.2", gpuPools: [{ name: "gpu", consolidationPolicy: "Balanced" }] }));
         expect(old.message).to.contain(`gpu-karpenter:gpuPools[0].consolidationPolicy: "Balanced" needs Karpenter 1.14.0 or later`);
     });
+});
 
-    it("fails the update when an EC2NodeClass does not become Ready, instead of leaving a pool that cannot launch", async () => {
-        const nodeClass = one(await run("dev"), NODECLASS, "gpu-karpenter-gpu-nodeclass");
-        expect((nodeClass.inputs.metadata as any).annotations).to.deep.equal({ "pulumi.com/waitFor": "condition=Ready" });
+// The states Karpenter 1.14's nodeclass controller writes (awslabs/operatorpkg status.ConditionSet: each
+// condition carries the generation it judged; Ready's message lists the unhealthy conditions).
+interface Judged { status: "False" | "Unknown"; reason?: string; message?: string }
+const NODE_CLASS_CONDITIONS = ["AMIsReady", "CapacityReservationsReady", "InstanceProfileReady", "SecurityGroupsReady",
+    "SubnetsReady", "ValidationSucceeded"];
+
+function karpenterWrites(nodeClass: { inputs: Record<string, unknown> }, generation: number,
+    unhealthy: Record<string, Judged> = {}, judgedGeneration = generation): Record<string, any> {
+    const condition = (type: string, status: string, reason: string, message = "") => ({
+        type, status, reason, message, observedGeneration: judgedGeneration, lastTransitionTime: "2026-12-01T10:00:00Z",
+    });
+    const dependents = NODE_CLASS_CONDITIONS.map(type => unhealthy[type]
+        ? condition(type, unhealthy[type].status, unhealthy[type].reason ?? "AwaitingReconciliation", unhealthy[type].message)
+        : condition(type, "True", type));
+    const bad = dependents.filter(c => c.status !== "True");
+    const ready = bad.length === 0 ? condition("Ready", "True", "Ready")
+        : bad.some(c => c.status === "False")
+            ? condition("Ready", "False", "UnhealthyDependents", bad.map(c => `${c.type}=${c.status}`).join(", "))
+            : condition("Ready", "Unknown", "ReconcilingDependents", bad.map(c => `${c.type}=${c.status}`).join(", "));
+    return {
+        apiVersion: "karpenter.k8s.aws/v1", kind: "EC2NodeClass",
+        metadata: { ...(nodeClass.inputs.metadata as object), generation, uid: "5d3c2f1e" },
+        spec: nodeClass.inputs.spec,
+        status: { instanceProfile: "gpu-karpenter_1234", subnets: [{ id: "subnet-0a1", zone: "us-west-2a" }], conditions: [...dependents, ready] },
+    };
+}
+
+const NO_SUBNETS: Judged = { status: "False", reason: "SubnetsNotFound", message: "SubnetSelector did not match any Subnets" };
+const errorOf = (outcome: AwaitOutcome) => {
+    if (outcome.ready) throw new Error("expected the wait to fail");
+    return outcome.error;
+};
+
+describe("pulumi up waits for each EC2NodeClass to be Ready (pulumi-kubernetes await/condition/jsonpath.go)", () => {
+    let nodeClass: RecordedResource;
+    let annotation: string;
+    before(async () => {
+        nodeClass = one(await run("dev"), NODECLASS, "gpu-karpenter-gpu-nodeclass");
+        annotation = (nodeClass.inputs.metadata as any).annotations["pulumi.com/waitFor"];
+    });
+    const up = (...states: Record<string, any>[]) => awaitCreate(nodeClass.urn, annotation, states);
+
+    it("gives the provider a JSONPath it parses, waiting at most 5 minutes", () => {
+        expect(parseJsonPath(annotation)).to.include({ value: "True" });
         expect(nodeClass.options.customTimeouts).to.deep.equal({ create: "5m", update: "5m" });
+    });
+
+    it("finishes once Karpenter has judged the pool Ready", () => {
+        const reconciling = karpenterWrites(nodeClass, 1, { AMIsReady: { status: "Unknown" }, SubnetsReady: { status: "Unknown" } });
+        const ready = karpenterWrites(nodeClass, 1);
+        expect(up(reconciling, ready)).to.deep.equal({ ready: true, live: ready });
+    });
+
+    it("fails with each condition's message when the pool cannot launch, not just a timeout", () => {
+        const error = errorOf(up(karpenterWrites(nodeClass, 1, { SubnetsReady: { status: "Unknown" } }),
+            karpenterWrites(nodeClass, 1, { SubnetsReady: NO_SUBNETS })));
+        expect(error).to.match(/^resource "urn:pulumi:dev::gpu-karpenter::.*EC2NodeClass::gpu-karpenter-gpu-nodeclass" was successfully created, but the Kubernetes API server reported that it failed to fully initialize or become live: /);
+        expect(error).to.contain("message:SubnetSelector did not match any Subnets observedGeneration:1 reason:SubnetsNotFound status:False type:SubnetsReady");
+        expect(error).to.contain("message:SubnetsReady=False observedGeneration:1 reason:UnhealthyDependents status:False type:Ready");
+    });
+
+    it("recovers when the failing condition clears before the timeout", () => {
+        const noProfile = karpenterWrites(nodeClass, 1, { InstanceProfileReady: { status: "False", reason: "InstanceProfileCreationFailed", message: "AccessDenied" } });
+        expect(up(noProfile, karpenterWrites(nodeClass, 1)).ready).to.equal(true);
+    });
+
+    it("does not take conditions judged on the previous spec for this one", () => {
+        const staleReady = karpenterWrites(nodeClass, 2, {}, 1);
+        expect(errorOf(up(staleReady))).to.match(/become live: timed out waiting for the condition$/);
+        expect(up(staleReady, karpenterWrites(nodeClass, 2)).ready).to.equal(true);
+        const staleFailure = karpenterWrites(nodeClass, 2, { SubnetsReady: NO_SUBNETS }, 1);
+        expect(errorOf(up(staleFailure))).to.match(/become live: timed out waiting for the condition$/);
+    });
+
+    it("times out plainly while the controller has written no status", () => {
+        expect(errorOf(up({ ...karpenterWrites(nodeClass, 1), status: {} }))).to.match(/become live: timed out waiting for the condition$/);
     });
 });
 
