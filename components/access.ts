@@ -64,13 +64,23 @@ export function registerNodeAccess(name: string, opts: {
         }, { parent: opts.parent })];
     }
     const k8sOpts = { parent: opts.parent, provider: opts.kubernetesProvider };
-    const existing = ConfigMap.get(`${name}-aws-auth-existing`, "kube-system/aws-auth", k8sOpts);
+    const awsAuth = { name: "aws-auth", namespace: "kube-system" };
+    // EKS makes aws-auth with a cluster's first managed node group or Fargate profile, so a cluster with
+    // neither may have none. A server-side apply that sets no field creates it where it is missing and
+    // changes nothing where it is there (Patch resources always apply: pulumi-kubernetes await.go Creation).
+    const present = new ConfigMapPatch(`${name}-aws-auth-present`, { metadata: awsAuth }, {
+        ...k8sOpts,
+        // Other nodes and users come to depend on it.
+        retainOnDelete: true,
+    });
+    // Read by that apply's id, so the read waits for it; in a preview that would create it the id is
+    // unknown, and the engine skips the read (pkg/resource/deploy/step.go, ReadStep.Apply).
+    const existing = ConfigMap.get(`${name}-aws-auth-existing`, present.id, k8sOpts);
     const mapRoles = pulumi.all([existing.data, opts.nodeRoleArn])
         .apply(([data, arn]) => mergeMapRoles(data?.mapRoles, arn));
     return [new ConfigMapPatch(`${name}-aws-auth`, {
         metadata: {
-            name: "aws-auth",
-            namespace: "kube-system",
+            ...awsAuth,
             // mapRoles is one string that eksctl, Terraform or EKS may own too; we rewrite it whole.
             annotations: { "pulumi.com/patchForce": "true" },
         },

@@ -84,25 +84,14 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         const cluster = args.cluster ?? await lookupCluster(needsName("the cluster",
             "pass cluster (endpoint, certificateAuthority, oidcIssuerUrl, clusterSecurityGroupId, authenticationMode)"),
         args.identity === "irsa", invokeOpts);
-        let nodeGroups: { name: string; subnetIds: string[] }[] | undefined;
-        const managedNodeGroups = async (clusterName: string) => nodeGroups ??= await lookupNodeGroups(clusterName, invokeOpts);
         let subnetIds = args.subnetIds;
         if (subnetIds === undefined) {
             const clusterName = needsName("its node groups' subnets", "pass subnetIds");
-            subnetIds = nodeGroupSubnets(clusterName, await managedNodeGroups(clusterName));
+            subnetIds = nodeGroupSubnets(clusterName, await lookupNodeGroups(clusterName, invokeOpts));
         }
         const securityGroupIds = args.securityGroupIds ?? [cluster.clusterSecurityGroupId];
 
         let nodeAccess = chooseNodeAccess(args.nodeAccess, cluster.authenticationMode);
-        if (nodeAccess === "awsAuth" && knownName && (await managedNodeGroups(knownName)).length === 0) {
-            if (args.nodeAccess === "auto") throw new GpuKarpenterConfigError(awsAuthMissingMessage(knownName));
-            // Asked for by name: self-managed nodes may have made one. If not, the read below fails with
-            // the provider's "does not exist", and this says what to do about it.
-            void pulumi.log.warn(`nodeAccess: "awsAuth": cluster ${knownName} has no managed node group, so EKS has not ` +
-                `created aws-auth; if no self-managed nodes made one, create it first ` +
-                `(kubectl -n kube-system create configmap aws-auth --from-literal=mapRoles='[]'), or let GPU nodes join by ` +
-                `access entry: ${accessEntryModeCommand(knownName)}`, this);
-        }
         const knownRoleArn = plainValue(args.nodeRoleArn);
         if (nodeAccess === "accessEntry" && knownName && knownRoleArn && await hasAccessEntry(knownName, knownRoleArn, invokeOpts)) {
             if (args.nodeAccess === "accessEntry") {
@@ -192,18 +181,6 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         this.registerOutputs(outputs);
         return outputs;
     }
-}
-
-/** Lets a CONFIG_MAP cluster take access entries too, keeping aws-auth's mappings. */
-function accessEntryModeCommand(clusterName: string): string {
-    return `aws eks update-cluster-config --name ${clusterName} --access-config authenticationMode=API_AND_CONFIG_MAP`;
-}
-
-function awsAuthMissingMessage(clusterName: string): string {
-    return `nodeAccess: cluster ${clusterName} admits nodes only through the aws-auth ConfigMap (authentication mode ` +
-        `CONFIG_MAP), and it has no managed node group, so EKS has not created aws-auth. Either let GPU nodes join by ` +
-        `access entry: ${accessEntryModeCommand(clusterName)}; ` +
-        `or, if aws-auth exists (self-managed nodes), set nodeAccess to "awsAuth"`;
 }
 
 type Ids = pulumi.Input<pulumi.Input<string>[]>;

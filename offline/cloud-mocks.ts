@@ -5,6 +5,8 @@ import { createHash } from "crypto";
 import { SPOT_SERVICE_LINKED_ROLE } from "../components/iam-documents";
 import { type FakeCluster, fakeCluster } from "./fake-cluster";
 
+const AWS_AUTH_ID = "kube-system/aws-auth";
+
 /** Pulumi's auto-naming adds seven random hex characters; here they are derived, so plans diff cleanly. */
 function physicalName(logicalName: string): string {
     return `${logicalName}-${createHash("sha256").update(logicalName).digest("hex").slice(0, 7)}`;
@@ -18,7 +20,8 @@ function physicalName(logicalName: string): string {
  *   cluster and its OIDC provider; node groups; access entries; subnets and security groups; the
  *   spot service-linked role; add-ons. A look-up the fake has nothing for fails as AWS words it, one
  *   in `fake.deniedLookups` with AccessDenied, and any other invoke throws, naming its token.
- * - the read of `kube-system/aws-auth` (`nodeAccess` awsAuth, or auto on a CONFIG_MAP cluster).
+ * - `kube-system/aws-auth` (`nodeAccess` awsAuth, or auto on a CONFIG_MAP cluster): read as the fake
+ *   has it, or as this program's server-side applies made it where the fake has none.
  * - for registered resources, the outputs the cloud would fill in, shaped like the real ones (ARNs
  *   from partition, account, region and name) so documents that embed them are concrete. Only what
  *   the cloud adds is returned: under `pulumi preview` (as the offline plan runs) an output the
@@ -29,6 +32,8 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
     const c = fake.cluster;
     const arn = (service: string, resource: string, inRegion = true) =>
         `arn:${partition}:${service}:${inRegion ? region : ""}:${accountId}:${resource}`;
+    // What this program's patches wrote to an aws-auth the cluster did not have.
+    let appliedAwsAuth: Record<string, string> | undefined;
     return {
         newResource(args) {
             const inputs = args.inputs;
@@ -68,12 +73,23 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                     return { id: roleArn, state: { name, arn: roleArn, path: `/aws-service-role/${inputs.awsServiceName}/` } };
                 }
                 case "kubernetes:core/v1:ConfigMap":
-                    // Only read here: the cluster's aws-auth, when it has one.
-                    if (args.id === "kube-system/aws-auth") {
-                        if (!c.awsAuth) throw new Error(`configmaps "aws-auth" not found in namespace kube-system`);
-                        return { id: args.id, state: { metadata: { name: "aws-auth", namespace: "kube-system" }, data: c.awsAuth } };
+                    // Only read here: the cluster's aws-auth, when it has one or a patch made it.
+                    if (args.id === AWS_AUTH_ID) {
+                        const data = c.awsAuth ?? appliedAwsAuth;
+                        if (!data) throw new Error(`configmaps "aws-auth" not found in namespace kube-system`);
+                        return { id: args.id, state: { metadata: { name: "aws-auth", namespace: "kube-system" }, data } };
                     }
                     return { id: args.id ?? physical(), state: {} };
+                case "kubernetes:core/v1:ConfigMapPatch": {
+                    // A server-side apply: it creates the object where it is missing. It answers a turn later,
+                    // as an apply takes a round trip, so a read that does not wait for it runs first.
+                    const metadata = inputs.metadata as { name: string; namespace?: string };
+                    const id = `${metadata.namespace ?? "default"}/${metadata.name}`;
+                    return new Promise(resolve => setImmediate(() => {
+                        if (id === AWS_AUTH_ID && !c.awsAuth) appliedAwsAuth = { ...(appliedAwsAuth ?? {}), ...(inputs.data ?? {}) };
+                        resolve({ id, state: {} });
+                    }));
+                }
                 case "aws:eks/cluster:Cluster": {
                     // A cluster a consumer's program creates: it answers as the described cluster does.
                     const name = physical();

@@ -223,25 +223,34 @@ describe("node access for a role that already has it", () => {
         expect(created.message).to.contain(`gpu-karpenter:nodeAccess: "none" needs nodeRoleArn`);
     });
 
-    it("on a CONFIG_MAP cluster with no managed node group, says how to let nodes join instead of failing a read", async () => {
-        const bare = fakeCluster(f => {
-            f.cluster.authenticationMode = "CONFIG_MAP"; f.cluster.nodeGroups = []; delete f.cluster.awsAuth;
-        });
-        const e = await runError(run("dev", { subnetIds: ["subnet-0a1111111111111aa"] }, bare));
-        expect(e.message).to.contain("has no managed node group, so EKS has not created aws-auth");
-        expect(e.message).to.contain("aws eks update-cluster-config --name dev-ai --access-config authenticationMode=API_AND_CONFIG_MAP");
-        expect((e as any).resources.filter((x: any) => x.type !== "gpu-karpenter:index:GpuKarpenter")).to.be.empty;
+    const PATCH = "kubernetes:core/v1:ConfigMapPatch";
+    const mapRoles = (r: ProgramRun) => load((one(r, PATCH, "gpu-karpenter-aws-auth").inputs.data as any).mapRoles) as { rolearn: string }[];
+    const configMapOnly = (changes: (c: ReturnType<typeof fakeCluster>["cluster"]) => void = () => undefined) =>
+        fakeCluster(f => { f.cluster.authenticationMode = "CONFIG_MAP"; f.cluster.nodeGroups = []; changes(f.cluster); });
+
+    it("on a CONFIG_MAP cluster without aws-auth (no managed node group made it), creates it, then reads it, and maps the node role", async () => {
+        const bare = configMapOnly(c => { delete c.awsAuth; });
+        for (const nodeAccess of ["auto", "awsAuth"]) {
+            const r = await run("dev", { subnetIds: ["subnet-0a1111111111111aa"], nodeAccess }, bare);
+            const present = one(r, PATCH, "gpu-karpenter-aws-auth-present");
+            // Sets no field: where aws-auth exists the apply changes nothing, where it is missing it creates it.
+            expect(present.inputs).to.deep.equal({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "aws-auth", namespace: "kube-system" } });
+            expect(present.options.retainOnDelete).to.equal(true);
+            expect(mapRoles(r).map(m => m.rolearn)).to.deep.equal(["arn:aws:iam::111122223333:role/gpu-karpenter-node-role-abb0d61"]);
+            expect(r.warnings).to.be.empty;
+        }
     });
 
-    it("with nodeAccess awsAuth asked for by name, maps into an aws-auth that self-managed nodes made, warning what to do if there is none", async () => {
-        const selfManaged = fakeCluster(f => { f.cluster.authenticationMode = "CONFIG_MAP"; f.cluster.nodeGroups = []; });
+    it("on a CONFIG_MAP cluster whose self-managed nodes made aws-auth, keeps their mappings", async () => {
+        const selfManaged = configMapOnly(c => {
+            c.awsAuth = { mapRoles: "- rolearn: arn:aws:iam::111122223333:role/self-managed-nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n" };
+        });
         const r = await run("dev", { subnetIds: ["subnet-0a1111111111111aa"], nodeAccess: "awsAuth" }, selfManaged);
-        expect(ofType(r, "kubernetes:core/v1:ConfigMapPatch")).to.have.length(1);
-        expect(r.warnings).to.have.length(1);
-        expect(r.warnings[0]).to.contain(`nodeAccess: "awsAuth": cluster dev-ai has no managed node group, so EKS has not created aws-auth`)
-            .and.to.contain("kubectl -n kube-system create configmap aws-auth");
-        expect((await run("dev", { nodeAccess: "awsAuth" }, fakeCluster(f => { f.cluster.authenticationMode = "CONFIG_MAP"; }))).warnings).to.be.empty;
+        expect(mapRoles(r).map(m => m.rolearn)).to.deep.equal([
+            "arn:aws:iam::111122223333:role/self-managed-nodes", "arn:aws:iam::111122223333:role/gpu-karpenter-node-role-abb0d61",
+        ]);
     });
+
 });
 
 describe("Karpenter's CRDs", () => {
