@@ -9,7 +9,6 @@ import { mkdirSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { GpuKarpenterConfigError } from "../components/args";
 import { toYaml } from "../components/yaml";
-import { SchemaError, validateKarpenterObject } from "../components/karpenter-schema";
 import { INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "../components/gpu";
 import { CURRENCY, PRICE_SOURCE, formatHourly, priceBasis, priceRegionOf, roundCents, stackHourlyCeiling } from "../components/cost";
 import { nodePoolCost } from "../policies/cost";
@@ -19,6 +18,7 @@ import {
     type EngineResource, type PolicyPackConfig, evaluateResources, formatSummary, formatViolation, type Violation,
 } from "../policies/rules";
 import { DEFAULT_CLUSTER_FILE, FakeClusterError, loadFakeCluster } from "./fake-cluster";
+import { SchemaError, validateKarpenterObject } from "./karpenter-schema";
 import { PolicyPackConfigError, loadPolicyPackConfig } from "./policy-pack-config";
 import { ProgramFailure, RecordedResource } from "./run-program";
 import { PROJECT_DIR, StackFileError, runStack, stackConfig } from "./stack";

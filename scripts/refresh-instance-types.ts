@@ -5,18 +5,18 @@
 // above it, names the source repository, tag, commit, original paths and SHA-256 of each file) into
 // components/data/gpu-instance-types.json: the NVIDIA GPU instance types, one line each, with the
 // provenance. The project reads only that table, never the data folder, at run time and in tests.
-import { createHash } from "crypto";
-import { existsSync, readFileSync, writeFileSync } from "fs";
+import { existsSync, writeFileSync } from "fs";
 import * as path from "path";
 import type { GpuInstanceType } from "../components/cost";
+import { RefreshError, readProvenance, readText, readVerified } from "./upstream";
+
+export { RefreshError };
 
 export const TABLE_FILE = path.resolve(__dirname, "..", "components", "data", "gpu-instance-types.json");
 
 /** The three files, by their names in the data folder. */
 const INSTANCE_TYPES_FILE = "instance-types.md";
 const PRICE_FILES = ["zz_generated.pricing_aws.go", "zz_generated.pricing_aws_us_gov.go"];
-
-export class RefreshError extends Error {}
 
 /** A row of the table, as the cost module reads it. */
 export type InstanceTypeRow = GpuInstanceType;
@@ -36,46 +36,6 @@ export interface InstanceTypeTable {
     generatedAt: string;
     regions: string[];
     instanceTypes: InstanceTypeRow[];
-}
-
-function read(file: string): string {
-    try {
-        return readFileSync(file, "utf8");
-    } catch (e) {
-        throw new RefreshError(`${file}: cannot read: ${(e as Error).message}`);
-    }
-}
-
-const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
-
-interface Provenance {
-    repository: string;
-    license: string;
-    tag: string;
-    commit: string;
-    paths: Record<string, string>;
-    checksums: Record<string, string>;
-}
-
-/** What the data folder's README says of where the files came from (the format of shared/upstream's README). */
-export function readProvenance(readme: string, readmeFile: string): Provenance {
-    const need = (what: string, m: RegExpExecArray | null) => {
-        if (!m) throw new RefreshError(`${readmeFile}: does not state ${what}`);
-        return m;
-    };
-    const repo = need("the source repository (\"Source repository: <url> (<license>)\")",
-        /Source repository:\s*(\S+)\s*\(([^)]+)\)/.exec(readme));
-    const release = need("the release tag and commit (\"Release tag: `<tag>` → commit `<40 hex digits>`\")",
-        /Release tag:\s*`([^`]+)`\s*\S*\s*commit\s*`([0-9a-f]{40})`/.exec(readme));
-    const paths: Record<string, string> = {};
-    for (const m of readme.matchAll(/^\|\s*`data\/([^`]+)`\s*\|\s*`([^`]+)`/gm)) paths[m[1]] = m[2];
-    const checksums: Record<string, string> = {};
-    for (const m of readme.matchAll(/^([0-9a-f]{64})\s+data\/(\S+)\s*$/gm)) checksums[m[2]] = m[1];
-    for (const file of [INSTANCE_TYPES_FILE, ...PRICE_FILES]) {
-        if (!paths[file]) throw new RefreshError(`${readmeFile}: gives no original path for data/${file}`);
-        if (!checksums[file]) throw new RefreshError(`${readmeFile}: gives no SHA-256 for data/${file}`);
-    }
-    return { repository: repo[1], license: repo[2], tag: release[1], commit: release[2], paths, checksums };
 }
 
 /**
@@ -137,24 +97,22 @@ function whole(value: string | undefined, what: string, type: string): number {
 export function buildTable(dataDir: string, generatedAt: string): InstanceTypeTable {
     const readmeFile = [path.join(dataDir, "README.md"), path.join(dataDir, "..", "README.md")].find(f => existsSync(f));
     if (!readmeFile) throw new RefreshError(`${dataDir}: no README.md in it or above it to say where the files came from`);
-    const provenance = readProvenance(read(readmeFile), readmeFile);
+    // The README names the files as they sit in the version folder, under data/.
+    const provenance = readProvenance(readText(readmeFile), readmeFile, [INSTANCE_TYPES_FILE, ...PRICE_FILES].map(f => `data/${f}`));
+    const source = (file: string): SourceFile =>
+        ({ file, path: provenance.paths[`data/${file}`], sha256: provenance.checksums[`data/${file}`] });
 
     const texts: Record<string, string> = {};
     for (const file of [INSTANCE_TYPES_FILE, ...PRICE_FILES]) {
-        texts[file] = read(path.join(dataDir, file));
-        const actual = sha256(texts[file]);
-        if (actual !== provenance.checksums[file]) {
-            throw new RefreshError(`${path.join(dataDir, file)}: SHA-256 ${actual} is not the ${provenance.checksums[file]} ` +
-                `its README records; the file changed after it was copied, copy it again`);
-        }
+        texts[file] = readVerified(path.join(dataDir, file), source(file).sha256);
     }
 
     const regionPrices = new Map<string, Map<string, number>>();
-    const files: SourceFile[] = [{ file: INSTANCE_TYPES_FILE, path: provenance.paths[INSTANCE_TYPES_FILE], sha256: provenance.checksums[INSTANCE_TYPES_FILE] }];
+    const files: SourceFile[] = [source(INSTANCE_TYPES_FILE)];
     for (const file of PRICE_FILES) {
         const { generatedAt: pricesAt, prices } = parsePrices(texts[file], file);
         for (const [region, table] of prices) regionPrices.set(region, table);
-        files.push({ file, path: provenance.paths[file], sha256: provenance.checksums[file], generatedAt: pricesAt, regions: [...prices.keys()] });
+        files.push({ ...source(file), generatedAt: pricesAt, regions: [...prices.keys()] });
     }
     const regions = [...regionPrices.keys()];
 

@@ -6,7 +6,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { load } from "js-yaml";
 import { cronProblem } from "../components/cron";
-import { validateKarpenterObject } from "../components/karpenter-schema";
+import { validateKarpenterObject } from "../offline/karpenter-schema";
 import type { ProgramRun } from "../offline/run-program";
 import { fakeCluster, ofType, one, run, runError } from "./helpers";
 

@@ -3,7 +3,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { load } from "js-yaml";
 import { exampleWorkloadManifest } from "../components/example-workload";
-import { validateKarpenterObject } from "../components/karpenter-schema";
+import { validateKarpenterObject } from "../offline/karpenter-schema";
 import { asEngineResources } from "../offline/plan";
 import { evaluateResources } from "../policies/rules";
 import type { ProgramRun } from "../offline/run-program";

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { assertValidKarpenterObjects, SchemaError, validateKarpenterObject } from "../components/karpenter-schema";
+import { assertValidKarpenterObjects, SchemaError, validateKarpenterObject } from "../offline/karpenter-schema";
 
 // Loose on purpose: the tests break these objects in ways their real types forbid.
 type Obj = Record<string, any>;

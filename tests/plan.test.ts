@@ -6,7 +6,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { load } from "js-yaml";
 import { parse as parseYaml } from "yaml";
-import { validateKarpenterObject } from "../components/karpenter-schema";
+import { validateKarpenterObject } from "../offline/karpenter-schema";
 import { type CliResult, planCli as runPlanCli } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");

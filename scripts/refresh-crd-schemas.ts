@@ -1,0 +1,131 @@
+// `npm run refresh-crd-schemas -- <upstream folder> [--out DIR]`
+//
+// Turns Karpenter's CRDs (crds/*.yaml, copied verbatim into <upstream folder>, whose README names
+// the source repository, tag, commit, original paths and SHA-256 of each file) into the schemas
+// offline/karpenter-schema.ts validates against: offline/schemas/<crd>.v1.json, the v1 version's
+// openAPIV3Schema as JSON with nothing changed, and SOURCE.json, where they came from. The project
+// reads only those files, never the upstream folder, at run time and in tests.
+import { existsSync, mkdirSync, writeFileSync } from "fs";
+import { CORE_SCHEMA, load } from "js-yaml";
+import * as path from "path";
+import { RefreshError, readProvenance, readText, readVerified, sha256 } from "./upstream";
+
+export { RefreshError };
+
+export const SCHEMA_DIR = path.resolve(__dirname, "..", "offline", "schemas");
+export const SOURCE_FILE = "SOURCE.json";
+
+/** The CRDs the validator checks, by their file names (controller-gen's `<group>_<plural>`). */
+export const CRDS = ["karpenter.sh_nodepools", "karpenter.k8s.aws_ec2nodeclasses"];
+const VERSION = "v1";
+
+export interface SchemaSource {
+    description: string;
+    source: { repository: string; license: string; tag: string; commit: string; files: { file: string; path: string; sha256: string }[] };
+    /** Each generated file, the upstream file it came from and its own SHA-256. */
+    schemas: { file: string; from: string; version: string; sha256: string }[];
+}
+
+export interface Refresh {
+    /** File name in the output folder → its text. */
+    outputs: Map<string, string>;
+    source: SchemaSource;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The openAPIV3Schema of the CRD's `v1` version. */
+export function v1Schema(yamlText: string, file: string): unknown {
+    let crd: unknown;
+    try {
+        // The core schema, not js-yaml's default: a date-like scalar stays the string the API server
+        // would see (sigs.k8s.io/yaml keeps it a string too), not a Date.
+        crd = load(yamlText, { schema: CORE_SCHEMA, filename: file });
+    } catch (e) {
+        throw new RefreshError(`${file}: is not YAML (or holds more than one document): ${(e as Error).message.split("\n")[0]}`);
+    }
+    const spec = isRecord(crd) ? crd.spec : undefined;
+    if (!isRecord(crd) || crd.kind !== "CustomResourceDefinition" || !isRecord(spec) || !Array.isArray(spec.versions)) {
+        throw new RefreshError(`${file}: is not a CustomResourceDefinition with spec.versions`);
+    }
+    const versions = spec.versions as unknown[];
+    const names = versions.map(v => (isRecord(v) ? String(v.name) : "?"));
+    const version = versions.find(v => isRecord(v) && v.name === VERSION) as Record<string, unknown> | undefined;
+    if (!version) {
+        throw new RefreshError(`${file}: has no ${VERSION} version (it has ${names.join(", ") || "none"}); ` +
+            "offline/karpenter-schema.ts checks v1 objects only");
+    }
+    const schema = isRecord(version.schema) ? version.schema.openAPIV3Schema : undefined;
+    if (!isRecord(schema)) throw new RefreshError(`${file}: version ${VERSION} has no schema.openAPIV3Schema`);
+    return schema;
+}
+
+/** Reads and checks every CRD before anything is written, so a failed refresh leaves the old schemas whole. */
+export function buildSchemas(upstreamDir: string): Refresh {
+    const readmeFile = path.join(upstreamDir, "README.md");
+    if (!existsSync(readmeFile)) throw new RefreshError(`${upstreamDir}: no README.md in it to say where the files came from`);
+    const crdFiles = CRDS.map(name => `crds/${name}.yaml`);
+    const provenance = readProvenance(readText(readmeFile), readmeFile, crdFiles);
+
+    const outputs = new Map<string, string>();
+    const files: SchemaSource["source"]["files"] = [];
+    const schemas: SchemaSource["schemas"] = [];
+    for (const [i, name] of CRDS.entries()) {
+        const crdFile = crdFiles[i];
+        // SOURCE.json names the tag's commit; a CRD copied from another ref would make it wrong.
+        const ref = provenance.refs[crdFile];
+        if (ref !== undefined && !ref.includes(`\`${provenance.tag}\``)) {
+            throw new RefreshError(`${readmeFile}: ${crdFile} comes from ${ref}, not the release tag \`${provenance.tag}\``);
+        }
+        const file = path.join(upstreamDir, crdFile);
+        const schema = v1Schema(readVerified(file, provenance.checksums[crdFile]), file);
+        const out = `${name}.${VERSION}.json`;
+        const text = JSON.stringify(schema, null, 2) + "\n";
+        outputs.set(out, text);
+        files.push({ file: crdFile, path: provenance.paths[crdFile], sha256: provenance.checksums[crdFile] });
+        schemas.push({ file: out, from: crdFile, version: VERSION, sha256: sha256(text) });
+    }
+    const source: SchemaSource = {
+        description: `The openAPIV3Schema of each Karpenter CRD's ${VERSION} version, converted from YAML to JSON ` +
+            "with nothing else changed. Generated by `npm run refresh-crd-schemas`; do not edit.",
+        source: { repository: provenance.repository, license: provenance.license, tag: provenance.tag, commit: provenance.commit, files },
+        schemas,
+    };
+    outputs.set(SOURCE_FILE, JSON.stringify(source, null, 2) + "\n");
+    return { outputs, source };
+}
+
+const USAGE = "usage: npm run refresh-crd-schemas -- <upstream folder, e.g. shared/upstream/karpenter/v1.14.1> [--out DIR]";
+
+export function main(argv: string[], log: (line: string) => void = console.log): number {
+    let upstreamDir: string | undefined;
+    let outDir = SCHEMA_DIR;
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, value] = [argv[i], argv[i + 1]];
+        if (flag === "--out" && value !== undefined) {
+            outDir = path.resolve(value);
+            i++;
+        } else if (flag.startsWith("-") || upstreamDir !== undefined) {
+            throw new RefreshError(`unexpected argument ${JSON.stringify(flag)}\n${USAGE}`);
+        } else {
+            upstreamDir = flag;
+        }
+    }
+    if (!upstreamDir) throw new RefreshError(USAGE);
+    const { outputs, source } = buildSchemas(path.resolve(upstreamDir));
+    mkdirSync(outDir, { recursive: true });
+    for (const [file, text] of outputs) writeFileSync(path.join(outDir, file), text);
+    log(`wrote ${path.relative(process.cwd(), outDir) || outDir}/: ${[...outputs.keys()].join(", ")} from ` +
+        `${source.source.repository} ${source.source.tag} (${source.source.commit.slice(0, 12)})`);
+    return 0;
+}
+
+if (require.main === module) {
+    try {
+        process.exitCode = main(process.argv.slice(2));
+    } catch (e) {
+        if (!(e instanceof RefreshError)) throw e;
+        console.error(`refresh-crd-schemas: ${e.message}`);
+        process.exitCode = 2;
+    }
+}
