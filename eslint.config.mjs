@@ -7,11 +7,16 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
     {
-        ignores: ["**/node_modules/", "bin/", ".build/", "plan/",
+        ignores: [
+            "**/node_modules/",
+            "bin/",
+            ".build/",
+            "plan/",
             // The policy pack's bundle, built from policies/ by policies/build.js.
             "policies/bin/",
             // Compiled and type-checked by the consumer test, in a project where gpu-karpenter is installed.
-            "tests/consumer/"],
+            "tests/consumer/",
+        ],
     },
     js.configs.recommended,
     ...tseslint.configs.recommended,
@@ -51,7 +56,10 @@ export default tseslint.config(
     },
     {
         files: ["**/*.js"],
-        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly" } },
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly" },
+        },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },
 );

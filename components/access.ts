@@ -13,12 +13,16 @@ export const NODE_USERNAME = "system:node:{{EC2PrivateDNSName}}";
 /** `auto` follows the cluster: access entries unless it only accepts the ConfigMap. */
 export function chooseNodeAccess(mode: NodeAccessMode, authenticationMode: string): "accessEntry" | "awsAuth" | "none" {
     if (mode === "accessEntry" && authenticationMode === "CONFIG_MAP") {
-        throw new GpuKarpenterConfigError(`nodeAccess: "accessEntry" is not possible: the cluster's authentication mode ` +
-            `is CONFIG_MAP; use "awsAuth" or "auto", or switch the cluster to API_AND_CONFIG_MAP`);
+        throw new GpuKarpenterConfigError(
+            `nodeAccess: "accessEntry" is not possible: the cluster's authentication mode ` +
+                `is CONFIG_MAP; use "awsAuth" or "auto", or switch the cluster to API_AND_CONFIG_MAP`,
+        );
     }
     if (mode === "awsAuth" && authenticationMode === "API") {
-        throw new GpuKarpenterConfigError(`nodeAccess: "awsAuth" is not possible: the cluster's authentication mode ` +
-            `is API, which ignores aws-auth; use "accessEntry" or "auto"`);
+        throw new GpuKarpenterConfigError(
+            `nodeAccess: "awsAuth" is not possible: the cluster's authentication mode ` +
+                `is API, which ignores aws-auth; use "accessEntry" or "auto"`,
+        );
     }
     if (mode !== "auto") return mode;
     return authenticationMode === "CONFIG_MAP" ? "awsAuth" : "accessEntry";
@@ -47,47 +51,67 @@ export function mergeMapRoles(existing: string | undefined, nodeRoleArn: string)
     return toYaml([...others, mapping]);
 }
 
-export function registerNodeAccess(name: string, opts: {
-    mode: "accessEntry" | "awsAuth";
-    clusterName: pulumi.Input<string>;
-    nodeRoleArn: pulumi.Output<string>;
-    tags: Record<string, pulumi.Input<string>>;
-    parent: pulumi.Resource;
-    kubernetesProvider: pulumi.ProviderResource;
-}): pulumi.Resource[] {
+export function registerNodeAccess(
+    name: string,
+    opts: {
+        mode: "accessEntry" | "awsAuth";
+        clusterName: pulumi.Input<string>;
+        nodeRoleArn: pulumi.Output<string>;
+        tags: Record<string, pulumi.Input<string>>;
+        parent: pulumi.Resource;
+        kubernetesProvider: pulumi.ProviderResource;
+    },
+): pulumi.Resource[] {
     if (opts.mode === "accessEntry") {
-        return [new AccessEntry(`${name}-node-access`, {
-            clusterName: opts.clusterName,
-            principalArn: opts.nodeRoleArn,
-            type: "EC2_LINUX",
-            tags: opts.tags,
-        }, { parent: opts.parent })];
+        return [
+            new AccessEntry(
+                `${name}-node-access`,
+                {
+                    clusterName: opts.clusterName,
+                    principalArn: opts.nodeRoleArn,
+                    type: "EC2_LINUX",
+                    tags: opts.tags,
+                },
+                { parent: opts.parent },
+            ),
+        ];
     }
     const k8sOpts = { parent: opts.parent, provider: opts.kubernetesProvider };
     const awsAuth = { name: "aws-auth", namespace: "kube-system" };
     // EKS makes aws-auth with a cluster's first managed node group or Fargate profile, so a cluster with
     // neither may have none. A server-side apply that sets no field creates it where it is missing and
     // changes nothing where it is there (Patch resources always apply: pulumi-kubernetes await.go Creation).
-    const present = new ConfigMapPatch(`${name}-aws-auth-present`, { metadata: awsAuth }, {
-        ...k8sOpts,
-        // Other nodes and users come to depend on it.
-        retainOnDelete: true,
-    });
+    const present = new ConfigMapPatch(
+        `${name}-aws-auth-present`,
+        { metadata: awsAuth },
+        {
+            ...k8sOpts,
+            // Other nodes and users come to depend on it.
+            retainOnDelete: true,
+        },
+    );
     // Read by that apply's id, so the read waits for it; in a preview that would create it the id is
     // unknown, and the engine skips the read (pkg/resource/deploy/step.go, ReadStep.Apply).
     const existing = ConfigMap.get(`${name}-aws-auth-existing`, present.id, k8sOpts);
-    const mapRoles = pulumi.all([existing.data, opts.nodeRoleArn])
+    const mapRoles = pulumi
+        .all([existing.data, opts.nodeRoleArn])
         .apply(([data, arn]) => mergeMapRoles(data?.mapRoles, arn));
-    return [new ConfigMapPatch(`${name}-aws-auth`, {
-        metadata: {
-            ...awsAuth,
-            // mapRoles is one string that eksctl, Terraform or EKS may own too; we rewrite it whole.
-            annotations: { "pulumi.com/patchForce": "true" },
-        },
-        data: { mapRoles },
-    }, {
-        ...k8sOpts,
-        // Deleting the patch would drop mapRoles, and every node group's mapping with it.
-        retainOnDelete: true,
-    })];
+    return [
+        new ConfigMapPatch(
+            `${name}-aws-auth`,
+            {
+                metadata: {
+                    ...awsAuth,
+                    // mapRoles is one string that eksctl, Terraform or EKS may own too; we rewrite it whole.
+                    annotations: { "pulumi.com/patchForce": "true" },
+                },
+                data: { mapRoles },
+            },
+            {
+                ...k8sOpts,
+                // Deleting the patch would drop mapRoles, and every node group's mapping with it.
+                retainOnDelete: true,
+            },
+        ),
+    ];
 }

@@ -279,7 +279,12 @@ export const POOL_DEFAULTS = {
     instanceStorePolicy: "RAID0" as (typeof INSTANCE_STORE_POLICIES)[number],
 };
 
-export const CONTROLLER_DEFAULTS = { replicas: 2, cpu: "1", memory: "1Gi", logLevel: "info" as (typeof LOG_LEVELS)[number] };
+export const CONTROLLER_DEFAULTS = {
+    replicas: 2,
+    cpu: "1",
+    memory: "1Gi",
+    logLevel: "info" as (typeof LOG_LEVELS)[number],
+};
 
 /**
  * Bad input. A RunError, so `pulumi up` prints the message alone, without a stack trace.
@@ -292,17 +297,55 @@ export class GpuKarpenterConfigError extends pulumi.RunError {
 }
 
 const ARG_KEYS: (keyof GpuKarpenterArgs)[] = [
-    "clusterName", "cluster", "karpenterVersion", "namespace", "identity", "nodeAccess", "discovery",
-    "providerCredentialOpts", "nodeRoleArn",
-    "nodeRoleName", "controllerRoleName", "subnetIds", "securityGroupIds", "interruptionQueue",
-    "interruptionQueueName", "controller", "devicePlugin", "tags", "gpuPools", "exampleWorkload",
+    "clusterName",
+    "cluster",
+    "karpenterVersion",
+    "namespace",
+    "identity",
+    "nodeAccess",
+    "discovery",
+    "providerCredentialOpts",
+    "nodeRoleArn",
+    "nodeRoleName",
+    "controllerRoleName",
+    "subnetIds",
+    "securityGroupIds",
+    "interruptionQueue",
+    "interruptionQueueName",
+    "controller",
+    "devicePlugin",
+    "tags",
+    "gpuPools",
+    "exampleWorkload",
 ];
 const POOL_KEYS: (keyof GpuPoolArgs)[] = [
-    "name", "instanceFamilies", "instanceTypes", "capacityTypes", "capacityReservations", "gpuLimit", "consolidationPolicy",
-    "consolidateAfter", "expireAfter", "terminationGracePeriod", "amiAlias", "rootVolumeSize", "rootVolumeThroughput",
-    "rootVolumeIops", "instanceStorePolicy", "disruptionBudgets", "labels", "weight",
+    "name",
+    "instanceFamilies",
+    "instanceTypes",
+    "capacityTypes",
+    "capacityReservations",
+    "gpuLimit",
+    "consolidationPolicy",
+    "consolidateAfter",
+    "expireAfter",
+    "terminationGracePeriod",
+    "amiAlias",
+    "rootVolumeSize",
+    "rootVolumeThroughput",
+    "rootVolumeIops",
+    "instanceStorePolicy",
+    "disruptionBudgets",
+    "labels",
+    "weight",
 ];
-const CONTROLLER_KEYS: (keyof ControllerArgs)[] = ["replicas", "cpu", "memory", "nodeGroup", "logLevel", "featureGates"];
+const CONTROLLER_KEYS: (keyof ControllerArgs)[] = [
+    "replicas",
+    "cpu",
+    "memory",
+    "nodeGroup",
+    "logLevel",
+    "featureGates",
+];
 const BUDGET_KEYS: (keyof DisruptionBudgetArgs)[] = ["nodes", "reasons", "schedule", "duration"];
 const BUDGET_NODES = /^((100|[0-9]{1,2})%|[0-9]+)$/;
 // The CRD's pattern for a budget's duration, without the "0s" tail it also tolerates.
@@ -312,7 +355,12 @@ const GP3_MIBS_PER_IOPS = 0.25;
 const GP3_BASELINE_IOPS = 3000;
 const DEVICE_PLUGIN_KEYS: (keyof DevicePluginArgs)[] = ["enabled", "version"];
 const CLUSTER_KEYS: (keyof ClusterDetails)[] = [
-    "endpoint", "certificateAuthority", "oidcIssuerUrl", "oidcProviderArn", "clusterSecurityGroupId", "authenticationMode",
+    "endpoint",
+    "certificateAuthority",
+    "oidcIssuerUrl",
+    "oidcProviderArn",
+    "clusterSecurityGroupId",
+    "authenticationMode",
 ];
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
@@ -320,7 +368,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
 const AMI_ALIAS = /^([a-z0-9]+)@(latest|v[0-9][0-9a-z.-]*)$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_KEY =
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 // Karpenter owns these label domains; NodePool labels in them are rejected by its CRD.
 const RESTRICTED_LABEL_DOMAINS = ["karpenter.sh", "karpenter.k8s.aws", "kubernetes.io", "k8s.io"];
@@ -373,8 +422,10 @@ class Problems {
         for (const key of Object.keys(value)) {
             if (!allowed.includes(key)) {
                 const hint = closest(key, allowed);
-                this.add(where ? `${where}.${key}` : key,
-                    `unknown setting${hint ? ` (did you mean "${hint}"?)` : ""}; allowed: ${allowed.join(", ")}`);
+                this.add(
+                    where ? `${where}.${key}` : key,
+                    `unknown setting${hint ? ` (did you mean "${hint}"?)` : ""}; allowed: ${allowed.join(", ")}`,
+                );
             }
         }
     }
@@ -456,10 +507,16 @@ function resolveKarpenterVersion(p: Problems, value: unknown): string {
     const version = p.str("karpenterVersion", value, DEFAULT_KARPENTER_VERSION)!;
     const plain = version.replace(/^v/, "");
     if (!SEMVER.test(plain)) {
-        p.add("karpenterVersion", `${show(version)} is not a release version; use one like "${DEFAULT_KARPENTER_VERSION}"`);
+        p.add(
+            "karpenterVersion",
+            `${show(version)} is not a release version; use one like "${DEFAULT_KARPENTER_VERSION}"`,
+        );
     } else if (compareVersions(plain, MIN_KARPENTER_VERSION) < 0) {
-        p.add("karpenterVersion", `${show(version)} is not supported: versions before ${MIN_KARPENTER_VERSION} still serve the ` +
-            `dropped v1beta1 APIs; use ${MIN_KARPENTER_VERSION} or later (default ${DEFAULT_KARPENTER_VERSION})`);
+        p.add(
+            "karpenterVersion",
+            `${show(version)} is not supported: versions before ${MIN_KARPENTER_VERSION} still serve the ` +
+                `dropped v1beta1 APIs; use ${MIN_KARPENTER_VERSION} or later (default ${DEFAULT_KARPENTER_VERSION})`,
+        );
     }
     return plain;
 }
@@ -469,8 +526,11 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     p.unknownKeys(key, raw, POOL_KEYS);
     const name = raw.name;
     if (typeof name !== "string" || !DNS_LABEL.test(name) || name.length > 63) {
-        p.add(`${key}.name`, `${show(name)} is not allowed; use a DNS label: lowercase letters, digits and "-", ` +
-            `starting and ending with a letter or digit, at most 63 characters`);
+        p.add(
+            `${key}.name`,
+            `${show(name)} is not allowed; use a DNS label: lowercase letters, digits and "-", ` +
+                `starting and ending with a letter or digit, at most 63 characters`,
+        );
     }
     const families = p.stringList(`${key}.instanceFamilies`, raw.instanceFamilies);
     const types = p.stringList(`${key}.instanceTypes`, raw.instanceTypes);
@@ -495,18 +555,28 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     const cost = instancesValid && p.list.length === problemsBefore ? poolCost([instances], gpuLimit) : undefined;
     if (cost?.smallestGpuCount !== undefined) {
         const smallest = cost.admittedTypes.filter(t => instanceTypeInfo(t)?.gpus === cost.smallestGpuCount);
-        p.add(`${key}.gpuLimit`, `${gpuLimit} is fewer GPUs than any instance type the pool admits has (the smallest, ` +
-            `${listTypes(smallest)}, ${smallest.length === 1 ? "has" : "have"} ${cost.smallestGpuCount}), so Karpenter could never ` +
-            `launch a node for it; set gpuLimit to at least ${cost.smallestGpuCount}, or admit types with fewer GPUs`);
+        p.add(
+            `${key}.gpuLimit`,
+            `${gpuLimit} is fewer GPUs than any instance type the pool admits has (the smallest, ` +
+                `${listTypes(smallest)}, ${smallest.length === 1 ? "has" : "have"} ${cost.smallestGpuCount}), so Karpenter could never ` +
+                `launch a node for it; set gpuLimit to at least ${cost.smallestGpuCount}, or admit types with fewer GPUs`,
+        );
     }
 
     let capacityTypes = POOL_DEFAULTS.capacityTypes;
     if (raw.capacityTypes !== undefined) {
         const list = raw.capacityTypes;
-        if (!Array.isArray(list) || list.length === 0 ||
-            !list.every(v => (CAPACITY_TYPES as readonly unknown[]).includes(v)) || new Set(list).size !== list.length) {
-            p.add(`${key}.capacityTypes`, `${show(list)} is not allowed; use a list of distinct values from ` +
-                `${CAPACITY_TYPES.map(c => `"${c}"`).join(", ")}`);
+        if (
+            !Array.isArray(list) ||
+            list.length === 0 ||
+            !list.every(v => (CAPACITY_TYPES as readonly unknown[]).includes(v)) ||
+            new Set(list).size !== list.length
+        ) {
+            p.add(
+                `${key}.capacityTypes`,
+                `${show(list)} is not allowed; use a list of distinct values from ` +
+                    `${CAPACITY_TYPES.map(c => `"${c}"`).join(", ")}`,
+            );
         } else {
             capacityTypes = list as CapacityType[];
         }
@@ -522,39 +592,64 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     if (!isKarpenterDuration(expireAfter)) {
         p.add(`${key}.expireAfter`, `${show(expireAfter)} is not a duration; use ${DURATION_FORMAT}`);
     }
-    const terminationGracePeriod = p.str(`${key}.terminationGracePeriod`, raw.terminationGracePeriod,
-        POOL_DEFAULTS.terminationGracePeriod)!;
+    const terminationGracePeriod = p.str(
+        `${key}.terminationGracePeriod`,
+        raw.terminationGracePeriod,
+        POOL_DEFAULTS.terminationGracePeriod,
+    )!;
     // Bounded on purpose: `pulumi destroy` waits for it, so "Never" would let one pod keep a GPU instance running.
     if (!isKarpenterDuration(terminationGracePeriod) || terminationGracePeriod === "Never") {
-        p.add(`${key}.terminationGracePeriod`, `${show(terminationGracePeriod)} is not allowed; use ` +
-            `${DURATION_FORMAT.replace(/, or "Never"$/, "")} (not "Never": destroy and drift must be able to finish)`);
+        p.add(
+            `${key}.terminationGracePeriod`,
+            `${show(terminationGracePeriod)} is not allowed; use ` +
+                `${DURATION_FORMAT.replace(/, or "Never"$/, "")} (not "Never": destroy and drift must be able to finish)`,
+        );
     }
 
     const amiAlias = p.str(`${key}.amiAlias`, raw.amiAlias, POOL_DEFAULTS.amiAlias)!;
     const alias = AMI_ALIAS.exec(amiAlias);
     let amiFamily: ResolvedGpuPool["amiFamily"] = "al2023";
     if (!alias) {
-        p.add(`${key}.amiAlias`, `${show(amiAlias)} is not an AMI alias; use "<family>@latest" or "<family>@v<version>" ` +
-            `with family ${AMI_FAMILIES.map(f => `"${f}"`).join(" or ")}, e.g. "al2023@latest" or "al2023@v20251016"`);
+        p.add(
+            `${key}.amiAlias`,
+            `${show(amiAlias)} is not an AMI alias; use "<family>@latest" or "<family>@v<version>" ` +
+                `with family ${AMI_FAMILIES.map(f => `"${f}"`).join(" or ")}, e.g. "al2023@latest" or "al2023@v20251016"`,
+        );
     } else if (alias[1] === "al2") {
-        p.add(`${key}.amiAlias`, `${show(amiAlias)} is not allowed: AL2 AMIs end with Kubernetes 1.32; ` +
-            `use "al2023@..." or "bottlerocket@..."`);
+        p.add(
+            `${key}.amiAlias`,
+            `${show(amiAlias)} is not allowed: AL2 AMIs end with Kubernetes 1.32; ` +
+                `use "al2023@..." or "bottlerocket@..."`,
+        );
     } else if (!(AMI_FAMILIES as readonly string[]).includes(alias[1])) {
-        p.add(`${key}.amiAlias`, `${show(amiAlias)} is not allowed: GPU pools support the families ` +
-            `${AMI_FAMILIES.map(f => `"${f}"`).join(" and ")}`);
+        p.add(
+            `${key}.amiAlias`,
+            `${show(amiAlias)} is not allowed: GPU pools support the families ` +
+                `${AMI_FAMILIES.map(f => `"${f}"`).join(" and ")}`,
+        );
     } else {
         amiFamily = alias[1] as ResolvedGpuPool["amiFamily"];
     }
 
-    const rootVolumeThroughput = raw.rootVolumeThroughput === undefined ? undefined
-        : p.int(`${key}.rootVolumeThroughput`, raw.rootVolumeThroughput, 125, 125, 1000, " of MiB/s");
-    const rootVolumeIops = raw.rootVolumeIops === undefined ? undefined
-        : p.int(`${key}.rootVolumeIops`, raw.rootVolumeIops, GP3_BASELINE_IOPS, 3000, 16000, " of IOPS");
-    if (rootVolumeThroughput !== undefined && rootVolumeThroughput > (rootVolumeIops ?? GP3_BASELINE_IOPS) * GP3_MIBS_PER_IOPS) {
+    const rootVolumeThroughput =
+        raw.rootVolumeThroughput === undefined
+            ? undefined
+            : p.int(`${key}.rootVolumeThroughput`, raw.rootVolumeThroughput, 125, 125, 1000, " of MiB/s");
+    const rootVolumeIops =
+        raw.rootVolumeIops === undefined
+            ? undefined
+            : p.int(`${key}.rootVolumeIops`, raw.rootVolumeIops, GP3_BASELINE_IOPS, 3000, 16000, " of IOPS");
+    if (
+        rootVolumeThroughput !== undefined &&
+        rootVolumeThroughput > (rootVolumeIops ?? GP3_BASELINE_IOPS) * GP3_MIBS_PER_IOPS
+    ) {
         // EC2 refuses such a volume at launch, so every node of the pool would fail to start.
-        p.add(`${key}.rootVolumeThroughput`, `${rootVolumeThroughput} MiB/s needs at least ` +
-            `${Math.ceil(rootVolumeThroughput / GP3_MIBS_PER_IOPS)} IOPS (gp3 allows ${GP3_MIBS_PER_IOPS} MiB/s per IOPS); ` +
-            `set rootVolumeIops to that or more (it is ${rootVolumeIops ?? `gp3's baseline ${GP3_BASELINE_IOPS}`})`);
+        p.add(
+            `${key}.rootVolumeThroughput`,
+            `${rootVolumeThroughput} MiB/s needs at least ` +
+                `${Math.ceil(rootVolumeThroughput / GP3_MIBS_PER_IOPS)} IOPS (gp3 allows ${GP3_MIBS_PER_IOPS} MiB/s per IOPS); ` +
+                `set rootVolumeIops to that or more (it is ${rootVolumeIops ?? `gp3's baseline ${GP3_BASELINE_IOPS}`})`,
+        );
     }
     const disruptionBudgets = resolveBudgets(p, `${key}.disruptionBudgets`, raw.disruptionBudgets);
 
@@ -564,33 +659,54 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         if (!LABEL_KEY.test(k) || k.length > 317) {
             p.add(`${key}.labels`, `${show(k)} is not a valid label key`);
         } else if (RESTRICTED_LABEL_DOMAINS.some(d => domain === d || domain.endsWith(`.${d}`))) {
-            p.add(`${key}.labels`, `${show(k)} is in a domain Karpenter or Kubernetes reserves ` +
-                `(${RESTRICTED_LABEL_DOMAINS.join(", ")}); use your own prefix such as "example.com/team"`);
+            p.add(
+                `${key}.labels`,
+                `${show(k)} is in a domain Karpenter or Kubernetes reserves ` +
+                    `(${RESTRICTED_LABEL_DOMAINS.join(", ")}); use your own prefix such as "example.com/team"`,
+            );
         }
         if (typeof v === "string" && (!LABEL_VALUE.test(v) || v.length > 63)) {
-            p.add(`${key}.labels.${k}`, `${show(v)} is not a valid label value (at most 63 letters, digits, "-", "_" or ".")`);
+            p.add(
+                `${key}.labels.${k}`,
+                `${show(v)} is not a valid label value (at most 63 letters, digits, "-", "_" or ".")`,
+            );
         }
     }
 
     return {
         name: String(name),
-        instanceFamilies: types ? undefined : families ?? DEFAULT_POOL_FAMILIES,
+        instanceFamilies: types ? undefined : (families ?? DEFAULT_POOL_FAMILIES),
         instanceTypes: types,
         capacityTypes,
         ...(capacityReservations ? { capacityReservations } : {}),
         gpuLimit,
-        consolidationPolicy: p.oneOf(`${key}.consolidationPolicy`, raw.consolidationPolicy, CONSOLIDATION_POLICIES,
-            POOL_DEFAULTS.consolidationPolicy),
+        consolidationPolicy: p.oneOf(
+            `${key}.consolidationPolicy`,
+            raw.consolidationPolicy,
+            CONSOLIDATION_POLICIES,
+            POOL_DEFAULTS.consolidationPolicy,
+        ),
         consolidateAfter,
         expireAfter,
         terminationGracePeriod,
         amiAlias,
         amiFamily,
-        rootVolumeSize: p.int(`${key}.rootVolumeSize`, raw.rootVolumeSize, POOL_DEFAULTS.rootVolumeSize, 20, 16384, " of GiB"),
+        rootVolumeSize: p.int(
+            `${key}.rootVolumeSize`,
+            raw.rootVolumeSize,
+            POOL_DEFAULTS.rootVolumeSize,
+            20,
+            16384,
+            " of GiB",
+        ),
         rootVolumeThroughput,
         rootVolumeIops,
-        instanceStorePolicy: p.oneOf(`${key}.instanceStorePolicy`, raw.instanceStorePolicy, INSTANCE_STORE_POLICIES,
-            POOL_DEFAULTS.instanceStorePolicy),
+        instanceStorePolicy: p.oneOf(
+            `${key}.instanceStorePolicy`,
+            raw.instanceStorePolicy,
+            INSTANCE_STORE_POLICIES,
+            POOL_DEFAULTS.instanceStorePolicy,
+        ),
         disruptionBudgets,
         labels,
         weight: raw.weight === undefined ? undefined : p.int(`${key}.weight`, raw.weight, 1, 1, 100),
@@ -602,28 +718,41 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
 const CAPACITY_RESERVATION_ID = /^cr-[0-9a-z]+$/;
 const CAPACITY_RESERVATION_KEYS: (keyof CapacityReservationArgs)[] = ["ids", "tags"];
 
-function resolveCapacityReservations(p: Problems, pool: string, value: unknown,
-    capacityTypes: CapacityType[]): CapacityReservationArgs | undefined {
+function resolveCapacityReservations(
+    p: Problems,
+    pool: string,
+    value: unknown,
+    capacityTypes: CapacityType[],
+): CapacityReservationArgs | undefined {
     const key = `${pool}.capacityReservations`;
     const reserved = capacityTypes.includes("reserved");
     if (value === undefined) {
         if (reserved) {
-            p.add(`${pool}.capacityTypes`, `"reserved" needs ${key}: the capacity reservations the pool may launch into, ` +
-                `as ids (e.g. {"ids": ["cr-0123456789abcdef0"]}) and/or tags (e.g. {"tags": {"purpose": "training"}}); ` +
-                `without them Karpenter never uses a reservation`);
+            p.add(
+                `${pool}.capacityTypes`,
+                `"reserved" needs ${key}: the capacity reservations the pool may launch into, ` +
+                    `as ids (e.g. {"ids": ["cr-0123456789abcdef0"]}) and/or tags (e.g. {"tags": {"purpose": "training"}}); ` +
+                    `without them Karpenter never uses a reservation`,
+            );
         }
         return undefined;
     }
     if (!p.object(key, value)) return undefined;
     p.unknownKeys(key, value, CAPACITY_RESERVATION_KEYS);
     if (!reserved) {
-        p.add(key, `is set, but ${pool}.capacityTypes does not include "reserved", so Karpenter would never launch into ` +
-            `these reservations; add "reserved" to capacityTypes`);
+        p.add(
+            key,
+            `is set, but ${pool}.capacityTypes does not include "reserved", so Karpenter would never launch into ` +
+                `these reservations; add "reserved" to capacityTypes`,
+        );
     }
     const ids = p.stringList(`${key}.ids`, value.ids);
     ids?.forEach((id, i) => {
         if (!CAPACITY_RESERVATION_ID.test(id)) {
-            p.add(`${key}.ids[${i}]`, `${show(id)} is not a capacity reservation id; use one like "cr-0123456789abcdef0"`);
+            p.add(
+                `${key}.ids[${i}]`,
+                `${show(id)} is not a capacity reservation id; use one like "cr-0123456789abcdef0"`,
+            );
         } else if (ids.indexOf(id) !== i) {
             p.add(`${key}.ids[${i}]`, `${show(id)} is listed twice`);
         }
@@ -642,10 +771,16 @@ function resolveCapacityReservations(p: Problems, pool: string, value: unknown,
         }
     }
     if (!ids && !tags) {
-        p.add(key, `name at least one reservation: ids (e.g. ["cr-0123456789abcdef0"]) and/or tags (e.g. {"purpose": "training"})`);
+        p.add(
+            key,
+            `name at least one reservation: ids (e.g. ["cr-0123456789abcdef0"]) and/or tags (e.g. {"purpose": "training"})`,
+        );
     }
     if ((ids?.length ?? 0) + (tags ? 1 : 0) > 30) {
-        p.add(`${key}.ids`, `lists ${ids!.length} reservations; an EC2NodeClass takes at most 30 selector terms (each id is one, the tags one more)`);
+        p.add(
+            `${key}.ids`,
+            `lists ${ids!.length} reservations; an EC2NodeClass takes at most 30 selector terms (each id is one, the tags one more)`,
+        );
     }
     return { ...(ids ? { ids } : {}), ...(tags ? { tags } : {}) };
 }
@@ -660,18 +795,32 @@ function resolveBudgets(p: Problems, key: string, value: unknown): ResolvedDisru
         const at = `${key}[${i}]`;
         if (!p.object(at, raw)) return { nodes: "0" };
         p.unknownKeys(at, raw, BUDGET_KEYS);
-        const nodes = typeof raw.nodes === "number" && Number.isInteger(raw.nodes) && raw.nodes >= 0 ? String(raw.nodes) : raw.nodes;
+        const nodes =
+            typeof raw.nodes === "number" && Number.isInteger(raw.nodes) && raw.nodes >= 0
+                ? String(raw.nodes)
+                : raw.nodes;
         if (typeof nodes !== "string" || !BUDGET_NODES.test(nodes)) {
-            p.add(`${at}.nodes`, raw.nodes === undefined ? `is required: a number of nodes ("0", 1) or a percentage ("10%")`
-                : `${show(raw.nodes)} is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`);
+            p.add(
+                `${at}.nodes`,
+                raw.nodes === undefined
+                    ? `is required: a number of nodes ("0", 1) or a percentage ("10%")`
+                    : `${show(raw.nodes)} is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`,
+            );
         }
         let reasons: ResolvedDisruptionBudget["reasons"];
         if (raw.reasons !== undefined) {
             const list = raw.reasons;
-            if (!Array.isArray(list) || list.length === 0 || new Set(list).size !== list.length ||
-                !list.every(r => (DISRUPTION_REASONS as readonly unknown[]).includes(r))) {
-                p.add(`${at}.reasons`, `${show(list)} is not allowed; use a list of distinct values from ` +
-                    `${DISRUPTION_REASONS.map(r => `"${r}"`).join(", ")}`);
+            if (
+                !Array.isArray(list) ||
+                list.length === 0 ||
+                new Set(list).size !== list.length ||
+                !list.every(r => (DISRUPTION_REASONS as readonly unknown[]).includes(r))
+            ) {
+                p.add(
+                    `${at}.reasons`,
+                    `${show(list)} is not allowed; use a list of distinct values from ` +
+                        `${DISRUPTION_REASONS.map(r => `"${r}"`).join(", ")}`,
+                );
             } else {
                 reasons = list;
             }
@@ -679,12 +828,18 @@ function resolveBudgets(p: Problems, key: string, value: unknown): ResolvedDisru
         const schedule = p.str(`${at}.schedule`, raw.schedule);
         const duration = p.str(`${at}.duration`, raw.duration);
         if ((schedule === undefined) !== (duration === undefined)) {
-            p.add(at, `schedule and duration go together: set both (when the budget starts, and for how long) or neither`);
+            p.add(
+                at,
+                `schedule and duration go together: set both (when the budget starts, and for how long) or neither`,
+            );
         }
         const scheduleProblem = schedule === undefined ? undefined : cronProblem(schedule);
         if (scheduleProblem) p.add(`${at}.schedule`, `${scheduleProblem} (times are UTC)`);
         if (duration !== undefined && !BUDGET_DURATION.test(duration)) {
-            p.add(`${at}.duration`, `${show(duration)} is not allowed; use hours and minutes only, such as "10h", "90m" or "1h30m"`);
+            p.add(
+                `${at}.duration`,
+                `${show(duration)} is not allowed; use hours and minutes only, such as "10h", "90m" or "1h30m"`,
+            );
         }
         return {
             nodes: String(nodes),
@@ -696,17 +851,26 @@ function resolveBudgets(p: Problems, key: string, value: unknown): ResolvedDisru
 }
 
 // Karpenter sets these tags on what it launches itself; its EC2NodeClass CRD refuses them.
-const RESERVED_TAG_KEYS = ["karpenter.sh/nodepool", "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass", "eks:eks-cluster-name"];
+const RESERVED_TAG_KEYS = [
+    "karpenter.sh/nodepool",
+    "karpenter.sh/nodeclaim",
+    "karpenter.k8s.aws/ec2nodeclass",
+    "eks:eks-cluster-name",
+];
 
 function resolveTags(p: Problems, value: unknown): Record<string, pulumi.Input<string>> {
     if (value === undefined || !p.object("tags", value)) return {};
     const tags: Record<string, pulumi.Input<string>> = {};
     for (const [key, tag] of Object.entries(value)) {
         if (RESERVED_TAG_KEYS.includes(key) || key.startsWith("kubernetes.io/cluster")) {
-            p.add(`tags.${key}`, `is set by Karpenter itself; use another key (reserved: ${RESERVED_TAG_KEYS.join(", ")}, kubernetes.io/cluster/*)`);
+            p.add(
+                `tags.${key}`,
+                `is set by Karpenter itself; use another key (reserved: ${RESERVED_TAG_KEYS.join(", ")}, kubernetes.io/cluster/*)`,
+            );
         }
-        tags[key] = p.input(`tags.${key}`, tag as pulumi.Input<string>,
-            v => typeof v === "string" ? undefined : `${show(v)} is not allowed; use a string`);
+        tags[key] = p.input(`tags.${key}`, tag as pulumi.Input<string>, v =>
+            typeof v === "string" ? undefined : `${show(v)} is not allowed; use a string`,
+        );
     }
     return tags;
 }
@@ -716,10 +880,12 @@ const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 /** A list of ids, or an Output of one: non-empty, every id a non-empty string (checked when known). */
 function resolveIds(p: Problems, key: string, value: unknown): pulumi.Input<pulumi.Input<string>[]> | undefined {
     if (value === undefined) return undefined;
-    const problem = (list: unknown) => !Array.isArray(list) || list.length === 0
-        ? `${show(list)} is not allowed; use a non-empty list of ids, or leave it unset to discover them`
-        : undefined;
-    const idProblem = (id: unknown) => typeof id === "string" && id.length > 0 ? undefined : `${show(id)} is not an id`;
+    const problem = (list: unknown) =>
+        !Array.isArray(list) || list.length === 0
+            ? `${show(list)} is not allowed; use a non-empty list of ids, or leave it unset to discover them`
+            : undefined;
+    const idProblem = (id: unknown) =>
+        typeof id === "string" && id.length > 0 ? undefined : `${show(id)} is not an id`;
     const list = p.input(key, value as pulumi.Input<unknown[]>, problem);
     if (!isPlain(list) || problem(list)) return list as pulumi.Input<pulumi.Input<string>[]>;
     return list.map((id, i) => p.input(`${key}[${i}]`, id as pulumi.Input<string>, idProblem));
@@ -735,28 +901,45 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     if (!p.object("args", raw)) throw new GpuKarpenterConfigError(p.list.join("\n"));
     p.unknownKeys("", raw, ARG_KEYS);
 
-    const clusterName = raw.clusterName === undefined ? undefined : p.input("clusterName", raw.clusterName as pulumi.Input<string>,
-        v => typeof v === "string" && CLUSTER_NAME.test(v) ? undefined
-            : `${show(v)} is not an EKS cluster name (1-100 letters, digits, "-" or "_", starting with a letter or digit)`);
-    if (clusterName === undefined) p.add("clusterName", "is required: the name of the EKS cluster to add GPU capacity to");
+    const clusterName =
+        raw.clusterName === undefined
+            ? undefined
+            : p.input("clusterName", raw.clusterName as pulumi.Input<string>, v =>
+                  typeof v === "string" && CLUSTER_NAME.test(v)
+                      ? undefined
+                      : `${show(v)} is not an EKS cluster name (1-100 letters, digits, "-" or "_", starting with a letter or digit)`,
+              );
+    if (clusterName === undefined)
+        p.add("clusterName", "is required: the name of the EKS cluster to add GPU capacity to");
     if (raw.cluster !== undefined && p.object("cluster", raw.cluster)) {
         p.unknownKeys("cluster", raw.cluster, CLUSTER_KEYS);
     }
 
     const controllerRaw = raw.controller ?? {};
     const controller: ResolvedArgs["controller"] = {
-        ...CONTROLLER_DEFAULTS, nodeGroup: undefined, featureGates: { nodeRepair: false, spotToSpotConsolidation: false },
+        ...CONTROLLER_DEFAULTS,
+        nodeGroup: undefined,
+        featureGates: { nodeRepair: false, spotToSpotConsolidation: false },
     };
     if (p.object("controller", controllerRaw)) {
         p.unknownKeys("controller", controllerRaw, CONTROLLER_KEYS);
         controller.replicas = p.int("controller.replicas", controllerRaw.replicas, CONTROLLER_DEFAULTS.replicas, 1, 10);
         for (const k of ["cpu", "memory"] as const) {
             const v = p.str(`controller.${k}`, controllerRaw[k], CONTROLLER_DEFAULTS[k])!;
-            if (!QUANTITY.test(v)) p.add(`controller.${k}`, `${show(v)} is not a Kubernetes quantity; use one like "${CONTROLLER_DEFAULTS[k]}"`);
+            if (!QUANTITY.test(v))
+                p.add(
+                    `controller.${k}`,
+                    `${show(v)} is not a Kubernetes quantity; use one like "${CONTROLLER_DEFAULTS[k]}"`,
+                );
             controller[k] = v;
         }
         controller.nodeGroup = p.str("controller.nodeGroup", controllerRaw.nodeGroup);
-        controller.logLevel = p.oneOf("controller.logLevel", controllerRaw.logLevel, LOG_LEVELS, CONTROLLER_DEFAULTS.logLevel);
+        controller.logLevel = p.oneOf(
+            "controller.logLevel",
+            controllerRaw.logLevel,
+            LOG_LEVELS,
+            CONTROLLER_DEFAULTS.logLevel,
+        );
         const gates = controllerRaw.featureGates;
         if (gates !== undefined && p.object("controller.featureGates", gates)) {
             p.unknownKeys("controller.featureGates", gates, FEATURE_GATES);
@@ -771,9 +954,14 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     if (p.object("devicePlugin", devicePluginRaw)) {
         p.unknownKeys("devicePlugin", devicePluginRaw, DEVICE_PLUGIN_KEYS);
         devicePlugin.enabled = p.bool("devicePlugin.enabled", devicePluginRaw.enabled, true);
-        devicePlugin.version = p.str("devicePlugin.version", devicePluginRaw.version, DEFAULT_DEVICE_PLUGIN_VERSION)!.replace(/^v/, "");
+        devicePlugin.version = p
+            .str("devicePlugin.version", devicePluginRaw.version, DEFAULT_DEVICE_PLUGIN_VERSION)!
+            .replace(/^v/, "");
         if (!SEMVER.test(devicePlugin.version)) {
-            p.add("devicePlugin.version", `${show(devicePluginRaw.version)} is not a chart version; use one like "${DEFAULT_DEVICE_PLUGIN_VERSION}"`);
+            p.add(
+                "devicePlugin.version",
+                `${show(devicePluginRaw.version)} is not a chart version; use one like "${DEFAULT_DEVICE_PLUGIN_VERSION}"`,
+            );
         }
     }
 
@@ -793,13 +981,19 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     }
 
     const namespace = p.str("namespace", raw.namespace, "kube-system")!;
-    if (!DNS_LABEL.test(namespace)) p.add("namespace", `${show(namespace)} is not a valid Kubernetes namespace (a DNS label)`);
+    if (!DNS_LABEL.test(namespace))
+        p.add("namespace", `${show(namespace)} is not a valid Kubernetes namespace (a DNS label)`);
 
     const subnetIds = resolveIds(p, "subnetIds", raw.subnetIds);
     const securityGroupIds = resolveIds(p, "securityGroupIds", raw.securityGroupIds);
-    const nodeRoleArn = raw.nodeRoleArn === undefined ? undefined : p.input("nodeRoleArn", raw.nodeRoleArn as pulumi.Input<string>,
-        v => typeof v === "string" && ROLE_ARN.test(v) ? undefined
-            : `${show(v)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`);
+    const nodeRoleArn =
+        raw.nodeRoleArn === undefined
+            ? undefined
+            : p.input("nodeRoleArn", raw.nodeRoleArn as pulumi.Input<string>, v =>
+                  typeof v === "string" && ROLE_ARN.test(v)
+                      ? undefined
+                      : `${show(v)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`,
+              );
     if (nodeRoleArn !== undefined && raw.nodeRoleName !== undefined) {
         p.add("nodeRoleName", "cannot be set with nodeRoleArn: the node role is brought, not created");
     }
@@ -808,15 +1002,21 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     if (SEMVER.test(karpenterVersion) && compareVersions(karpenterVersion, BALANCED_SINCE) < 0) {
         gpuPools.forEach((pool, i) => {
             if (pool.consolidationPolicy === "Balanced") {
-                p.add(`gpuPools[${i}].consolidationPolicy`, `"Balanced" needs Karpenter ${BALANCED_SINCE} or later ` +
-                    `(karpenterVersion is ${show(karpenterVersion)}); use "WhenEmpty" or "WhenEmptyOrUnderutilized", or a newer karpenterVersion`);
+                p.add(
+                    `gpuPools[${i}].consolidationPolicy`,
+                    `"Balanced" needs Karpenter ${BALANCED_SINCE} or later ` +
+                        `(karpenterVersion is ${show(karpenterVersion)}); use "WhenEmpty" or "WhenEmptyOrUnderutilized", or a newer karpenterVersion`,
+                );
             }
         });
     }
     const nodeAccess = p.oneOf("nodeAccess", raw.nodeAccess, NODE_ACCESS_MODES, "auto");
     if (nodeAccess === "none" && nodeRoleArn === undefined) {
-        p.add("nodeAccess", `"none" needs nodeRoleArn: a node role this stack creates has no access to the cluster ` +
-            `unless the stack grants it; use "auto", or bring a role that already has access`);
+        p.add(
+            "nodeAccess",
+            `"none" needs nodeRoleArn: a node role this stack creates has no access to the cluster ` +
+                `unless the stack grants it; use "auto", or bring a role that already has access`,
+        );
     }
     const providerCredentialOpts: ProviderCredentialOpts = {};
     if (raw.providerCredentialOpts !== undefined && p.object("providerCredentialOpts", raw.providerCredentialOpts)) {
@@ -825,7 +1025,10 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         providerCredentialOpts.profileName = p.str("providerCredentialOpts.profileName", opts.profileName);
         providerCredentialOpts.roleArn = p.str("providerCredentialOpts.roleArn", opts.roleArn);
         if (providerCredentialOpts.roleArn && !ROLE_ARN.test(providerCredentialOpts.roleArn)) {
-            p.add("providerCredentialOpts.roleArn", `${show(providerCredentialOpts.roleArn)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`);
+            p.add(
+                "providerCredentialOpts.roleArn",
+                `${show(providerCredentialOpts.roleArn)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`,
+            );
         }
     }
 
@@ -844,9 +1047,14 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         subnetIds,
         securityGroupIds,
         interruptionQueue: p.bool("interruptionQueue", raw.interruptionQueue, true),
-        interruptionQueueName: raw.interruptionQueueName === undefined ? clusterName ?? ""
-            : p.input("interruptionQueueName", raw.interruptionQueueName as pulumi.Input<string>,
-                v => typeof v === "string" && v.length > 0 ? undefined : `${show(v)} is not allowed; use a non-empty string`),
+        interruptionQueueName:
+            raw.interruptionQueueName === undefined
+                ? (clusterName ?? "")
+                : p.input("interruptionQueueName", raw.interruptionQueueName as pulumi.Input<string>, v =>
+                      typeof v === "string" && v.length > 0
+                          ? undefined
+                          : `${show(v)} is not allowed; use a non-empty string`,
+                  ),
         controller,
         devicePlugin,
         tags: resolveTags(p, raw.tags),

@@ -34,7 +34,9 @@ export interface ControllerValuesInputs {
 }
 
 export function controllerValues(i: ControllerValuesInputs): Record<string, unknown> {
-    const enabledGates = Object.entries(i.controller.featureGates).filter(([, on]) => on).map(([gate]) => gate);
+    const enabledGates = Object.entries(i.controller.featureGates)
+        .filter(([, on]) => on)
+        .map(([gate]) => gate);
     const nodeSelectorTerm = {
         matchExpressions: [
             // Never on a node Karpenter launched: it would be deleting its own node.
@@ -58,7 +60,10 @@ export function controllerValues(i: ControllerValuesInputs): Record<string, unkn
         },
         // Credentials are handed to a pod when it starts: a new identity mode or role must restart it.
         podAnnotations: {
-            [IDENTITY_CHECKSUM_ANNOTATION]: createHash("sha256").update(`${i.identity}\n${i.controllerRoleArn}`).digest("hex").slice(0, 16),
+            [IDENTITY_CHECKSUM_ANNOTATION]: createHash("sha256")
+                .update(`${i.identity}\n${i.controllerRoleArn}`)
+                .digest("hex")
+                .slice(0, 16),
         },
         replicas: i.controller.replicas,
         logLevel: i.controller.logLevel,
@@ -77,52 +82,66 @@ export function controllerValues(i: ControllerValuesInputs): Record<string, unkn
     };
 }
 
-export function registerController(componentName: string, args: ResolvedArgs, opts: {
-    controllerRoleArn: pulumi.Output<string>;
-    interruptionQueueName?: pulumi.Output<string>;
-    /** Everything the controller needs while it runs: it must outlive none of them. */
-    dependsOn: pulumi.Resource[];
-    k8s: KubernetesOptions;
-}): { crds: Release; controller: Release } {
-    const crds = new Release(`${componentName}-karpenter-crd`, {
-        name: "karpenter-crd",
-        chart: KARPENTER_CRD_CHART,
-        version: args.karpenterVersion,
-        // Beside the controller, as Karpenter installs it. A new namespace replaces this release too:
-        // the new one adopts the CRDs (takeOwnership) before the old one is uninstalled, which leaves
-        // them in place (resource-policy keep).
-        namespace: args.namespace,
-        createNamespace: args.namespace !== "kube-system",
-        values: crdValues(),
-        // Adopts CRDs that `kubectl apply` or the karpenter chart's crds/ put there, instead of failing
-        // with "invalid ownership metadata" (Karpenter's troubleshooting guide; Helm's --take-ownership).
-        takeOwnership: true,
-    }, { ...opts.k8s });
+export function registerController(
+    componentName: string,
+    args: ResolvedArgs,
+    opts: {
+        controllerRoleArn: pulumi.Output<string>;
+        interruptionQueueName?: pulumi.Output<string>;
+        /** Everything the controller needs while it runs: it must outlive none of them. */
+        dependsOn: pulumi.Resource[];
+        k8s: KubernetesOptions;
+    },
+): { crds: Release; controller: Release } {
+    const crds = new Release(
+        `${componentName}-karpenter-crd`,
+        {
+            name: "karpenter-crd",
+            chart: KARPENTER_CRD_CHART,
+            version: args.karpenterVersion,
+            // Beside the controller, as Karpenter installs it. A new namespace replaces this release too:
+            // the new one adopts the CRDs (takeOwnership) before the old one is uninstalled, which leaves
+            // them in place (resource-policy keep).
+            namespace: args.namespace,
+            createNamespace: args.namespace !== "kube-system",
+            values: crdValues(),
+            // Adopts CRDs that `kubectl apply` or the karpenter chart's crds/ put there, instead of failing
+            // with "invalid ownership metadata" (Karpenter's troubleshooting guide; Helm's --take-ownership).
+            takeOwnership: true,
+        },
+        { ...opts.k8s },
+    );
 
     const values = pulumi
         .all([args.clusterName, opts.controllerRoleArn, opts.interruptionQueueName])
-        .apply(([clusterName, roleArn, queueName]) => controllerValues({
-            clusterName,
-            interruptionQueueName: queueName,
-            identity: args.identity,
-            controllerRoleArn: roleArn,
-            controller: args.controller,
-        }));
+        .apply(([clusterName, roleArn, queueName]) =>
+            controllerValues({
+                clusterName,
+                interruptionQueueName: queueName,
+                identity: args.identity,
+                controllerRoleArn: roleArn,
+                controller: args.controller,
+            }),
+        );
 
-    const controller = new Release(`${componentName}-karpenter`, {
-        name: "karpenter",
-        chart: KARPENTER_CHART,
-        version: args.karpenterVersion,
-        namespace: args.namespace,
-        createNamespace: args.namespace !== "kube-system",
-        skipCrds: true,
-        values,
-    }, {
-        ...opts.k8s,
-        dependsOn: [crds, ...opts.dependsOn],
-        // A new namespace replaces the release; its ClusterRoles and webhooks are cluster-wide, so the
-        // old release must go first or the new one fails on them. Running nodes stay meanwhile.
-        deleteBeforeReplace: true,
-    });
+    const controller = new Release(
+        `${componentName}-karpenter`,
+        {
+            name: "karpenter",
+            chart: KARPENTER_CHART,
+            version: args.karpenterVersion,
+            namespace: args.namespace,
+            createNamespace: args.namespace !== "kube-system",
+            skipCrds: true,
+            values,
+        },
+        {
+            ...opts.k8s,
+            dependsOn: [crds, ...opts.dependsOn],
+            // A new namespace replaces the release; its ClusterRoles and webhooks are cluster-wide, so the
+            // old release must go first or the new one fails on them. Running nodes stay meanwhile.
+            deleteBeforeReplace: true,
+        },
+    );
     return { crds, controller };
 }

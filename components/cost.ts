@@ -10,8 +10,15 @@
 // dependency-free, as gpu.ts is.
 import table from "./data/gpu-instance-types.json";
 import {
-    ARCH_LABEL, EKS_AUTO_INSTANCE_LABEL_PREFIX, INSTANCE_TYPE_LABEL, INSTANCE_TYPE_LABEL_BETA, KARPENTER_INSTANCE_LABEL_PREFIX,
-    instanceCategoryOf, instanceFamilyOf, isGpuInstanceFamily, nvidiaFamilyProblem,
+    ARCH_LABEL,
+    EKS_AUTO_INSTANCE_LABEL_PREFIX,
+    INSTANCE_TYPE_LABEL,
+    INSTANCE_TYPE_LABEL_BETA,
+    KARPENTER_INSTANCE_LABEL_PREFIX,
+    instanceCategoryOf,
+    instanceFamilyOf,
+    isGpuInstanceFamily,
+    nvidiaFamilyProblem,
 } from "./gpu";
 
 export interface GpuInstanceType {
@@ -43,9 +50,14 @@ const pricesFile = (region: string) => table.source.files.find(f => f.regions?.i
 const day = (stamp: string | undefined) => stamp?.slice(0, 10) ?? "unknown";
 
 /** Where the table's data comes from, and how old it is, in one line. */
-export const PRICE_SOURCE = `Karpenter ${table.source.tag} data (${table.source.repository.replace(/^https:\/\/github\.com\//, "")} ` +
+export const PRICE_SOURCE =
+    `Karpenter ${table.source.tag} data (${table.source.repository.replace(/^https:\/\/github\.com\//, "")} ` +
     `${table.source.commit.slice(0, 12)}): on-demand Linux prices generated ` +
-    [...new Set(table.source.files.filter(f => f.regions).map(f => `${day(f.generatedAt)} for ${f.regions!.join(", ")}`))].join(" and ") +
+    [
+        ...new Set(
+            table.source.files.filter(f => f.regions).map(f => `${day(f.generatedAt)} for ${f.regions!.join(", ")}`),
+        ),
+    ].join(" and ") +
     `; table generated ${table.generatedAt}`;
 /** The price files' dates, by region. */
 export function pricesDate(region: string): string {
@@ -66,16 +78,20 @@ export function familyInstanceTypes(family: string): GpuInstanceType[] {
 }
 
 /** NVIDIA families whose every type has a fraction of a GPU: Karpenter counts 0 GPUs and no nvidia.com/gpu. */
-export const FRACTIONAL_GPU_FAMILIES: readonly string[] = [...FAMILIES].filter(f => familyInstanceTypes(f).every(t => t.gpus === 0));
+export const FRACTIONAL_GPU_FAMILIES: readonly string[] = [...FAMILIES].filter(f =>
+    familyInstanceTypes(f).every(t => t.gpus === 0),
+);
 
 /** Why a fractional-GPU family cannot be a pool's family; undefined for others. */
 export function fractionalGpuFamilyProblem(family: string): string | undefined {
     if (!FRACTIONAL_GPU_FAMILIES.includes(family)) return undefined;
     const gpu = familyInstanceTypes(family)[0].gpuName.toUpperCase();
     const whole = family.replace(/f$/, "");
-    return `"${family}" has fractional GPUs (a share of one NVIDIA ${gpu}): Karpenter gives its instances instance-gpu-count 0 ` +
+    return (
+        `"${family}" has fractional GPUs (a share of one NVIDIA ${gpu}): Karpenter gives its instances instance-gpu-count 0 ` +
         `and no nvidia.com/gpu, so the pool's GPU limit cannot cap them and no pod asking for nvidia.com/gpu can run on them` +
-        (isTableFamily(whole) ? `; use "${whole}" for whole ${gpu} GPUs` : "");
+        (isTableFamily(whole) ? `; use "${whole}" for whole ${gpu} GPUs` : "")
+    );
 }
 
 /** The table's types closest to `type` (a type of a family the table knows), best first. */
@@ -96,7 +112,11 @@ function editDistance(a: string, b: string): number {
     for (let i = 1; i <= a.length; i++) {
         const current = [i];
         for (let j = 1; j <= b.length; j++) {
-            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+            current[j] = Math.min(
+                previous[j] + 1,
+                current[j - 1] + 1,
+                previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+            );
         }
         previous = current;
     }
@@ -112,7 +132,18 @@ export interface Requirement {
     values?: string[];
 }
 
-const INSTANCE_LABELS = ["family", "category", "generation", "size", "cpu", "memory", "gpu-count", "gpu-name", "gpu-manufacturer", "gpu-memory"] as const;
+const INSTANCE_LABELS = [
+    "family",
+    "category",
+    "generation",
+    "size",
+    "cpu",
+    "memory",
+    "gpu-count",
+    "gpu-name",
+    "gpu-manufacturer",
+    "gpu-memory",
+] as const;
 type InstanceLabel = (typeof INSTANCE_LABELS)[number];
 
 /** Every label key a requirement can restrict instance types by, in both spellings, to its label. */
@@ -142,18 +173,23 @@ function familyLabels(family: string): Labels {
     return { family, category: instanceCategoryOf(family), generation: generationOf(family) };
 }
 
-const ROW_LABELS = new Map<GpuInstanceType, Labels>(GPU_INSTANCE_TYPES.map(t => [t, {
-    ...familyLabels(t.family),
-    type: t.type,
-    size: t.type.slice(t.type.indexOf(".") + 1),
-    arch: t.arch,
-    cpu: String(t.vcpus),
-    memory: String(t.memoryMiB),
-    "gpu-count": String(t.gpus),
-    "gpu-name": t.gpuName,
-    "gpu-manufacturer": "nvidia",
-    "gpu-memory": String(t.gpuMemoryMiB),
-}]));
+const ROW_LABELS = new Map<GpuInstanceType, Labels>(
+    GPU_INSTANCE_TYPES.map(t => [
+        t,
+        {
+            ...familyLabels(t.family),
+            type: t.type,
+            size: t.type.slice(t.type.indexOf(".") + 1),
+            arch: t.arch,
+            cpu: String(t.vcpus),
+            memory: String(t.memoryMiB),
+            "gpu-count": String(t.gpus),
+            "gpu-name": t.gpuName,
+            "gpu-manufacturer": "nvidia",
+            "gpu-memory": String(t.gpuMemoryMiB),
+        },
+    ]),
+);
 
 const INTEGER = /^-?[0-9]+$/;
 
@@ -167,11 +203,18 @@ const INTEGER = /^-?[0-9]+$/;
 function meets(r: Requirement, value: string | undefined): boolean {
     const values = r.values ?? [];
     switch (r.operator) {
-        case "In": return value === undefined || values.includes(value);
-        case "NotIn": return value === undefined || !values.includes(value);
-        case "Exists": return true;
-        case "DoesNotExist": return false;
-        case "Gt": case "Gte": case "Lt": case "Lte": {
+        case "In":
+            return value === undefined || values.includes(value);
+        case "NotIn":
+            return value === undefined || !values.includes(value);
+        case "Exists":
+            return true;
+        case "DoesNotExist":
+            return false;
+        case "Gt":
+        case "Gte":
+        case "Lt":
+        case "Lte": {
             const bound = values[0];
             if (bound === undefined || !INTEGER.test(bound)) return true;
             if (value === undefined) return true;
@@ -180,7 +223,8 @@ function meets(r: Requirement, value: string | undefined): boolean {
             return r.operator === "Gt" ? n > b : r.operator === "Gte" ? n >= b : r.operator === "Lt" ? n < b : n <= b;
         }
         // The CRD admits no other operator; one that slipped through restricts nothing here.
-        default: return true;
+        default:
+            return true;
     }
 }
 
@@ -214,15 +258,26 @@ export interface AdmittedTypes {
  */
 export function admittedGpuInstanceTypes(requirements: Requirement[]): AdmittedTypes {
     const types = GPU_INSTANCE_TYPES.filter(t => admits(requirements, ROW_LABELS.get(t)!));
-    const named = (label: "type" | "family") => requirements
-        .filter(r => LABEL_KEYS.get(r.key) === label && r.operator === "In")
-        .flatMap(r => r.values ?? []);
+    const named = (label: "type" | "family") =>
+        requirements.filter(r => LABEL_KEYS.get(r.key) === label && r.operator === "In").flatMap(r => r.values ?? []);
     const typeNames = named("type");
-    const candidates: { name: string; labels: Labels }[] = typeNames.length > 0
-        ? typeNames.filter(t => t.includes(".") && !BY_TYPE.has(t) && couldBeNvidia(instanceFamilyOf(t)) && t === t.toLowerCase())
-            .map(t => ({ name: t, labels: { ...familyLabels(instanceFamilyOf(t)), type: t, size: t.slice(t.indexOf(".") + 1) } }))
-        : named("family").filter(f => !FAMILIES.has(f) && couldBeNvidia(f))
-            .map(f => ({ name: `${f}.*`, labels: familyLabels(f) }));
+    const candidates: { name: string; labels: Labels }[] =
+        typeNames.length > 0
+            ? typeNames
+                  .filter(
+                      t =>
+                          t.includes(".") &&
+                          !BY_TYPE.has(t) &&
+                          couldBeNvidia(instanceFamilyOf(t)) &&
+                          t === t.toLowerCase(),
+                  )
+                  .map(t => ({
+                      name: t,
+                      labels: { ...familyLabels(instanceFamilyOf(t)), type: t, size: t.slice(t.indexOf(".") + 1) },
+                  }))
+            : named("family")
+                  .filter(f => !FAMILIES.has(f) && couldBeNvidia(f))
+                  .map(f => ({ name: `${f}.*`, labels: familyLabels(f) }));
     const unlisted = [...new Set(candidates.filter(c => admits(requirements, c.labels)).map(c => c.name))];
     return { types, unlisted };
 }
@@ -338,29 +393,37 @@ export function priceBasis(cost: Pick<PoolCost, "region" | "priceRegion">): stri
 const TABLE_AGE = `the instance-type table (Karpenter ${table.source.tag} data, prices of ${pricesDate(DEFAULT_PRICE_REGION)})`;
 
 function lowerCaseProblem(value: string, what: string): string | undefined {
-    return value === value.toLowerCase() ? undefined
+    return value === value.toLowerCase()
+        ? undefined
         : `${JSON.stringify(value)} is not lower-case, and Karpenter's ${what} labels are, so a NodePool with it could never ` +
-          `launch a node; use ${JSON.stringify(value.toLowerCase())}`;
+              `launch a node; use ${JSON.stringify(value.toLowerCase())}`;
 }
 
 /** Why `family` cannot be a GPU pool's family; undefined when it can (a family newer than the table can: see tableWarning). */
 export function instanceFamilyProblem(family: string): string | undefined {
-    return lowerCaseProblem(family, "instance-family") ?? nvidiaFamilyProblem(family) ?? fractionalGpuFamilyProblem(family);
+    return (
+        lowerCaseProblem(family, "instance-family") ?? nvidiaFamilyProblem(family) ?? fractionalGpuFamilyProblem(family)
+    );
 }
 
 /** Why `type` cannot be one of a GPU pool's instance types; undefined when it can. */
 export function instanceTypeProblem(type: string): string | undefined {
     const lowerCase = lowerCaseProblem(type, "instance-type");
     if (lowerCase) return lowerCase;
-    if (!/^[a-z0-9-]+\.[a-z0-9-]+$/.test(type)) return `${JSON.stringify(type)} is not an EC2 instance type; use one like "g6e.xlarge"`;
+    if (!/^[a-z0-9-]+\.[a-z0-9-]+$/.test(type))
+        return `${JSON.stringify(type)} is not an EC2 instance type; use one like "g6e.xlarge"`;
     const family = instanceFamilyOf(type);
     const problem = nvidiaFamilyProblem(family) ?? fractionalGpuFamilyProblem(family);
     if (problem) return problem;
     if (isTableFamily(family) && !BY_TYPE.has(type)) {
         const suggestions = suggestInstanceTypes(type).map(t => JSON.stringify(t));
-        return `${JSON.stringify(type)} is not a ${family} instance type` +
+        return (
+            `${JSON.stringify(type)} is not a ${family} instance type` +
             (suggestions.length > 0 ? ` (did you mean ${listTypes(suggestions, suggestions.length)}?)` : "") +
-            `; ${family} types: ${familyInstanceTypes(family).map(t => t.type).join(", ")}`;
+            `; ${family} types: ${familyInstanceTypes(family)
+                .map(t => t.type)
+                .join(", ")}`
+        );
     }
     return undefined;
 }
@@ -374,7 +437,14 @@ export function tableWarning(familyOrType: string): string | undefined {
     const family = instanceFamilyOf(familyOrType);
     if (isType ? BY_TYPE.has(familyOrType) : isTableFamily(family)) return undefined;
     const near = isType ? [] : [...FAMILIES].filter(f => editDistance(f, family) === 1);
-    return `instance ${isType ? "type" : "family"} ${JSON.stringify(familyOrType)} is not in ${TABLE_AGE}` +
-        (near.length > 0 ? ` (did you mean ${listTypes(near.map(f => JSON.stringify(f)), near.length)}?)` : "") +
-        `: its cost is unknown, so the pool's hourly ceiling leaves it out and lists it as unpriced`;
+    return (
+        `instance ${isType ? "type" : "family"} ${JSON.stringify(familyOrType)} is not in ${TABLE_AGE}` +
+        (near.length > 0
+            ? ` (did you mean ${listTypes(
+                  near.map(f => JSON.stringify(f)),
+                  near.length,
+              )}?)`
+            : "") +
+        `: its cost is unknown, so the pool's hourly ceiling leaves it out and lists it as unpriced`
+    );
 }

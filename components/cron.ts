@@ -7,7 +7,13 @@ const FIELDS = [
     { name: "minute", min: 0, max: 59 },
     { name: "hour", min: 0, max: 23 },
     { name: "day of month", min: 1, max: 31 },
-    { name: "month", min: 1, max: 12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], first: 1 },
+    {
+        name: "month",
+        min: 1,
+        max: 12,
+        names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        first: 1,
+    },
     { name: "day of week", min: 0, max: 6, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"], first: 0 },
 ] as const;
 
@@ -42,7 +48,9 @@ function fieldProblem(text: string, field: Field): string | undefined {
 /** Why Karpenter would not parse `schedule`, or undefined when it would. */
 export function cronProblem(schedule: string): string | undefined {
     if (schedule.startsWith("@")) {
-        return CRON_DESCRIPTORS.includes(schedule) ? undefined : `"${schedule}" is not one of ${CRON_DESCRIPTORS.join(", ")}`;
+        return CRON_DESCRIPTORS.includes(schedule)
+            ? undefined
+            : `"${schedule}" is not one of ${CRON_DESCRIPTORS.join(", ")}`;
     }
     const fields = schedule.trim().split(/\s+/);
     if (fields.length !== FIELDS.length) {

@@ -19,7 +19,9 @@ export function devicePluginValues(poolNames: string[]): Record<string, unknown>
         affinity: {
             nodeAffinity: {
                 requiredDuringSchedulingIgnoredDuringExecution: {
-                    nodeSelectorTerms: [{ matchExpressions: [{ key: NODEPOOL_LABEL, operator: "In", values: poolNames }] }],
+                    nodeSelectorTerms: [
+                        { matchExpressions: [{ key: NODEPOOL_LABEL, operator: "In", values: poolNames }] },
+                    ],
                 },
             },
         },
@@ -31,17 +33,25 @@ export function devicePluginValues(poolNames: string[]): Record<string, unknown>
 }
 
 /** Undefined when disabled or when no pool needs it. */
-export function registerDevicePlugin(componentName: string, args: ResolvedArgs, k8s: KubernetesOptions): Release | undefined {
+export function registerDevicePlugin(
+    componentName: string,
+    args: ResolvedArgs,
+    k8s: KubernetesOptions,
+): Release | undefined {
     const pools = poolsNeedingDevicePlugin(args.gpuPools);
     if (!args.devicePlugin.enabled || pools.length === 0) {
         return undefined;
     }
-    return new Release(`${componentName}-nvidia-device-plugin`, {
-        name: "nvidia-device-plugin",
-        chart: DEVICE_PLUGIN_CHART,
-        repositoryOpts: { repo: DEVICE_PLUGIN_REPOSITORY },
-        version: args.devicePlugin.version,
-        namespace: "kube-system",
-        values: devicePluginValues(pools.map(pool => pool.name)),
-    }, { ...k8s });
+    return new Release(
+        `${componentName}-nvidia-device-plugin`,
+        {
+            name: "nvidia-device-plugin",
+            chart: DEVICE_PLUGIN_CHART,
+            repositoryOpts: { repo: DEVICE_PLUGIN_REPOSITORY },
+            version: args.devicePlugin.version,
+            namespace: "kube-system",
+            values: devicePluginValues(pools.map(pool => pool.name)),
+        },
+        { ...k8s },
+    );
 }

@@ -15,17 +15,30 @@ export function discoveryTagConflicts(clusterName: string, tagsById: Map<string,
         .map(([id, tags]) => `${id} (${DISCOVERY_TAG}=${tags[DISCOVERY_TAG]})`);
 }
 
-export function registerDiscoveryTags(name: string, clusterName: string, tagsById: Map<string, Record<string, string>>,
-    parent: pulumi.Resource): Tag[] {
+export function registerDiscoveryTags(
+    name: string,
+    clusterName: string,
+    tagsById: Map<string, Record<string, string>>,
+    parent: pulumi.Resource,
+): Tag[] {
     const conflicts = discoveryTagConflicts(clusterName, tagsById);
     if (conflicts.length > 0) {
-        throw new GpuKarpenterConfigError(`discovery: "tags" would overwrite another cluster's discovery tag on ` +
-            `${conflicts.join(", ")}; use discovery "ids", or other subnetIds / securityGroupIds`);
+        throw new GpuKarpenterConfigError(
+            `discovery: "tags" would overwrite another cluster's discovery tag on ` +
+                `${conflicts.join(", ")}; use discovery "ids", or other subnetIds / securityGroupIds`,
+        );
     }
     // Named by id, so reordering the lists does not re-create tags.
-    return [...tagsById.keys()].map(id => new Tag(`${name}-discovery-${id}`, {
-        resourceId: id,
-        key: DISCOVERY_TAG,
-        value: clusterName,
-    }, { parent, retainOnDelete: true }));
+    return [...tagsById.keys()].map(
+        id =>
+            new Tag(
+                `${name}-discovery-${id}`,
+                {
+                    resourceId: id,
+                    key: DISCOVERY_TAG,
+                    value: clusterName,
+                },
+                { parent, retainOnDelete: true },
+            ),
+    );
 }

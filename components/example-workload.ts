@@ -22,30 +22,39 @@ export function exampleWorkloadManifest(namespace = "default") {
                 metadata: { labels },
                 spec: {
                     tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
-                    containers: [{
-                        name: "cuda",
-                        image: EXAMPLE_WORKLOAD_IMAGE,
-                        command: ["sh", "-c", "nvidia-smi && sleep infinity"],
-                        resources: { limits: { [NVIDIA_GPU_RESOURCE]: "1" } },
-                    }],
+                    containers: [
+                        {
+                            name: "cuda",
+                            image: EXAMPLE_WORKLOAD_IMAGE,
+                            command: ["sh", "-c", "nvidia-smi && sleep infinity"],
+                            resources: { limits: { [NVIDIA_GPU_RESOURCE]: "1" } },
+                        },
+                    ],
                 },
             },
         },
     };
 }
 
-export function registerExampleWorkload(componentName: string, opts: {
-    dependsOn: pulumi.Resource[];
-    k8s: KubernetesOptions;
-}): Deployment {
+export function registerExampleWorkload(
+    componentName: string,
+    opts: {
+        dependsOn: pulumi.Resource[];
+        k8s: KubernetesOptions;
+    },
+): Deployment {
     const manifest = exampleWorkloadManifest();
-    return new Deployment(`${componentName}-${EXAMPLE_WORKLOAD_NAME}`, {
-        metadata: manifest.metadata,
-        spec: manifest.spec,
-    }, {
-        ...opts.k8s,
-        dependsOn: opts.dependsOn,
-        // A GPU node takes minutes to launch, pull the CUDA image and start the device plugin.
-        customTimeouts: { create: "20m" },
-    });
+    return new Deployment(
+        `${componentName}-${EXAMPLE_WORKLOAD_NAME}`,
+        {
+            metadata: manifest.metadata,
+            spec: manifest.spec,
+        },
+        {
+            ...opts.k8s,
+            dependsOn: opts.dependsOn,
+            // A GPU node takes minutes to launch, pull the CUDA image and start the device plugin.
+            customTimeouts: { create: "20m" },
+        },
+    );
 }

@@ -2,7 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/kubernetes/provider";
 import { getOpenIdConnectProviderOutput } from "@pulumi/aws/iam";
 import {
-    GpuKarpenterArgs, GpuKarpenterConfigError, ProviderCredentialOpts, ResolvedArgs, isPlain, plainValue, resolveArgs,
+    GpuKarpenterArgs,
+    GpuKarpenterConfigError,
+    ProviderCredentialOpts,
+    ResolvedArgs,
+    isPlain,
+    plainValue,
+    resolveArgs,
 } from "./args";
 import { chooseNodeAccess, registerNodeAccess } from "./access";
 import { tableWarning } from "./cost";
@@ -15,7 +21,14 @@ import { registerControllerIdentity, registerNodeIdentity, registerSpotServiceLi
 import { registerInterruptionQueue } from "./interruption";
 import { NODE_MONITORING_AGENT, registerNodeMonitoringAgent } from "./node-health";
 import {
-    hasAccessEntry, hasAddon, hasSpotServiceLinkedRole, lookupAwsEnvironment, lookupCluster, lookupNodeGroups, lookupTags, nodeGroupSubnets,
+    hasAccessEntry,
+    hasAddon,
+    hasSpotServiceLinkedRole,
+    lookupAwsEnvironment,
+    lookupCluster,
+    lookupNodeGroups,
+    lookupTags,
+    nodeGroupSubnets,
 } from "./lookups";
 
 export const GPU_KARPENTER_TYPE = "gpu-karpenter:index:GpuKarpenter";
@@ -69,21 +82,34 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
 
     // Async because some resources depend on what look-ups find: whether the cluster takes access
     // entries, whether the account has the spot service-linked role, which tags are already there.
-    protected override async initialize(args: ResolvedArgs, _opts: unknown, name: string): Promise<GpuKarpenterOutputs> {
+    protected override async initialize(
+        args: ResolvedArgs,
+        _opts: unknown,
+        name: string,
+    ): Promise<GpuKarpenterOutputs> {
         const invokeOpts = { parent: this };
         const env = pulumi.output(lookupAwsEnvironment(invokeOpts));
         // Look-ups that decide which resources exist need the cluster's name before deployment.
         const knownName = plainValue(args.clusterName);
         const needsName = (what: string, instead: string) => {
             if (knownName === undefined) {
-                throw new GpuKarpenterConfigError(`clusterName: it is an Output, not known until deployment, so the component ` +
-                    `cannot look up ${what}; ${instead}, or a plain clusterName`);
+                throw new GpuKarpenterConfigError(
+                    `clusterName: it is an Output, not known until deployment, so the component ` +
+                        `cannot look up ${what}; ${instead}, or a plain clusterName`,
+                );
             }
             return knownName;
         };
-        const cluster = args.cluster ?? await lookupCluster(needsName("the cluster",
-            "pass cluster (endpoint, certificateAuthority, oidcIssuerUrl, clusterSecurityGroupId, authenticationMode)"),
-        args.identity === "irsa", invokeOpts);
+        const cluster =
+            args.cluster ??
+            (await lookupCluster(
+                needsName(
+                    "the cluster",
+                    "pass cluster (endpoint, certificateAuthority, oidcIssuerUrl, clusterSecurityGroupId, authenticationMode)",
+                ),
+                args.identity === "irsa",
+                invokeOpts,
+            ));
         let subnetIds = args.subnetIds;
         if (subnetIds === undefined) {
             const clusterName = needsName("its node groups' subnets", "pass subnetIds");
@@ -93,42 +119,73 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
 
         let nodeAccess = chooseNodeAccess(args.nodeAccess, cluster.authenticationMode);
         const knownRoleArn = plainValue(args.nodeRoleArn);
-        if (nodeAccess === "accessEntry" && knownName && knownRoleArn && await hasAccessEntry(knownName, knownRoleArn, invokeOpts)) {
+        if (
+            nodeAccess === "accessEntry" &&
+            knownName &&
+            knownRoleArn &&
+            (await hasAccessEntry(knownName, knownRoleArn, invokeOpts))
+        ) {
             if (args.nodeAccess === "accessEntry") {
-                throw new GpuKarpenterConfigError(`nodeAccess: "accessEntry": ${knownRoleArn} already has an access entry ` +
-                    `in cluster ${knownName} (EKS makes one for a managed node group's role); use "none" or "auto"`);
+                throw new GpuKarpenterConfigError(
+                    `nodeAccess: "accessEntry": ${knownRoleArn} already has an access entry ` +
+                        `in cluster ${knownName} (EKS makes one for a managed node group's role); use "none" or "auto"`,
+                );
             }
             nodeAccess = "none";
         }
 
         const login = loginIdentity(args.providerCredentialOpts);
-        const kubernetesProvider = this.getProvider("kubernetes::Provider") ?? new Provider(`${name}-k8s`, {
-            kubeconfig: pulumi.all([args.clusterName, cluster.endpoint, cluster.certificateAuthority, env])
-                .apply(([clusterName, endpoint, ca, e]) => kubeconfig(clusterName, endpoint, ca, e.region, login)),
-            // Known at preview: only another cluster replaces the provider and the resources on it, not an
-            // endpoint or certificate that is unknown while the cluster is being updated.
-            clusterIdentifier: args.clusterName,
-        }, { parent: this });
+        const kubernetesProvider =
+            this.getProvider("kubernetes::Provider") ??
+            new Provider(
+                `${name}-k8s`,
+                {
+                    kubeconfig: pulumi
+                        .all([args.clusterName, cluster.endpoint, cluster.certificateAuthority, env])
+                        .apply(([clusterName, endpoint, ca, e]) =>
+                            kubeconfig(clusterName, endpoint, ca, e.region, login),
+                        ),
+                    // Known at preview: only another cluster replaces the provider and the resources on it, not an
+                    // endpoint or certificate that is unknown while the cluster is being updated.
+                    clusterIdentifier: args.clusterName,
+                },
+                { parent: this },
+            );
 
         const network = nodeNetwork(args.discovery, subnetIds, securityGroupIds);
-        const discovery = args.discovery === "tags"
-            ? registerDiscoveryTags(name, needsName("which subnets carry another cluster's discovery tag", `use discovery "ids"`),
-                await lookupTags(plainIds(subnetIds, securityGroupIds), invokeOpts), this)
-            : [];
-        const spotRole = args.gpuPools.some(pool => pool.capacityTypes.includes("spot")) && !(await hasSpotServiceLinkedRole(invokeOpts))
-            ? [registerSpotServiceLinkedRole(name, this)]
-            : [];
+        const discovery =
+            args.discovery === "tags"
+                ? registerDiscoveryTags(
+                      name,
+                      needsName("which subnets carry another cluster's discovery tag", `use discovery "ids"`),
+                      await lookupTags(plainIds(subnetIds, securityGroupIds), invokeOpts),
+                      this,
+                  )
+                : [];
+        const spotRole =
+            args.gpuPools.some(pool => pool.capacityTypes.includes("spot")) &&
+            !(await hasSpotServiceLinkedRole(invokeOpts))
+                ? [registerSpotServiceLinkedRole(name, this)]
+                : [];
         // A cluster known only by an Output is new, so it has no add-on yet.
-        const nodeHealth = args.controller.featureGates.nodeRepair &&
-            !(knownName && await hasAddon(knownName, NODE_MONITORING_AGENT, invokeOpts))
-            ? [registerNodeMonitoringAgent(name, args.clusterName, args.tags, this)]
-            : [];
-        const oidcProviderArn = cluster.oidcProviderArn ?? (args.identity === "irsa"
-            ? getOpenIdConnectProviderOutput({ url: cluster.oidcIssuerUrl }, invokeOpts).arn
-            : "");
+        const nodeHealth =
+            args.controller.featureGates.nodeRepair &&
+            !(knownName && (await hasAddon(knownName, NODE_MONITORING_AGENT, invokeOpts)))
+                ? [registerNodeMonitoringAgent(name, args.clusterName, args.tags, this)]
+                : [];
+        const oidcProviderArn =
+            cluster.oidcProviderArn ??
+            (args.identity === "irsa"
+                ? getOpenIdConnectProviderOutput({ url: cluster.oidcIssuerUrl }, invokeOpts).arn
+                : "");
         const node = registerNodeIdentity(name, args, env, this);
         const queue = args.interruptionQueue
-            ? registerInterruptionQueue(name, { clusterName: args.clusterName, queueName: args.interruptionQueueName, tags: args.tags, parent: this })
+            ? registerInterruptionQueue(name, {
+                  clusterName: args.clusterName,
+                  queueName: args.interruptionQueueName,
+                  tags: args.tags,
+                  parent: this,
+              })
             : undefined;
         const controllerIdentity = registerControllerIdentity(name, args, {
             env,
@@ -138,21 +195,31 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
             oidcIssuerUrl: cluster.oidcIssuerUrl,
             parent: this,
         });
-        const access = nodeAccess === "none" ? [] : registerNodeAccess(name, {
-            mode: nodeAccess,
-            clusterName: args.clusterName,
-            nodeRoleArn: node.nodeRoleArn,
-            tags: args.tags,
-            parent: this,
-            kubernetesProvider,
-        });
+        const access =
+            nodeAccess === "none"
+                ? []
+                : registerNodeAccess(name, {
+                      mode: nodeAccess,
+                      clusterName: args.clusterName,
+                      nodeRoleArn: node.nodeRoleArn,
+                      tags: args.tags,
+                      parent: this,
+                      kubernetesProvider,
+                  });
 
         const k8s = { parent: this, provider: kubernetesProvider };
         const { controller } = registerController(name, args, {
             controllerRoleArn: controllerIdentity.controllerRoleArn,
             interruptionQueueName: queue?.queue.name,
-            dependsOn: [...node.resources, ...controllerIdentity.resources, ...access, ...(queue?.resources ?? []),
-                ...discovery, ...spotRole, ...nodeHealth],
+            dependsOn: [
+                ...node.resources,
+                ...controllerIdentity.resources,
+                ...access,
+                ...(queue?.resources ?? []),
+                ...discovery,
+                ...spotRole,
+                ...nodeHealth,
+            ],
             k8s,
         });
         const devicePlugin = registerDevicePlugin(name, args, k8s);
@@ -185,10 +252,19 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
 
 type Ids = pulumi.Input<pulumi.Input<string>[]>;
 
-function nodeNetwork(discovery: ResolvedArgs["discovery"], subnetIds: Ids, securityGroupIds: Ids): pulumi.Output<NodeNetwork> {
+function nodeNetwork(
+    discovery: ResolvedArgs["discovery"],
+    subnetIds: Ids,
+    securityGroupIds: Ids,
+): pulumi.Output<NodeNetwork> {
     if (discovery === "tags") return pulumi.output<NodeNetwork>({ discovery: "tags" });
-    return pulumi.all([pulumi.output(subnetIds), pulumi.output(securityGroupIds)])
-        .apply(([subnets, groups]): NodeNetwork => ({ discovery: "ids", subnetIds: subnets, securityGroupIds: groups }));
+    return pulumi
+        .all([pulumi.output(subnetIds), pulumi.output(securityGroupIds)])
+        .apply(([subnets, groups]): NodeNetwork => ({
+            discovery: "ids",
+            subnetIds: subnets,
+            securityGroupIds: groups,
+        }));
 }
 
 /** Tag discovery makes one tag per id, and checks what each carries first: the ids must be plain values. */
@@ -196,8 +272,10 @@ function plainIds(subnetIds: Ids, securityGroupIds: Ids) {
     const plain = (key: string, ids: Ids): string[] => {
         const list = isPlain(ids) ? ids : undefined;
         if (!list || !list.every((id): id is string => typeof id === "string")) {
-            throw new GpuKarpenterConfigError(`${key}: discovery "tags" needs ids known before deployment (one tag per id); ` +
-                `pass plain strings, or use discovery "ids"`);
+            throw new GpuKarpenterConfigError(
+                `${key}: discovery "tags" needs ids known before deployment (one tag per id); ` +
+                    `pass plain strings, or use discovery "ids"`,
+            );
         }
         return list;
     };
@@ -205,7 +283,10 @@ function plainIds(subnetIds: Ids, securityGroupIds: Ids) {
 }
 
 /** Whose AWS identity the kubeconfig's token is for: the component's args, else the stack's AWS provider config. */
-export function loginIdentity(explicit: ProviderCredentialOpts = {}, aws = new pulumi.Config("aws")): ProviderCredentialOpts {
+export function loginIdentity(
+    explicit: ProviderCredentialOpts = {},
+    aws = new pulumi.Config("aws"),
+): ProviderCredentialOpts {
     // With chained roles, the last is the identity the AWS provider ends up with.
     const assumeRoles = aws.getObject<{ roleArn?: string }[]>("assumeRoles");
     return {
@@ -214,27 +295,43 @@ export function loginIdentity(explicit: ProviderCredentialOpts = {}, aws = new p
     };
 }
 
-export function kubeconfig(clusterName: string, endpoint: string, certificateAuthority: string, region: string,
-    login: ProviderCredentialOpts = {}): string {
+export function kubeconfig(
+    clusterName: string,
+    endpoint: string,
+    certificateAuthority: string,
+    region: string,
+    login: ProviderCredentialOpts = {},
+): string {
     return JSON.stringify({
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": certificateAuthority } }],
+        clusters: [
+            { name: clusterName, cluster: { server: endpoint, "certificate-authority-data": certificateAuthority } },
+        ],
         contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
         "current-context": clusterName,
-        users: [{
-            name: clusterName,
-            user: {
-                exec: {
-                    apiVersion: "client.authentication.k8s.io/v1beta1",
-                    command: "aws",
-                    args: [
-                        "eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json",
-                        ...(login.profileName ? ["--profile", login.profileName] : []),
-                        ...(login.roleArn ? ["--role-arn", login.roleArn] : []),
-                    ],
+        users: [
+            {
+                name: clusterName,
+                user: {
+                    exec: {
+                        apiVersion: "client.authentication.k8s.io/v1beta1",
+                        command: "aws",
+                        args: [
+                            "eks",
+                            "get-token",
+                            "--cluster-name",
+                            clusterName,
+                            "--region",
+                            region,
+                            "--output",
+                            "json",
+                            ...(login.profileName ? ["--profile", login.profileName] : []),
+                            ...(login.roleArn ? ["--role-arn", login.roleArn] : []),
+                        ],
+                    },
                 },
             },
-        }],
+        ],
     });
 }

@@ -6,7 +6,11 @@ import type { IEC2NodeClass } from "@kubernetes-models/karpenter/karpenter.k8s.a
 import type { CapacityReservationArgs, ResolvedGpuPool } from "./args";
 import type { KubernetesOptions } from "./controller";
 import {
-    CAPACITY_TYPE_LABEL, GPU_MANUFACTURER_LABEL, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL, NVIDIA_GPU_RESOURCE,
+    CAPACITY_TYPE_LABEL,
+    GPU_MANUFACTURER_LABEL,
+    INSTANCE_FAMILY_LABEL,
+    INSTANCE_TYPE_LABEL,
+    NVIDIA_GPU_RESOURCE,
 } from "./gpu";
 import { durationSeconds } from "./duration";
 
@@ -64,7 +68,10 @@ export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string) {
  */
 export function blockDeviceMappings(pool: ResolvedGpuPool) {
     const volume = (size: number) => ({
-        volumeSize: `${size}Gi`, volumeType: "gp3" as const, encrypted: true, deleteOnTermination: true,
+        volumeSize: `${size}Gi`,
+        volumeType: "gp3" as const,
+        encrypted: true,
+        deleteOnTermination: true,
     });
     // Faster image pulls where there is no instance store to hold them.
     const imageVolume = {
@@ -74,9 +81,9 @@ export function blockDeviceMappings(pool: ResolvedGpuPool) {
     };
     return pool.amiFamily === "bottlerocket"
         ? [
-            { deviceName: "/dev/xvda", ebs: volume(4) },
-            { deviceName: "/dev/xvdb", ebs: imageVolume },
-        ]
+              { deviceName: "/dev/xvda", ebs: volume(4) },
+              { deviceName: "/dev/xvdb", ebs: imageVolume },
+          ]
         : [{ deviceName: "/dev/xvda", rootVolume: true, ebs: imageVolume }];
 }
 
@@ -89,16 +96,17 @@ export function capacityReservationSelectorTerms(reservations: CapacityReservati
 }
 
 /** Where GPU nodes go: the subnets and security groups by id, or whatever carries the discovery tag. */
-export type NodeNetwork =
-    | { discovery: "ids"; subnetIds: string[]; securityGroupIds: string[] }
-    | { discovery: "tags" };
+export type NodeNetwork = { discovery: "ids"; subnetIds: string[]; securityGroupIds: string[] } | { discovery: "tags" };
 
-export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
-    clusterName: string;
-    nodeRoleName: string;
-    network: NodeNetwork;
-    tags: Record<string, string>;
-}) {
+export function ec2NodeClassManifest(
+    pool: ResolvedGpuPool,
+    opts: {
+        clusterName: string;
+        nodeRoleName: string;
+        network: NodeNetwork;
+        tags: Record<string, string>;
+    },
+) {
     const byTag = [{ tags: { [DISCOVERY_TAG]: opts.clusterName } }];
     const { network } = opts;
     return {
@@ -109,13 +117,19 @@ export function ec2NodeClassManifest(pool: ResolvedGpuPool, opts: {
             role: opts.nodeRoleName,
             amiSelectorTerms: [{ alias: pool.amiAlias }],
             subnetSelectorTerms: network.discovery === "ids" ? network.subnetIds.map(id => ({ id })) : byTag,
-            securityGroupSelectorTerms: network.discovery === "ids" ? network.securityGroupIds.map(id => ({ id })) : byTag,
-            ...(pool.capacityReservations ? { capacityReservationSelectorTerms: capacityReservationSelectorTerms(pool.capacityReservations) } : {}),
+            securityGroupSelectorTerms:
+                network.discovery === "ids" ? network.securityGroupIds.map(id => ({ id })) : byTag,
+            ...(pool.capacityReservations
+                ? { capacityReservationSelectorTerms: capacityReservationSelectorTerms(pool.capacityReservations) }
+                : {}),
             blockDeviceMappings: blockDeviceMappings(pool),
             ...(pool.instanceStorePolicy === "RAID0" ? { instanceStorePolicy: "RAID0" as const } : {}),
             // IMDSv2 only, and one hop so pods cannot borrow the node role.
             metadataOptions: {
-                httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required",
+                httpEndpoint: "enabled",
+                httpProtocolIPv6: "disabled",
+                httpPutResponseHopLimit: 1,
+                httpTokens: "required",
             },
             ...(Object.keys(opts.tags).length ? { tags: { ...opts.tags } } : {}),
         },
@@ -143,7 +157,8 @@ const currentReady = (status: "True" | "False") =>
  * `Matches`, await/internal/awaiter.go `Await`). `condition=Ready` said only "timed out waiting for
  * the condition", and Ready's own message names just the failing condition ("SubnetsReady=False").
  */
-export const NODE_CLASS_READY_AWAIT = "jsonpath={.status..[?(" +
+export const NODE_CLASS_READY_AWAIT =
+    "jsonpath={.status..[?(" +
     `(@ == "True" && ${currentReady("True")}) || (@ == $.status.conditions && ${currentReady("False")})` +
     ")]}=True";
 
@@ -158,43 +173,58 @@ export interface GpuPoolResources {
  * NodeClaims, so for its instances to terminate), then its EC2NodeClass, while the controller,
  * which `controller` is, still runs to do both.
  */
-export function registerGpuPools(componentName: string, pools: ResolvedGpuPool[], opts: {
-    clusterName: pulumi.Input<string>;
-    nodeRoleName: pulumi.Input<string>;
-    network: pulumi.Input<NodeNetwork>;
-    tags: Record<string, pulumi.Input<string>>;
-    controller: pulumi.Resource;
-    devicePlugin?: pulumi.Resource;
-    k8s: KubernetesOptions;
-}): GpuPoolResources {
+export function registerGpuPools(
+    componentName: string,
+    pools: ResolvedGpuPool[],
+    opts: {
+        clusterName: pulumi.Input<string>;
+        nodeRoleName: pulumi.Input<string>;
+        network: pulumi.Input<NodeNetwork>;
+        tags: Record<string, pulumi.Input<string>>;
+        controller: pulumi.Resource;
+        devicePlugin?: pulumi.Resource;
+        k8s: KubernetesOptions;
+    },
+): GpuPoolResources {
     const nodeClasses: CustomResource[] = [];
     const nodePools: CustomResource[] = [];
     for (const pool of pools) {
-        const nodeClassSpec = pulumi.all([opts.clusterName, opts.nodeRoleName, opts.network, opts.tags])
-            .apply(([clusterName, nodeRoleName, network, tags]) =>
-                ec2NodeClassManifest(pool, { clusterName, nodeRoleName, network, tags }).spec);
-        const nodeClass = new CustomResource(`${componentName}-${pool.name}-nodeclass`, {
-            apiVersion: "karpenter.k8s.aws/v1",
-            kind: "EC2NodeClass",
-            metadata: {
-                name: pool.name,
-                annotations: { "pulumi.com/waitFor": NODE_CLASS_READY_AWAIT },
+        const nodeClassSpec = pulumi
+            .all([opts.clusterName, opts.nodeRoleName, opts.network, opts.tags])
+            .apply(
+                ([clusterName, nodeRoleName, network, tags]) =>
+                    ec2NodeClassManifest(pool, { clusterName, nodeRoleName, network, tags }).spec,
+            );
+        const nodeClass = new CustomResource(
+            `${componentName}-${pool.name}-nodeclass`,
+            {
+                apiVersion: "karpenter.k8s.aws/v1",
+                kind: "EC2NodeClass",
+                metadata: {
+                    name: pool.name,
+                    annotations: { "pulumi.com/waitFor": NODE_CLASS_READY_AWAIT },
+                },
+                spec: nodeClassSpec,
             },
-            spec: nodeClassSpec,
-        }, { ...opts.k8s, dependsOn: [opts.controller], customTimeouts: { create: "5m", update: "5m" } });
+            { ...opts.k8s, dependsOn: [opts.controller], customTimeouts: { create: "5m", update: "5m" } },
+        );
 
         const manifest = nodePoolManifest(pool, pool.name);
-        const nodePool = new CustomResource(`${componentName}-${pool.name}-nodepool`, {
-            apiVersion: manifest.apiVersion,
-            kind: manifest.kind,
-            metadata: { name: pool.name, annotations: { "pulumi.com/deletionPropagationPolicy": "foreground" } },
-            spec: manifest.spec,
-        }, {
-            ...opts.k8s,
-            dependsOn: [nodeClass, opts.controller, ...(opts.devicePlugin ? [opts.devicePlugin] : [])],
-            // Deletion waits for every node's drain (up to its terminationGracePeriod) and termination.
-            customTimeouts: { delete: nodePoolDeleteTimeout(pool) },
-        });
+        const nodePool = new CustomResource(
+            `${componentName}-${pool.name}-nodepool`,
+            {
+                apiVersion: manifest.apiVersion,
+                kind: manifest.kind,
+                metadata: { name: pool.name, annotations: { "pulumi.com/deletionPropagationPolicy": "foreground" } },
+                spec: manifest.spec,
+            },
+            {
+                ...opts.k8s,
+                dependsOn: [nodeClass, opts.controller, ...(opts.devicePlugin ? [opts.devicePlugin] : [])],
+                // Deletion waits for every node's drain (up to its terminationGracePeriod) and termination.
+                customTimeouts: { delete: nodePoolDeleteTimeout(pool) },
+            },
+        );
         nodeClasses.push(nodeClass);
         nodePools.push(nodePool);
     }

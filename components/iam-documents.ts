@@ -59,21 +59,26 @@ export function irsaTrustPolicy(opts: {
     const issuer = opts.oidcIssuerUrl.replace(/^https:\/\//, "");
     return {
         Version: "2012-10-17",
-        Statement: [{
-            Effect: "Allow",
-            Principal: { Federated: opts.oidcProviderArn },
-            Action: "sts:AssumeRoleWithWebIdentity",
-            Condition: {
-                StringEquals: {
-                    [`${issuer}:aud`]: "sts.amazonaws.com",
-                    [`${issuer}:sub`]: `system:serviceaccount:${opts.namespace}:${opts.serviceAccount}`,
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Federated: opts.oidcProviderArn },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: {
+                    StringEquals: {
+                        [`${issuer}:aud`]: "sts.amazonaws.com",
+                        [`${issuer}:sub`]: `system:serviceaccount:${opts.namespace}:${opts.serviceAccount}`,
+                    },
                 },
             },
-        }],
+        ],
     };
 }
 
-export function clusterArn(env: Pick<AwsEnvironment, "partition" | "region" | "accountId">, clusterName: string): string {
+export function clusterArn(
+    env: Pick<AwsEnvironment, "partition" | "region" | "accountId">,
+    clusterName: string,
+): string {
     return `arn:${env.partition}:eks:${env.region}:${env.accountId}:cluster/${clusterName}`;
 }
 
@@ -83,26 +88,31 @@ export function clusterArn(env: Pick<AwsEnvironment, "partition" | "region" | "a
  * tags are on by default for an association), so without these conditions any association in the
  * account could hand out this role.
  */
-export function podIdentityTrustPolicy(env: AwsEnvironment, opts: {
-    clusterName: string;
-    namespace: string;
-    serviceAccount: string;
-}): PolicyDocument {
+export function podIdentityTrustPolicy(
+    env: AwsEnvironment,
+    opts: {
+        clusterName: string;
+        namespace: string;
+        serviceAccount: string;
+    },
+): PolicyDocument {
     return {
         Version: "2012-10-17",
-        Statement: [{
-            Effect: "Allow",
-            Principal: { Service: "pods.eks.amazonaws.com" },
-            Action: ["sts:AssumeRole", "sts:TagSession"],
-            Condition: {
-                StringEquals: {
-                    "aws:SourceAccount": env.accountId,
-                    "aws:RequestTag/eks-cluster-arn": clusterArn(env, opts.clusterName),
-                    "aws:RequestTag/kubernetes-namespace": opts.namespace,
-                    "aws:RequestTag/kubernetes-service-account": opts.serviceAccount,
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Service: "pods.eks.amazonaws.com" },
+                Action: ["sts:AssumeRole", "sts:TagSession"],
+                Condition: {
+                    StringEquals: {
+                        "aws:SourceAccount": env.accountId,
+                        "aws:RequestTag/eks-cluster-arn": clusterArn(env, opts.clusterName),
+                        "aws:RequestTag/kubernetes-namespace": opts.namespace,
+                        "aws:RequestTag/kubernetes-service-account": opts.serviceAccount,
+                    },
                 },
             },
-        }],
+        ],
     };
 }
 
@@ -129,8 +139,12 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
     const instanceProfiles = `arn:${partition}:iam::${accountId}:instance-profile/*`;
     const clusterTag = `kubernetes.io/cluster/${clusterName}`;
     const taggedResources = [
-        ec2("fleet/*"), ec2("instance/*"), ec2("volume/*"), ec2("network-interface/*"),
-        ec2("launch-template/*"), ec2("spot-instances-request/*"),
+        ec2("fleet/*"),
+        ec2("instance/*"),
+        ec2("volume/*"),
+        ec2("network-interface/*"),
+        ec2("launch-template/*"),
+        ec2("spot-instances-request/*"),
     ];
 
     const policies: Record<string, PolicyDocument> = {
@@ -143,7 +157,10 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
                     Resource: [
                         `arn:${partition}:ec2:${region}::image/*`,
                         `arn:${partition}:ec2:${region}::snapshot/*`,
-                        ec2("security-group/*"), ec2("subnet/*"), ec2("capacity-reservation/*"), ec2("placement-group/*"),
+                        ec2("security-group/*"),
+                        ec2("subnet/*"),
+                        ec2("capacity-reservation/*"),
+                        ec2("placement-group/*"),
                     ],
                     Action: ["ec2:RunInstances", "ec2:CreateFleet"],
                 },
@@ -193,7 +210,9 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
                         StringEquals: { [`aws:ResourceTag/${clusterTag}`]: "owned" },
                         StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
                         StringEqualsIfExists: { "aws:RequestTag/eks:eks-cluster-name": clusterName },
-                        "ForAllValues:StringEquals": { "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"] },
+                        "ForAllValues:StringEquals": {
+                            "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"],
+                        },
                     },
                 },
                 {
@@ -255,7 +274,11 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
                     Sid: "AllowScopedInstanceProfileActions",
                     Effect: "Allow",
                     Resource: instanceProfiles,
-                    Action: ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
+                    Action: [
+                        "iam:AddRoleToInstanceProfile",
+                        "iam:RemoveRoleFromInstanceProfile",
+                        "iam:DeleteInstanceProfile",
+                    ],
                     Condition: {
                         StringEquals: {
                             [`aws:ResourceTag/${clusterTag}`]: "owned",
@@ -268,12 +291,14 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
         },
         EKSIntegration: {
             Version: "2012-10-17",
-            Statement: [{
-                Sid: "AllowAPIServerEndpointDiscovery",
-                Effect: "Allow",
-                Resource: cluster,
-                Action: "eks:DescribeCluster",
-            }],
+            Statement: [
+                {
+                    Sid: "AllowAPIServerEndpointDiscovery",
+                    Effect: "Allow",
+                    Resource: cluster,
+                    Action: "eks:DescribeCluster",
+                },
+            ],
         },
         ResourceDiscovery: {
             Version: "2012-10-17",
@@ -283,10 +308,17 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
                     Effect: "Allow",
                     Resource: "*",
                     Action: [
-                        "ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
-                        "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes",
-                        "ec2:DescribeLaunchTemplates", "ec2:DescribePlacementGroups", "ec2:DescribeSecurityGroups",
-                        "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets",
+                        "ec2:DescribeCapacityReservations",
+                        "ec2:DescribeImages",
+                        "ec2:DescribeInstances",
+                        "ec2:DescribeInstanceStatus",
+                        "ec2:DescribeInstanceTypeOfferings",
+                        "ec2:DescribeInstanceTypes",
+                        "ec2:DescribeLaunchTemplates",
+                        "ec2:DescribePlacementGroups",
+                        "ec2:DescribeSecurityGroups",
+                        "ec2:DescribeSpotPriceHistory",
+                        "ec2:DescribeSubnets",
                     ],
                     Condition: { StringEquals: { "aws:RequestedRegion": region } },
                 },
@@ -297,8 +329,18 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
                     Action: "ssm:GetParameter",
                 },
                 { Sid: "AllowPricingReadActions", Effect: "Allow", Resource: "*", Action: "pricing:GetProducts" },
-                { Sid: "AllowUnscopedInstanceProfileListAction", Effect: "Allow", Resource: "*", Action: "iam:ListInstanceProfiles" },
-                { Sid: "AllowInstanceProfileReadActions", Effect: "Allow", Resource: instanceProfiles, Action: "iam:GetInstanceProfile" },
+                {
+                    Sid: "AllowUnscopedInstanceProfileListAction",
+                    Effect: "Allow",
+                    Resource: "*",
+                    Action: "iam:ListInstanceProfiles",
+                },
+                {
+                    Sid: "AllowInstanceProfileReadActions",
+                    Effect: "Allow",
+                    Resource: instanceProfiles,
+                    Action: "iam:GetInstanceProfile",
+                },
                 {
                     Sid: "AllowZonalShiftStatusReadOnly",
                     Effect: "Allow",
@@ -312,12 +354,14 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
     if (i.interruptionQueueArn) {
         policies.Interruption = {
             Version: "2012-10-17",
-            Statement: [{
-                Sid: "AllowInterruptionQueueActions",
-                Effect: "Allow",
-                Resource: i.interruptionQueueArn,
-                Action: ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
-            }],
+            Statement: [
+                {
+                    Sid: "AllowInterruptionQueueActions",
+                    Effect: "Allow",
+                    Resource: i.interruptionQueueArn,
+                    Action: ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+                },
+            ],
         };
     }
     return policies;
@@ -350,13 +394,13 @@ export function interruptionQueuePolicy(queueArn: string): PolicyDocument {
 
 /** The events Karpenter handles, as EventBridge patterns keyed by a short rule suffix. */
 export const INTERRUPTION_EVENTS: Record<string, { source: string; detailType: string }> = {
-    "health": { source: "aws.health", detailType: "AWS Health Event" },
+    health: { source: "aws.health", detailType: "AWS Health Event" },
     "spot-interruption": { source: "aws.ec2", detailType: "EC2 Spot Instance Interruption Warning" },
-    "rebalance": { source: "aws.ec2", detailType: "EC2 Instance Rebalance Recommendation" },
+    rebalance: { source: "aws.ec2", detailType: "EC2 Instance Rebalance Recommendation" },
     "state-change": { source: "aws.ec2", detailType: "EC2 Instance State-change Notification" },
     "capacity-reservation": { source: "aws.ec2", detailType: "EC2 Capacity Reservation Instance Interruption Warning" },
 };
 
 export function eventPattern(event: { source: string; detailType: string }): string {
-    return JSON.stringify({ "source": [event.source], "detail-type": [event.detailType] });
+    return JSON.stringify({ source: [event.source], "detail-type": [event.detailType] });
 }

@@ -5,7 +5,12 @@ import { PodIdentityAssociation } from "@pulumi/aws/eks";
 import type { ResolvedArgs } from "./args";
 import { SERVICE_ACCOUNT } from "./controller";
 import {
-    AwsEnvironment, NODE_MANAGED_POLICIES, controllerPolicies, irsaTrustPolicy, managedPolicyArn, nodeTrustPolicy,
+    AwsEnvironment,
+    NODE_MANAGED_POLICIES,
+    controllerPolicies,
+    irsaTrustPolicy,
+    managedPolicyArn,
+    nodeTrustPolicy,
     podIdentityTrustPolicy,
 } from "./iam-documents";
 
@@ -21,8 +26,12 @@ export function roleNameFromArn(arn: string): string {
     return arn.slice(arn.lastIndexOf("/") + 1);
 }
 
-export function registerNodeIdentity(name: string, args: ResolvedArgs, env: pulumi.Output<AwsEnvironment>,
-    parent: pulumi.Resource): NodeIdentity {
+export function registerNodeIdentity(
+    name: string,
+    args: ResolvedArgs,
+    env: pulumi.Output<AwsEnvironment>,
+    parent: pulumi.Resource,
+): NodeIdentity {
     if (args.nodeRoleArn !== undefined) {
         const nodeRoleArn = pulumi.output(args.nodeRoleArn);
         return {
@@ -31,16 +40,27 @@ export function registerNodeIdentity(name: string, args: ResolvedArgs, env: pulu
             resources: [],
         };
     }
-    const role = new Role(`${name}-node-role`, {
-        name: args.nodeRoleName,
-        description: pulumi.interpolate`GPU nodes that Karpenter launches in EKS cluster ${args.clusterName}`,
-        assumeRolePolicy: env.apply(e => JSON.stringify(nodeTrustPolicy(e))),
-        tags: args.tags,
-    }, { parent });
-    const attachments = NODE_MANAGED_POLICIES.map(policy => new RolePolicyAttachment(`${name}-node-${policy}`, {
-        role: role.name,
-        policyArn: env.apply(e => managedPolicyArn(e.partition, policy)),
-    }, { parent }));
+    const role = new Role(
+        `${name}-node-role`,
+        {
+            name: args.nodeRoleName,
+            description: pulumi.interpolate`GPU nodes that Karpenter launches in EKS cluster ${args.clusterName}`,
+            assumeRolePolicy: env.apply(e => JSON.stringify(nodeTrustPolicy(e))),
+            tags: args.tags,
+        },
+        { parent },
+    );
+    const attachments = NODE_MANAGED_POLICIES.map(
+        policy =>
+            new RolePolicyAttachment(
+                `${name}-node-${policy}`,
+                {
+                    role: role.name,
+                    policyArn: env.apply(e => managedPolicyArn(e.partition, policy)),
+                },
+                { parent },
+            ),
+    );
     return { nodeRoleArn: role.arn, nodeRoleName: role.name, resources: [role, ...attachments] };
 }
 
@@ -50,54 +70,101 @@ export interface ControllerIdentity {
     resources: pulumi.Resource[];
 }
 
-export function registerControllerIdentity(name: string, args: ResolvedArgs, inputs: {
-    env: pulumi.Output<AwsEnvironment>;
-    nodeRoleArn: pulumi.Output<string>;
-    interruptionQueueArn?: pulumi.Output<string>;
-    oidcProviderArn: pulumi.Input<string>;
-    oidcIssuerUrl: pulumi.Input<string>;
-    parent: pulumi.Resource;
-}): ControllerIdentity {
+export function registerControllerIdentity(
+    name: string,
+    args: ResolvedArgs,
+    inputs: {
+        env: pulumi.Output<AwsEnvironment>;
+        nodeRoleArn: pulumi.Output<string>;
+        interruptionQueueArn?: pulumi.Output<string>;
+        oidcProviderArn: pulumi.Input<string>;
+        oidcIssuerUrl: pulumi.Input<string>;
+        parent: pulumi.Resource;
+    },
+): ControllerIdentity {
     const { parent } = inputs;
-    const trust = args.identity === "irsa"
-        ? pulumi.all([inputs.oidcProviderArn, inputs.oidcIssuerUrl]).apply(([oidcProviderArn, oidcIssuerUrl]) =>
-            JSON.stringify(irsaTrustPolicy({ oidcProviderArn, oidcIssuerUrl, namespace: args.namespace, serviceAccount: SERVICE_ACCOUNT })))
-        : pulumi.all([inputs.env, args.clusterName]).apply(([e, clusterName]) => JSON.stringify(podIdentityTrustPolicy(e, {
-            clusterName, namespace: args.namespace, serviceAccount: SERVICE_ACCOUNT,
-        })));
-    const role = new Role(`${name}-controller-role`, {
-        name: args.controllerRoleName,
-        description: pulumi.interpolate`Karpenter controller of EKS cluster ${args.clusterName}`,
-        assumeRolePolicy: trust,
-        tags: args.tags,
-    }, { parent });
+    const trust =
+        args.identity === "irsa"
+            ? pulumi.all([inputs.oidcProviderArn, inputs.oidcIssuerUrl]).apply(([oidcProviderArn, oidcIssuerUrl]) =>
+                  JSON.stringify(
+                      irsaTrustPolicy({
+                          oidcProviderArn,
+                          oidcIssuerUrl,
+                          namespace: args.namespace,
+                          serviceAccount: SERVICE_ACCOUNT,
+                      }),
+                  ),
+              )
+            : pulumi.all([inputs.env, args.clusterName]).apply(([e, clusterName]) =>
+                  JSON.stringify(
+                      podIdentityTrustPolicy(e, {
+                          clusterName,
+                          namespace: args.namespace,
+                          serviceAccount: SERVICE_ACCOUNT,
+                      }),
+                  ),
+              );
+    const role = new Role(
+        `${name}-controller-role`,
+        {
+            name: args.controllerRoleName,
+            description: pulumi.interpolate`Karpenter controller of EKS cluster ${args.clusterName}`,
+            assumeRolePolicy: trust,
+            tags: args.tags,
+        },
+        { parent },
+    );
 
-    const documents = pulumi.all([inputs.env, args.clusterName, inputs.nodeRoleArn, inputs.interruptionQueueArn])
+    const documents = pulumi
+        .all([inputs.env, args.clusterName, inputs.nodeRoleArn, inputs.interruptionQueueArn])
         .apply(([env, clusterName, nodeRoleArn, interruptionQueueArn]) =>
-            controllerPolicies({ ...env, clusterName, nodeRoleArn, interruptionQueueArn }));
+            controllerPolicies({ ...env, clusterName, nodeRoleArn, interruptionQueueArn }),
+        );
     // The set of concerns is known before the look-ups resolve, so resources are not created in an apply.
-    const concerns = ["NodeLifecycle", "IAMIntegration", "EKSIntegration", "ResourceDiscovery",
-        ...(inputs.interruptionQueueArn ? ["Interruption"] : [])];
+    const concerns = [
+        "NodeLifecycle",
+        "IAMIntegration",
+        "EKSIntegration",
+        "ResourceDiscovery",
+        ...(inputs.interruptionQueueArn ? ["Interruption"] : []),
+    ];
     const resources: pulumi.Resource[] = [role];
     for (const concern of concerns) {
-        const policy = new Policy(`${name}-controller-${concern.toLowerCase()}`, {
-            description: pulumi.interpolate`Karpenter controller ${concern} permissions for EKS cluster ${args.clusterName}`,
-            policy: documents.apply(d => JSON.stringify(d[concern], null, 2)),
-            tags: args.tags,
-        }, { parent });
-        resources.push(policy, new RolePolicyAttachment(`${name}-controller-${concern.toLowerCase()}`, {
-            role: role.name,
-            policyArn: policy.arn,
-        }, { parent }));
+        const policy = new Policy(
+            `${name}-controller-${concern.toLowerCase()}`,
+            {
+                description: pulumi.interpolate`Karpenter controller ${concern} permissions for EKS cluster ${args.clusterName}`,
+                policy: documents.apply(d => JSON.stringify(d[concern], null, 2)),
+                tags: args.tags,
+            },
+            { parent },
+        );
+        resources.push(
+            policy,
+            new RolePolicyAttachment(
+                `${name}-controller-${concern.toLowerCase()}`,
+                {
+                    role: role.name,
+                    policyArn: policy.arn,
+                },
+                { parent },
+            ),
+        );
     }
     if (args.identity === "podIdentity") {
-        resources.push(new PodIdentityAssociation(`${name}-pod-identity`, {
-            clusterName: args.clusterName,
-            namespace: args.namespace,
-            serviceAccount: SERVICE_ACCOUNT,
-            roleArn: role.arn,
-            tags: args.tags,
-        }, { parent }));
+        resources.push(
+            new PodIdentityAssociation(
+                `${name}-pod-identity`,
+                {
+                    clusterName: args.clusterName,
+                    namespace: args.namespace,
+                    serviceAccount: SERVICE_ACCOUNT,
+                    roleArn: role.arn,
+                    tags: args.tags,
+                },
+                { parent },
+            ),
+        );
     }
     return { controllerRoleArn: role.arn, resources };
 }
@@ -109,8 +176,12 @@ export function registerControllerIdentity(name: string, args: ResolvedArgs, inp
  * later run of this one that finds it in place, relies on it without owning it.
  */
 export function registerSpotServiceLinkedRole(name: string, parent: pulumi.Resource): ServiceLinkedRole {
-    return new ServiceLinkedRole(`${name}-spot-service-role`, {
-        awsServiceName: "spot.amazonaws.com",
-        description: "Lets EC2 launch and manage spot instances (created for Karpenter's spot GPU pools)",
-    }, { parent, retainOnDelete: true });
+    return new ServiceLinkedRole(
+        `${name}-spot-service-role`,
+        {
+            awsServiceName: "spot.amazonaws.com",
+            description: "Lets EC2 launch and manage spot instances (created for Karpenter's spot GPU pools)",
+        },
+        { parent, retainOnDelete: true },
+    );
 }

@@ -11,37 +11,61 @@ export interface InterruptionQueue {
     resources: pulumi.Resource[];
 }
 
-export function registerInterruptionQueue(name: string, opts: {
-    clusterName: pulumi.Input<string>;
-    queueName: pulumi.Input<string>;
-    tags: Record<string, pulumi.Input<string>>;
-    parent: pulumi.Resource;
-}): InterruptionQueue {
+export function registerInterruptionQueue(
+    name: string,
+    opts: {
+        clusterName: pulumi.Input<string>;
+        queueName: pulumi.Input<string>;
+        tags: Record<string, pulumi.Input<string>>;
+        parent: pulumi.Resource;
+    },
+): InterruptionQueue {
     const { parent } = opts;
-    const queue = new Queue(`${name}-interruption`, {
-        name: pulumi.output(opts.queueName).apply(queueName => boundedName(queueName, 80)),
-        messageRetentionSeconds: 300,
-        sqsManagedSseEnabled: true,
-        tags: opts.tags,
-    }, { parent });
-    const policy = new QueuePolicy(`${name}-interruption`, {
-        queueUrl: queue.url,
-        policy: queue.arn.apply(arn => JSON.stringify(interruptionQueuePolicy(arn), null, 2)),
-    }, { parent });
+    const queue = new Queue(
+        `${name}-interruption`,
+        {
+            name: pulumi.output(opts.queueName).apply(queueName => boundedName(queueName, 80)),
+            messageRetentionSeconds: 300,
+            sqsManagedSseEnabled: true,
+            tags: opts.tags,
+        },
+        { parent },
+    );
+    const policy = new QueuePolicy(
+        `${name}-interruption`,
+        {
+            queueUrl: queue.url,
+            policy: queue.arn.apply(arn => JSON.stringify(interruptionQueuePolicy(arn), null, 2)),
+        },
+        { parent },
+    );
     const resources: pulumi.Resource[] = [queue, policy];
     for (const [suffix, event] of Object.entries(INTERRUPTION_EVENTS)) {
-        const rule = new EventRule(`${name}-${suffix}`, {
-            // Rule names are per account and region: the cluster name keeps two clusters apart.
-            name: pulumi.output(opts.clusterName).apply(clusterName => boundedName(`${clusterName}-karpenter-${suffix}`, 64)),
-            description: pulumi.interpolate`Karpenter interruption handling for EKS cluster ${opts.clusterName}: ${event.detailType}`,
-            eventPattern: eventPattern(event),
-            tags: opts.tags,
-        }, { parent });
-        resources.push(rule, new EventTarget(`${name}-${suffix}`, {
-            rule: rule.name,
-            targetId: "KarpenterInterruptionQueueTarget",
-            arn: queue.arn,
-        }, { parent }));
+        const rule = new EventRule(
+            `${name}-${suffix}`,
+            {
+                // Rule names are per account and region: the cluster name keeps two clusters apart.
+                name: pulumi
+                    .output(opts.clusterName)
+                    .apply(clusterName => boundedName(`${clusterName}-karpenter-${suffix}`, 64)),
+                description: pulumi.interpolate`Karpenter interruption handling for EKS cluster ${opts.clusterName}: ${event.detailType}`,
+                eventPattern: eventPattern(event),
+                tags: opts.tags,
+            },
+            { parent },
+        );
+        resources.push(
+            rule,
+            new EventTarget(
+                `${name}-${suffix}`,
+                {
+                    rule: rule.name,
+                    targetId: "KarpenterInterruptionQueueTarget",
+                    arn: queue.arn,
+                },
+                { parent },
+            ),
+        );
     }
     return { queue, resources };
 }

@@ -39,28 +39,48 @@ async function unlessNotFound<T>(what: string, lookup: () => Promise<T>): Promis
 
 export async function lookupAwsEnvironment(opts: pulumi.InvokeOptions): Promise<AwsEnvironment> {
     const [partition, region, identity] = await Promise.all([
-        getPartition({}, opts), getRegion({}, opts), getCallerIdentity({}, opts),
+        getPartition({}, opts),
+        getRegion({}, opts),
+        getCallerIdentity({}, opts),
     ]);
-    return { partition: partition.partition, dnsSuffix: partition.dnsSuffix, region: region.region, accountId: identity.accountId };
+    return {
+        partition: partition.partition,
+        dnsSuffix: partition.dnsSuffix,
+        region: region.region,
+        accountId: identity.accountId,
+    };
 }
 
-export async function lookupCluster(clusterName: string, needsOidcProvider: boolean, opts: pulumi.InvokeOptions): Promise<ClusterDetails> {
-    const cluster = await unlessNotFound(`clusterName: reading EKS cluster ${clusterName}`,
-        () => getCluster({ name: clusterName }, opts));
+export async function lookupCluster(
+    clusterName: string,
+    needsOidcProvider: boolean,
+    opts: pulumi.InvokeOptions,
+): Promise<ClusterDetails> {
+    const cluster = await unlessNotFound(`clusterName: reading EKS cluster ${clusterName}`, () =>
+        getCluster({ name: clusterName }, opts),
+    );
     if (!cluster) {
-        throw new GpuKarpenterConfigError(`clusterName: there is no EKS cluster named ${clusterName} in this account and region`);
+        throw new GpuKarpenterConfigError(
+            `clusterName: there is no EKS cluster named ${clusterName} in this account and region`,
+        );
     }
     const oidcIssuerUrl = cluster.identities?.[0]?.oidcs?.[0]?.issuer ?? "";
     let oidcProviderArn: string | undefined;
     if (needsOidcProvider) {
         if (!oidcIssuerUrl) {
-            throw new GpuKarpenterConfigError(`identity: "irsa" needs an OIDC issuer, and cluster ${clusterName} has none; use "podIdentity"`);
+            throw new GpuKarpenterConfigError(
+                `identity: "irsa" needs an OIDC issuer, and cluster ${clusterName} has none; use "podIdentity"`,
+            );
         }
-        const provider = await unlessNotFound(`identity: "irsa": looking up the IAM OIDC provider for ${oidcIssuerUrl}`,
-            () => getOpenIdConnectProvider({ url: oidcIssuerUrl }, opts));
+        const provider = await unlessNotFound(
+            `identity: "irsa": looking up the IAM OIDC provider for ${oidcIssuerUrl}`,
+            () => getOpenIdConnectProvider({ url: oidcIssuerUrl }, opts),
+        );
         if (!provider) {
-            throw new GpuKarpenterConfigError(`identity: "irsa" needs an IAM OIDC provider for ${oidcIssuerUrl}, and there is ` +
-                `none; create one (eksctl utils associate-iam-oidc-provider --cluster ${clusterName} --approve) or use "podIdentity"`);
+            throw new GpuKarpenterConfigError(
+                `identity: "irsa" needs an IAM OIDC provider for ${oidcIssuerUrl}, and there is ` +
+                    `none; create one (eksctl utils associate-iam-oidc-provider --cluster ${clusterName} --approve) or use "podIdentity"`,
+            );
         }
         oidcProviderArn = provider.arn;
     }
@@ -75,54 +95,76 @@ export async function lookupCluster(clusterName: string, needsOidcProvider: bool
 }
 
 /** The cluster's managed node groups with their subnets, by name. */
-export async function lookupNodeGroups(clusterName: string, opts: pulumi.InvokeOptions): Promise<{ name: string; subnetIds: string[] }[]> {
+export async function lookupNodeGroups(
+    clusterName: string,
+    opts: pulumi.InvokeOptions,
+): Promise<{ name: string; subnetIds: string[] }[]> {
     const { names } = await getNodeGroups({ clusterName }, opts);
-    return Promise.all([...names].sort().map(async nodeGroupName => ({
-        name: nodeGroupName,
-        subnetIds: (await getNodeGroup({ clusterName, nodeGroupName }, opts)).subnetIds,
-    })));
+    return Promise.all(
+        [...names].sort().map(async nodeGroupName => ({
+            name: nodeGroupName,
+            subnetIds: (await getNodeGroup({ clusterName, nodeGroupName }, opts)).subnetIds,
+        })),
+    );
 }
 
 /** The subnets of the cluster's node groups: where its nodes already run. */
 export function nodeGroupSubnets(clusterName: string, groups: { subnetIds: string[] }[]): string[] {
     const subnets = [...new Set(groups.flatMap(group => group.subnetIds))].sort();
     if (subnets.length === 0) {
-        throw new GpuKarpenterConfigError(`subnetIds: cluster ${clusterName} has no node groups to take subnets from; ` +
-            `set subnetIds to the subnets GPU nodes should use`);
+        throw new GpuKarpenterConfigError(
+            `subnetIds: cluster ${clusterName} has no node groups to take subnets from; ` +
+                `set subnetIds to the subnets GPU nodes should use`,
+        );
     }
     return subnets;
 }
 
 /** The tags on each subnet and security group, by id. */
-export async function lookupTags(ids: { subnets: string[]; securityGroups: string[] }, opts: pulumi.InvokeOptions):
-    Promise<Map<string, Record<string, string>>> {
+export async function lookupTags(
+    ids: { subnets: string[]; securityGroups: string[] },
+    opts: pulumi.InvokeOptions,
+): Promise<Map<string, Record<string, string>>> {
     const read = (kind: string, id: string, lookup: () => Promise<{ tags: Record<string, string> }>) =>
         unlessNotFound(`discovery: "tags": reading the tags of ${kind} ${id}`, lookup).then(found => {
-            if (!found) throw new GpuKarpenterConfigError(`discovery: "tags": there is no ${kind} ${id} in this account and region`);
+            if (!found)
+                throw new GpuKarpenterConfigError(
+                    `discovery: "tags": there is no ${kind} ${id} in this account and region`,
+                );
             return [id, found.tags ?? {}] as const;
         });
-    return new Map(await Promise.all([
-        ...ids.subnets.map(id => read("subnet", id, () => getSubnet({ id }, opts))),
-        ...ids.securityGroups.map(id => read("security group", id, () => getSecurityGroup({ id }, opts))),
-    ]));
+    return new Map(
+        await Promise.all([
+            ...ids.subnets.map(id => read("subnet", id, () => getSubnet({ id }, opts))),
+            ...ids.securityGroups.map(id => read("security group", id, () => getSecurityGroup({ id }, opts))),
+        ]),
+    );
 }
 
 /** Whether the principal already has an access entry (EKS makes one for a managed node group's role). */
-export async function hasAccessEntry(clusterName: string, principalArn: string, opts: pulumi.InvokeOptions): Promise<boolean> {
-    const entry = await unlessNotFound(`nodeAccess: looking up the access entry of ${principalArn}`,
-        () => getAccessEntry({ clusterName, principalArn }, opts));
+export async function hasAccessEntry(
+    clusterName: string,
+    principalArn: string,
+    opts: pulumi.InvokeOptions,
+): Promise<boolean> {
+    const entry = await unlessNotFound(`nodeAccess: looking up the access entry of ${principalArn}`, () =>
+        getAccessEntry({ clusterName, principalArn }, opts),
+    );
     return entry !== undefined;
 }
 
 export async function hasSpotServiceLinkedRole(opts: pulumi.InvokeOptions): Promise<boolean> {
-    const role = await unlessNotFound(`looking up the IAM role ${SPOT_SERVICE_LINKED_ROLE} (spot GPU pools need it)`,
-        () => getRole({ name: SPOT_SERVICE_LINKED_ROLE }, opts));
+    const role = await unlessNotFound(
+        `looking up the IAM role ${SPOT_SERVICE_LINKED_ROLE} (spot GPU pools need it)`,
+        () => getRole({ name: SPOT_SERVICE_LINKED_ROLE }, opts),
+    );
     return role !== undefined;
 }
 
 /** Whether the cluster already runs the add-on (installed by hand, or by another stack). */
 export async function hasAddon(clusterName: string, addonName: string, opts: pulumi.InvokeOptions): Promise<boolean> {
-    const addon = await unlessNotFound(`looking up the ${addonName} add-on of cluster ${clusterName}`,
-        () => getAddon({ clusterName, addonName }, opts));
+    const addon = await unlessNotFound(`looking up the ${addonName} add-on of cluster ${clusterName}`, () =>
+        getAddon({ clusterName, addonName }, opts),
+    );
     return addon !== undefined;
 }

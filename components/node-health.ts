@@ -5,11 +5,19 @@ import { Addon } from "@pulumi/aws/eks";
 
 export const NODE_MONITORING_AGENT = "eks-node-monitoring-agent";
 
-export function registerNodeMonitoringAgent(name: string, clusterName: pulumi.Input<string>, tags: Record<string, pulumi.Input<string>>,
-    parent: pulumi.Resource): Addon {
-    return new Addon(`${name}-node-monitoring-agent`, {
-        clusterName,
-        addonName: NODE_MONITORING_AGENT,
-        tags,
-    }, { parent });
+export function registerNodeMonitoringAgent(
+    name: string,
+    clusterName: pulumi.Input<string>,
+    tags: Record<string, pulumi.Input<string>>,
+    parent: pulumi.Resource,
+): Addon {
+    return new Addon(
+        `${name}-node-monitoring-agent`,
+        {
+            clusterName,
+            addonName: NODE_MONITORING_AGENT,
+            tags,
+        },
+        { parent },
+    );
 }

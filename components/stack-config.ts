@@ -83,41 +83,63 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
         const key = fullKey.slice(colon + 1);
         if (namespace !== CONFIG_NAMESPACE) {
             if (!OTHER_NAMESPACES.includes(namespace) && closest(namespace, [CONFIG_NAMESPACE], 3)) {
-                problems.push(`${fullKey}: unknown namespace "${namespace}" (did you mean "${CONFIG_NAMESPACE}:${key}"?)`);
+                problems.push(
+                    `${fullKey}: unknown namespace "${namespace}" (did you mean "${CONFIG_NAMESPACE}:${key}"?)`,
+                );
             }
             continue;
         }
         if (!(key in STACK_CONFIG_KEYS)) {
             const hint = closest(key, keys);
-            problems.push(`${fullKey}: unknown setting${hint ? ` (did you mean "${hint}"?)` : ""}; allowed: ${keys.join(", ")}`);
+            problems.push(
+                `${fullKey}: unknown setting${hint ? ` (did you mean "${hint}"?)` : ""}; allowed: ${keys.join(", ")}`,
+            );
             continue;
         }
         values[key] = parseValue(STACK_CONFIG_KEYS[key], raw);
     }
     const { createCluster = false, kubernetesVersion, vpcId, ...args } = values;
     if (typeof createCluster !== "boolean") {
-        problems.push(`${CONFIG_NAMESPACE}:createCluster: ${JSON.stringify(createCluster)} is not a boolean; use true or false`);
+        problems.push(
+            `${CONFIG_NAMESPACE}:createCluster: ${JSON.stringify(createCluster)} is not a boolean; use true or false`,
+        );
     }
     if (createCluster === true && args.subnetIds === undefined) {
-        problems.push(`${CONFIG_NAMESPACE}:subnetIds: is required with createCluster: the subnets (in at least two ` +
-            `availability zones) for the new cluster, its system nodes and GPU nodes`);
+        problems.push(
+            `${CONFIG_NAMESPACE}:subnetIds: is required with createCluster: the subnets (in at least two ` +
+                `availability zones) for the new cluster, its system nodes and GPU nodes`,
+        );
     }
-    if (kubernetesVersion !== undefined && (typeof kubernetesVersion !== "string" || !/^1\.\d+$/.test(kubernetesVersion))) {
-        problems.push(`${CONFIG_NAMESPACE}:kubernetesVersion: ${JSON.stringify(kubernetesVersion)} is not allowed; use a version like "1.34"`);
+    if (
+        kubernetesVersion !== undefined &&
+        (typeof kubernetesVersion !== "string" || !/^1\.\d+$/.test(kubernetesVersion))
+    ) {
+        problems.push(
+            `${CONFIG_NAMESPACE}:kubernetesVersion: ${JSON.stringify(kubernetesVersion)} is not allowed; use a version like "1.34"`,
+        );
     }
     if (vpcId !== undefined && (typeof vpcId !== "string" || !/^vpc-[0-9a-f]{8,17}$/.test(vpcId))) {
-        problems.push(`${CONFIG_NAMESPACE}:vpcId: ${JSON.stringify(vpcId)} is not a VPC id; use one like "vpc-0a1b2c3d4e5f60718"`);
+        problems.push(
+            `${CONFIG_NAMESPACE}:vpcId: ${JSON.stringify(vpcId)} is not a VPC id; use one like "vpc-0a1b2c3d4e5f60718"`,
+        );
     }
     for (const key of CREATED_CLUSTER_KEYS) {
         if (values[key] !== undefined && createCluster !== true) {
-            problems.push(`${CONFIG_NAMESPACE}:${key}: only applies with createCluster: true; unset it, or set createCluster`);
+            problems.push(
+                `${CONFIG_NAMESPACE}:${key}: only applies with createCluster: true; unset it, or set createCluster`,
+            );
         }
     }
     try {
         resolveArgs(args as unknown as GpuKarpenterArgs);
     } catch (e) {
         if (!(e instanceof GpuKarpenterConfigError)) throw e;
-        problems.push(...e.message.split("\n").slice(1).map(line => `${CONFIG_NAMESPACE}:${line.trim()}`));
+        problems.push(
+            ...e.message
+                .split("\n")
+                .slice(1)
+                .map(line => `${CONFIG_NAMESPACE}:${line.trim()}`),
+        );
     }
     if (problems.length > 0) {
         throw new GpuKarpenterConfigError(`invalid stack config:\n  ${problems.join("\n  ")}`);

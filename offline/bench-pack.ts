@@ -11,7 +11,13 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { installPolicyPack, packPolicyPack, startPolicyPack } from "./policy-pack";
 
-const STACK = { organization: "acme", project: "gpu-karpenter", stack: "dev", dryRun: true, config: { "aws:region": "us-west-2" } };
+const STACK = {
+    organization: "acme",
+    project: "gpu-karpenter",
+    stack: "dev",
+    dryRun: true,
+    config: { "aws:region": "us-west-2" },
+};
 
 export async function main(args: string[]): Promise<number> {
     const runs = Number(process.env.BENCH_RUNS ?? 10);
@@ -42,7 +48,9 @@ export async function main(args: string[]): Promise<number> {
         const sorted = [...times].sort((a, b) => a - b);
         const median = (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
         console.log(`policy pack start, spawn to port line: ${times.map(t => t.toFixed(2)).join(" ")} s`);
-        console.log(`median ${median.toFixed(2)} s, min ${sorted[0].toFixed(2)} s, max ${sorted[sorted.length - 1].toFixed(2)} s, ${runs} runs after a warm-up, node ${process.version}, from ${packDir}`);
+        console.log(
+            `median ${median.toFixed(2)} s, min ${sorted[0].toFixed(2)} s, max ${sorted[sorted.length - 1].toFixed(2)} s, ${runs} runs after a warm-up, node ${process.version}, from ${packDir}`,
+        );
         return 0;
     } finally {
         engine.close();

@@ -42,11 +42,17 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
             switch (args.type) {
                 case "aws:iam/role:Role": {
                     const name = physical();
-                    return { id: name, state: { name, arn: arn("iam", `role/${name}`, false), uniqueId: `AROA${hash(name, 17)}` } };
+                    return {
+                        id: name,
+                        state: { name, arn: arn("iam", `role/${name}`, false), uniqueId: `AROA${hash(name, 17)}` },
+                    };
                 }
                 case "aws:iam/policy:Policy": {
                     const name = physical();
-                    return { id: arn("iam", `policy/${name}`, false), state: { name, arn: arn("iam", `policy/${name}`, false) } };
+                    return {
+                        id: arn("iam", `policy/${name}`, false),
+                        state: { name, arn: arn("iam", `policy/${name}`, false) },
+                    };
                 }
                 case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
                     return { id: `${inputs.role}-${hash(String(inputs.policyArn), 8)}`, state: {} };
@@ -60,24 +66,44 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                     return { id: name, state: { name, arn: arn("events", `rule/${name}`) } };
                 }
                 case "aws:eks/accessEntry:AccessEntry":
-                    return { id: `${inputs.clusterName}:${inputs.principalArn}`, state: { accessEntryArn: arn("eks", `access-entry/${inputs.clusterName}/role/${accountId}/${hash(String(inputs.principalArn), 8)}`) } };
+                    return {
+                        id: `${inputs.clusterName}:${inputs.principalArn}`,
+                        state: {
+                            accessEntryArn: arn(
+                                "eks",
+                                `access-entry/${inputs.clusterName}/role/${accountId}/${hash(String(inputs.principalArn), 8)}`,
+                            ),
+                        },
+                    };
                 case "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
                     const id = `a-${hash(args.name, 17)}`;
-                    return { id, state: { associationId: id, associationArn: arn("eks", `podidentityassociation/${inputs.clusterName}/${id}`) } };
+                    return {
+                        id,
+                        state: {
+                            associationId: id,
+                            associationArn: arn("eks", `podidentityassociation/${inputs.clusterName}/${id}`),
+                        },
+                    };
                 }
                 case "aws:ec2/tag:Tag":
                     return { id: `${inputs.resourceId},${inputs.key}`, state: {} };
                 case "aws:iam/serviceLinkedRole:ServiceLinkedRole": {
                     const name = SPOT_SERVICE_LINKED_ROLE;
                     const roleArn = arn("iam", `role/aws-service-role/${inputs.awsServiceName}/${name}`, false);
-                    return { id: roleArn, state: { name, arn: roleArn, path: `/aws-service-role/${inputs.awsServiceName}/` } };
+                    return {
+                        id: roleArn,
+                        state: { name, arn: roleArn, path: `/aws-service-role/${inputs.awsServiceName}/` },
+                    };
                 }
                 case "kubernetes:core/v1:ConfigMap":
                     // Only read here: the cluster's aws-auth, when it has one or a patch made it.
                     if (args.id === AWS_AUTH_ID) {
                         const data = c.awsAuth ?? appliedAwsAuth;
                         if (!data) throw new Error(`configmaps "aws-auth" not found in namespace kube-system`);
-                        return { id: args.id, state: { metadata: { name: "aws-auth", namespace: "kube-system" }, data } };
+                        return {
+                            id: args.id,
+                            state: { metadata: { name: "aws-auth", namespace: "kube-system" }, data },
+                        };
                     }
                     return { id: args.id ?? physical(), state: {} };
                 case "kubernetes:core/v1:ConfigMapPatch": {
@@ -85,10 +111,13 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                     // as an apply takes a round trip, so a read that does not wait for it runs first.
                     const metadata = inputs.metadata as { name: string; namespace?: string };
                     const id = `${metadata.namespace ?? "default"}/${metadata.name}`;
-                    return new Promise(resolve => setImmediate(() => {
-                        if (id === AWS_AUTH_ID && !c.awsAuth) appliedAwsAuth = { ...(appliedAwsAuth ?? {}), ...(inputs.data ?? {}) };
-                        resolve({ id, state: {} });
-                    }));
+                    return new Promise(resolve =>
+                        setImmediate(() => {
+                            if (id === AWS_AUTH_ID && !c.awsAuth)
+                                appliedAwsAuth = { ...(appliedAwsAuth ?? {}), ...(inputs.data ?? {}) };
+                            resolve({ id, state: {} });
+                        }),
+                    );
                 }
                 case "aws:eks/cluster:Cluster": {
                     // A cluster a consumer's program creates: it answers as the described cluster does.
@@ -96,10 +125,17 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                     return {
                         id: name,
                         state: {
-                            name, arn: arn("eks", `cluster/${name}`), endpoint: c.endpoint, status: "ACTIVE",
+                            name,
+                            arn: arn("eks", `cluster/${name}`),
+                            endpoint: c.endpoint,
+                            status: "ACTIVE",
                             certificateAuthority: { data: c.certificateAuthority },
                             identities: [{ oidcs: [{ issuer: c.oidcIssuer }] }],
-                            vpcConfig: { ...(inputs.vpcConfig ?? {}), vpcId: c.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId },
+                            vpcConfig: {
+                                ...(inputs.vpcConfig ?? {}),
+                                vpcId: c.vpcId,
+                                clusterSecurityGroupId: c.clusterSecurityGroupId,
+                            },
                         },
                     };
                 }
@@ -114,11 +150,17 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                         state: {
                             ...inputs,
                             eksCluster: {
-                                name: inputs.name, endpoint: c.endpoint, certificateAuthority: { data: c.certificateAuthority },
+                                name: inputs.name,
+                                endpoint: c.endpoint,
+                                certificateAuthority: { data: c.certificateAuthority },
                                 identities: [{ oidcs: [{ issuer: c.oidcIssuer }] }],
                                 vpcConfig: { vpcId: inputs.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId },
                             },
-                            oidcProviderArn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
+                            oidcProviderArn: arn(
+                                "iam",
+                                `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`,
+                                false,
+                            ),
                             // @pulumi/eks's own group, not the one EKS gives the cluster and its managed nodes.
                             clusterSecurityGroupId: `sg-${hash(`${args.name}-eksClusterSecurityGroup`, 17).toLowerCase()}`,
                         },
@@ -140,28 +182,58 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
     function answer(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         const inputs = args.inputs;
         if (fake.deniedLookups.includes(args.token)) {
-            throw new Error(`operation error: https response error StatusCode: 403, api error AccessDenied: ` +
-                `User: arn:${partition}:iam::${accountId}:user/offline-plan is not authorized to perform this action (${args.token})`);
+            throw new Error(
+                `operation error: https response error StatusCode: 403, api error AccessDenied: ` +
+                    `User: arn:${partition}:iam::${accountId}:user/offline-plan is not authorized to perform this action (${args.token})`,
+            );
         }
         switch (args.token) {
             case "aws:index/getCallerIdentity:getCallerIdentity":
-                return { accountId, arn: arn("iam", "user/offline-plan", false), userId: "AIDAOFFLINEPLAN", id: accountId };
+                return {
+                    accountId,
+                    arn: arn("iam", "user/offline-plan", false),
+                    userId: "AIDAOFFLINEPLAN",
+                    id: accountId,
+                };
             case "aws:index/getPartition:getPartition":
-                return { partition, dnsSuffix: fake.dnsSuffix, reverseDnsPrefix: fake.dnsSuffix.split(".").reverse().join("."), id: partition };
+                return {
+                    partition,
+                    dnsSuffix: fake.dnsSuffix,
+                    reverseDnsPrefix: fake.dnsSuffix.split(".").reverse().join("."),
+                    id: partition,
+                };
             case "aws:index/getRegion:getRegion":
-                return { region, name: region, endpoint: `ec2.${region}.${fake.dnsSuffix}`, description: region, id: region };
+                return {
+                    region,
+                    name: region,
+                    endpoint: `ec2.${region}.${fake.dnsSuffix}`,
+                    description: region,
+                    id: region,
+                };
             case "aws:eks/getCluster:getCluster":
                 if (c.name && inputs.name !== c.name) {
-                    throw new Error(`reading EKS Cluster (${inputs.name}): couldn't find resource (cluster ${c.name} is the only one described)`);
+                    throw new Error(
+                        `reading EKS Cluster (${inputs.name}): couldn't find resource (cluster ${c.name} is the only one described)`,
+                    );
                 }
                 return {
-                    id: inputs.name, name: inputs.name, arn: arn("eks", `cluster/${inputs.name}`), endpoint: c.endpoint,
-                    version: c.version, status: "ACTIVE",
+                    id: inputs.name,
+                    name: inputs.name,
+                    arn: arn("eks", `cluster/${inputs.name}`),
+                    endpoint: c.endpoint,
+                    version: c.version,
+                    status: "ACTIVE",
                     certificateAuthorities: [{ data: c.certificateAuthority }],
                     identities: c.oidcIssuer ? [{ oidcs: [{ issuer: c.oidcIssuer }] }] : [],
-                    accessConfigs: [{ authenticationMode: c.authenticationMode, bootstrapClusterCreatorAdminPermissions: false }],
-                    vpcConfig: { vpcId: c.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId,
-                        subnetIds: [...new Set(c.nodeGroups.flatMap(g => g.subnetIds))], securityGroupIds: [] },
+                    accessConfigs: [
+                        { authenticationMode: c.authenticationMode, bootstrapClusterCreatorAdminPermissions: false },
+                    ],
+                    vpcConfig: {
+                        vpcId: c.vpcId,
+                        clusterSecurityGroupId: c.clusterSecurityGroupId,
+                        subnetIds: [...new Set(c.nodeGroups.flatMap(g => g.subnetIds))],
+                        securityGroupIds: [],
+                    },
                 };
             case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
                 if (!c.oidcProvider || inputs.url !== c.oidcIssuer) {
@@ -170,38 +242,66 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                 return {
                     id: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
                     arn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                    url: c.oidcIssuer.replace(/^https:\/\//, ""), clientIdLists: ["sts.amazonaws.com"],
+                    url: c.oidcIssuer.replace(/^https:\/\//, ""),
+                    clientIdLists: ["sts.amazonaws.com"],
                 };
             case "aws:iam/getRole:getRole":
                 if (inputs.name !== SPOT_SERVICE_LINKED_ROLE || !fake.spotServiceLinkedRole) {
                     throw new Error(`reading IAM Role (${inputs.name}): couldn't find resource`);
                 }
                 return {
-                    id: inputs.name, name: inputs.name, path: "/aws-service-role/spot.amazonaws.com/",
+                    id: inputs.name,
+                    name: inputs.name,
+                    path: "/aws-service-role/spot.amazonaws.com/",
                     arn: arn("iam", `role/aws-service-role/spot.amazonaws.com/${inputs.name}`, false),
                 };
             case "aws:eks/getAddon:getAddon":
                 if (!c.addons.includes(inputs.addonName)) {
-                    throw new Error(`reading EKS Add-On (${inputs.clusterName}:${inputs.addonName}): couldn't find resource`);
+                    throw new Error(
+                        `reading EKS Add-On (${inputs.clusterName}:${inputs.addonName}): couldn't find resource`,
+                    );
                 }
-                return { id: `${inputs.clusterName}:${inputs.addonName}`, clusterName: inputs.clusterName, addonName: inputs.addonName, addonVersion: "v1.0.0-eksbuild.1" };
+                return {
+                    id: `${inputs.clusterName}:${inputs.addonName}`,
+                    clusterName: inputs.clusterName,
+                    addonName: inputs.addonName,
+                    addonVersion: "v1.0.0-eksbuild.1",
+                };
             case "aws:eks/getAccessEntry:getAccessEntry":
                 if (!c.accessEntries.includes(inputs.principalArn)) {
-                    throw new Error(`reading EKS Access Entry (${inputs.clusterName}:${inputs.principalArn}): couldn't find resource`);
+                    throw new Error(
+                        `reading EKS Access Entry (${inputs.clusterName}:${inputs.principalArn}): couldn't find resource`,
+                    );
                 }
-                return { id: `${inputs.clusterName}:${inputs.principalArn}`, clusterName: inputs.clusterName, principalArn: inputs.principalArn, type: "EC2_LINUX" };
+                return {
+                    id: `${inputs.clusterName}:${inputs.principalArn}`,
+                    clusterName: inputs.clusterName,
+                    principalArn: inputs.principalArn,
+                    type: "EC2_LINUX",
+                };
             case "aws:ec2/getSubnet:getSubnet":
             case "aws:ec2/getSecurityGroup:getSecurityGroup":
                 if (!/^(subnet|sg)-[0-9a-f]+$/.test(String(inputs.id))) {
-                    throw new Error(`reading EC2 ${args.token.includes("Subnet") ? "Subnet" : "Security Group"} (${inputs.id}): couldn't find resource`);
+                    throw new Error(
+                        `reading EC2 ${args.token.includes("Subnet") ? "Subnet" : "Security Group"} (${inputs.id}): couldn't find resource`,
+                    );
                 }
                 return { id: inputs.id, vpcId: c.vpcId, tags: fake.resourceTags[inputs.id] ?? {} };
             case "aws:eks/getNodeGroups:getNodeGroups":
-                return { id: inputs.clusterName, clusterName: inputs.clusterName, names: c.nodeGroups.map(g => g.name) };
+                return {
+                    id: inputs.clusterName,
+                    clusterName: inputs.clusterName,
+                    names: c.nodeGroups.map(g => g.name),
+                };
             case "aws:eks/getNodeGroup:getNodeGroup": {
                 const group = c.nodeGroups.find(g => g.name === inputs.nodeGroupName);
                 if (!group) throw new Error(`node group ${inputs.nodeGroupName} not found`);
-                return { id: `${inputs.clusterName}:${group.name}`, clusterName: inputs.clusterName, nodeGroupName: group.name, subnetIds: group.subnetIds };
+                return {
+                    id: `${inputs.clusterName}:${group.name}`,
+                    clusterName: inputs.clusterName,
+                    nodeGroupName: group.name,
+                    subnetIds: group.subnetIds,
+                };
             }
             default:
                 throw new Error(`the offline cloud cannot answer ${args.token}`);

@@ -28,25 +28,33 @@ function deferred(load: () => any, keys?: string[]): unknown {
     let real: any;
     const get = () => (real ??= load());
     // With known keys each export is a forwarding stand-in, so copying the namespace loads nothing.
-    const standIns = new Map((keys ?? []).map(key => [key, function (this: unknown, ...args: unknown[]) {
-        const target = get()[key];
-        return new.target ? Reflect.construct(target, args, new.target) : target.apply(this, args);
-    }]));
-    return new Proxy({}, {
-        get: (_t, key) => {
-            if (typeof key === "string" && standIns.has(key)) return standIns.get(key);
-            if (INTEROP_KEYS.has(key)) return undefined;
-            return get()[key];
+    const standIns = new Map(
+        (keys ?? []).map(key => [
+            key,
+            function (this: unknown, ...args: unknown[]) {
+                const target = get()[key];
+                return new.target ? Reflect.construct(target, args, new.target) : target.apply(this, args);
+            },
+        ]),
+    );
+    return new Proxy(
+        {},
+        {
+            get: (_t, key) => {
+                if (typeof key === "string" && standIns.has(key)) return standIns.get(key);
+                if (INTEROP_KEYS.has(key)) return undefined;
+                return get()[key];
+            },
+            has: (_t, key) => !INTEROP_KEYS.has(key) && key in get(),
+            ownKeys: () => (keys ? [...keys] : Reflect.ownKeys(get())),
+            getOwnPropertyDescriptor: (_t, key) => {
+                if (INTEROP_KEYS.has(key)) return undefined;
+                return keys && typeof key === "string" && standIns.has(key)
+                    ? { value: standIns.get(key), enumerable: true, configurable: true, writable: false }
+                    : withConfigurable(Reflect.getOwnPropertyDescriptor(get(), key));
+            },
         },
-        has: (_t, key) => !INTEROP_KEYS.has(key) && key in get(),
-        ownKeys: () => (keys ? [...keys] : Reflect.ownKeys(get())),
-        getOwnPropertyDescriptor: (_t, key) => {
-            if (INTEROP_KEYS.has(key)) return undefined;
-            return keys && typeof key === "string" && standIns.has(key)
-                ? { value: standIns.get(key), enumerable: true, configurable: true, writable: false }
-                : withConfigurable(Reflect.getOwnPropertyDescriptor(get(), key));
-        },
-    });
+    );
 }
 
 // A proxy may only report a property as configurable unless its (empty) target has it too.
@@ -63,16 +71,20 @@ const WITHOUT_STACK_TRACE = Symbol("without stack trace");
 
 function skipPromiseStackTraces(debuggable: { debuggablePromise?: unknown }): void {
     const original = debuggable.debuggablePromise;
-    if (process.env.PULUMI_DEBUG_PROMISE_LEAKS || typeof original !== "function" || WITHOUT_STACK_TRACE in original) return;
-    debuggable.debuggablePromise = Object.assign(function (this: unknown, ...args: unknown[]) {
-        const limit = Error.stackTraceLimit;
-        Error.stackTraceLimit = 0;
-        try {
-            return original.apply(this, args);
-        } finally {
-            Error.stackTraceLimit = limit;
-        }
-    }, { [WITHOUT_STACK_TRACE]: true });
+    if (process.env.PULUMI_DEBUG_PROMISE_LEAKS || typeof original !== "function" || WITHOUT_STACK_TRACE in original)
+        return;
+    debuggable.debuggablePromise = Object.assign(
+        function (this: unknown, ...args: unknown[]) {
+            const limit = Error.stackTraceLimit;
+            Error.stackTraceLimit = 0;
+            try {
+                return original.apply(this, args);
+            } finally {
+                Error.stackTraceLimit = limit;
+            }
+        },
+        { [WITHOUT_STACK_TRACE]: true },
+    );
 }
 
 let installed = false;

@@ -51,7 +51,9 @@ export const DEFAULT_CLUSTER_FILE = path.join(__dirname, "default-cluster.json")
 export class FakeClusterError extends Error {}
 
 /** What a description may give: any top-level field, and any field of `cluster`. */
-export type FakeClusterDescription = Partial<Omit<FakeCluster, "cluster">> & { cluster?: Partial<FakeCluster["cluster"]> };
+export type FakeClusterDescription = Partial<Omit<FakeCluster, "cluster">> & {
+    cluster?: Partial<FakeCluster["cluster"]>;
+};
 
 const AUTH_MODES = ["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"];
 
@@ -62,11 +64,14 @@ const AUTH_MODES = ["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"];
 export function fakeCluster(given: FakeClusterDescription = {}, source = "fakeCluster"): FakeCluster {
     const defaults = structuredClone(defaultCluster) as FakeCluster;
     const bad = (field: string, why: string) => new FakeClusterError(`${source}: ${field} ${why}`);
-    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
-    if (!isObject(given)) throw bad("(the whole description)", `must be a JSON object like ${path.basename(DEFAULT_CLUSTER_FILE)}`);
+    const isObject = (v: unknown): v is Record<string, unknown> =>
+        v !== null && typeof v === "object" && !Array.isArray(v);
+    if (!isObject(given))
+        throw bad("(the whole description)", `must be a JSON object like ${path.basename(DEFAULT_CLUSTER_FILE)}`);
     const unknown = (keys: string[], allowed: string[], where: string) => {
         const extra = keys.filter(k => !allowed.includes(k));
-        if (extra.length > 0) throw bad(extra.map(k => `${where}${k}`).join(", "), `unknown; allowed: ${allowed.join(", ")}`);
+        if (extra.length > 0)
+            throw bad(extra.map(k => `${where}${k}`).join(", "), `unknown; allowed: ${allowed.join(", ")}`);
     };
     unknown(Object.keys(given), Object.keys(defaults), "");
     if (given.cluster !== undefined) {
@@ -76,8 +81,12 @@ export function fakeCluster(given: FakeClusterDescription = {}, source = "fakeCl
     const merged: FakeCluster = { ...defaults, ...given, cluster: { ...defaults.cluster, ...(given.cluster ?? {}) } };
     const c = merged.cluster;
     if (!/^\d{12}$/.test(merged.accountId)) throw bad("accountId", "must be 12 digits");
-    if (!AUTH_MODES.includes(c.authenticationMode)) throw bad("cluster.authenticationMode", `must be one of ${AUTH_MODES.join(", ")}`);
-    if (!Array.isArray(c.nodeGroups) || c.nodeGroups.some(g => typeof g.name !== "string" || !Array.isArray(g.subnetIds))) {
+    if (!AUTH_MODES.includes(c.authenticationMode))
+        throw bad("cluster.authenticationMode", `must be one of ${AUTH_MODES.join(", ")}`);
+    if (
+        !Array.isArray(c.nodeGroups) ||
+        c.nodeGroups.some(g => typeof g.name !== "string" || !Array.isArray(g.subnetIds))
+    ) {
         throw bad("cluster.nodeGroups", "must be a list of {name, subnetIds}");
     }
     if (!Array.isArray(c.accessEntries) || c.accessEntries.some(a => typeof a !== "string")) {
@@ -86,10 +95,14 @@ export function fakeCluster(given: FakeClusterDescription = {}, source = "fakeCl
     if (!Array.isArray(merged.deniedLookups) || merged.deniedLookups.some(t => typeof t !== "string")) {
         throw bad("deniedLookups", `must be a list of invoke tokens, e.g. ["aws:iam/getRole:getRole"]`);
     }
-    if (!Array.isArray(c.addons) || c.addons.some(a => typeof a !== "string")) throw bad("cluster.addons", "must be a list of add-on names");
+    if (!Array.isArray(c.addons) || c.addons.some(a => typeof a !== "string"))
+        throw bad("cluster.addons", "must be a list of add-on names");
     if (typeof merged.spotServiceLinkedRole !== "boolean") throw bad("spotServiceLinkedRole", "must be true or false");
     if (!isObject(merged.resourceTags) || !Object.values(merged.resourceTags).every(isObject)) {
-        throw bad("resourceTags", `must map ids to tags, e.g. {"subnet-0a1111111111111aa": {"karpenter.sh/discovery": "other"}}`);
+        throw bad(
+            "resourceTags",
+            `must map ids to tags, e.g. {"subnet-0a1111111111111aa": {"karpenter.sh/discovery": "other"}}`,
+        );
     }
     return merged;
 }
@@ -104,7 +117,9 @@ export function loadFakeCluster(file = DEFAULT_CLUSTER_FILE): FakeCluster {
         throw new FakeClusterError(`--cluster ${file}: ${(e as Error).message}`);
     }
     if (given === null || typeof given !== "object" || Array.isArray(given)) {
-        throw new FakeClusterError(`--cluster ${file}: (the whole file) must be a JSON object like ${path.basename(DEFAULT_CLUSTER_FILE)}`);
+        throw new FakeClusterError(
+            `--cluster ${file}: (the whole file) must be a JSON object like ${path.basename(DEFAULT_CLUSTER_FILE)}`,
+        );
     }
     return fakeCluster(given, `--cluster ${file}`);
 }

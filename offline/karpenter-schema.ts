@@ -61,7 +61,7 @@ const KINDS: KarpenterKind[] = [
         schema: ec2NodeClassSchema,
     },
 ];
-const KARPENTER_GROUPS = new Set(KINDS.map((k) => k.apiVersion.split("/")[0]));
+const KARPENTER_GROUPS = new Set(KINDS.map(k => k.apiVersion.split("/")[0]));
 
 const UNKNOWN_FIELD = "unknown field: not in the Karpenter 1.14 CRD, so the API server would drop it silently";
 
@@ -79,9 +79,21 @@ const FORMATS: Record<string, Format> = {
 
 // ObjectMeta fields; anything else under metadata is dropped by the API server.
 const OBJECT_META_FIELDS = new Set([
-    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
-    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
-    "ownerReferences", "finalizers", "managedFields",
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
 ]);
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -138,7 +150,7 @@ export function validateKarpenterObject(obj: unknown): SchemaError[] {
     if (ctx.skipped.length > 0) {
         report(
             "",
-            `the x-kubernetes-validations rules of ${ctx.skipped.map((f) => f || "the object").join(", ")} ` +
+            `the x-kubernetes-validations rules of ${ctx.skipped.map(f => f || "the object").join(", ")} ` +
                 "were not checked because of the schema errors above",
         );
     }
@@ -147,9 +159,9 @@ export function validateKarpenterObject(obj: unknown): SchemaError[] {
 
 /** Throws one Error listing every SchemaError of `objs` as `<object> <field>: <reason>`. */
 export function assertValidKarpenterObjects(objs: unknown[]): void {
-    const errors = objs.flatMap((o) => validateKarpenterObject(o));
+    const errors = objs.flatMap(o => validateKarpenterObject(o));
     if (errors.length > 0) {
-        const lines = errors.map((e) => `  ${e.object}${e.field ? ` ${e.field}` : ""}: ${e.reason}`);
+        const lines = errors.map(e => `  ${e.object}${e.field ? ` ${e.field}` : ""}: ${e.reason}`);
         throw new Error(`the Karpenter 1.14 CRDs would reject these objects:\n${lines.join("\n")}`);
     }
 }
@@ -159,16 +171,16 @@ function servedKind(
     kind: unknown,
     report: (field: string, reason: string) => void,
 ): KarpenterKind | undefined {
-    const served = KINDS.find((k) => k.apiVersion === apiVersion && k.kind === kind);
+    const served = KINDS.find(k => k.apiVersion === apiVersion && k.kind === kind);
     if (served) {
         return served;
     }
-    const expected = KINDS.map((k) => `${k.apiVersion} ${k.kind}`).join(" or ");
+    const expected = KINDS.map(k => `${k.apiVersion} ${k.kind}`).join(" or ");
     const [group, version] = typeof apiVersion === "string" ? apiVersion.split("/") : [];
     if (!KARPENTER_GROUPS.has(group)) {
         report("apiVersion", `must be ${expected}, got ${show(apiVersion)} ${show(kind)}`);
     } else if (version !== "v1") {
-        const sameKind = KINDS.find((k) => k.kind === kind);
+        const sameKind = KINDS.find(k => k.kind === kind);
         report(
             "apiVersion",
             `${String(apiVersion)} is not served by Karpenter 1.14, which serves NodePool and EC2NodeClass as v1 only ` +
@@ -448,7 +460,7 @@ function checkRules(node: CrdSchema, value: unknown, field: string, ctx: RuleCon
     if (rules.length) {
         // The API server skips every rule after a blocking error; skipping only the rules whose
         // value holds one is as safe (a rule sees only its own value) and reports more at once.
-        if (ctx.blocked.some((b) => isWithin(b, field))) {
+        if (ctx.blocked.some(b => isWithin(b, field))) {
             ctx.skipped.push(field);
         } else {
             for (const failure of ruleFailures(node, rules, value, self)) {
@@ -465,7 +477,7 @@ const createRulesOf = new WeakMap<CrdSchema, CelRule[]>();
 function createRules(node: CrdSchema): CelRule[] {
     let rules = createRulesOf.get(node);
     if (!rules) {
-        rules = (node["x-kubernetes-validations"] ?? []).filter((r) => !TRANSITION_RULE.test(r.rule));
+        rules = (node["x-kubernetes-validations"] ?? []).filter(r => !TRANSITION_RULE.test(r.rule));
         createRulesOf.set(node, rules);
     }
     return rules;
@@ -488,7 +500,7 @@ function ruleFailures(node: CrdSchema, rules: CelRule[], value: unknown, self: u
     const key = JSON.stringify(value);
     let failures = byValue.get(key);
     if (!failures) {
-        failures = rules.map((rule) => ruleFailure(rule, self)).filter((f): f is string => f !== undefined);
+        failures = rules.map(rule => ruleFailure(rule, self)).filter((f): f is string => f !== undefined);
         byValue.set(key, failures);
     }
     return failures;
@@ -583,7 +595,12 @@ function firstLine(e: unknown): string {
 }
 
 function pointerSegments(pointer: string): string[] {
-    return pointer === "" ? [] : pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+    return pointer === ""
+        ? []
+        : pointer
+              .slice(1)
+              .split("/")
+              .map(s => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 /** Whether field path `inner` is `outer` or below it. */

@@ -50,7 +50,9 @@ export function goSprint(value: unknown): string {
     if (value === null || value === undefined) return "<nil>";
     if (Array.isArray(value)) return `[${value.map(goSprint).join(" ")}]`;
     if (typeof value === "object") {
-        const entries = Object.keys(value).sort().map(k => `${k}:${goSprint((value as Record<string, unknown>)[k])}`);
+        const entries = Object.keys(value)
+            .sort()
+            .map(k => `${k}:${goSprint((value as Record<string, unknown>)[k])}`);
         return `map[${entries.join(" ")}]`;
     }
     if (typeof value === "string") return value;
@@ -113,7 +115,8 @@ export function awaitCreate(urn: string, annotation: string, observed: Record<st
     }
     return {
         ready: false,
-        error: `resource ${JSON.stringify(urn)} was successfully created, but the Kubernetes API server ` +
+        error:
+            `resource ${JSON.stringify(urn)} was successfully created, but the Kubernetes API server ` +
             `reported that it failed to fully initialize or become live: ${reason}`,
     };
 }

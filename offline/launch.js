@@ -19,7 +19,12 @@ function sources() {
             if (entry.name === "node_modules") continue;
             const full = path.join(dir, entry.name);
             if (entry.isDirectory()) walk(full);
-            else if (/\.(ts|json)$/.test(entry.name) && !/\.d\.ts$/.test(entry.name) && !/^(package|package-lock|tsconfig)\.json$/.test(entry.name)) found.push(full);
+            else if (
+                /\.(ts|json)$/.test(entry.name) &&
+                !/\.d\.ts$/.test(entry.name) &&
+                !/^(package|package-lock|tsconfig)\.json$/.test(entry.name)
+            )
+                found.push(full);
         }
     };
     SOURCE_DIRS.forEach(dir => walk(path.join(ROOT, dir)));
@@ -59,7 +64,14 @@ if (!entry) {
 const files = sources();
 if (stale(files)) build(files);
 process.argv = [process.argv[0], path.join(OUT, `${entry}.js`), ...args];
-require(path.join(OUT, `${entry}.js`)).main(args).then(
-    code => { process.exitCode = code; },
-    error => { process.stderr.write(`error: ${error && error.message ? error.message : String(error)}\n`); process.exitCode = 2; },
-);
+require(path.join(OUT, `${entry}.js`))
+    .main(args)
+    .then(
+        code => {
+            process.exitCode = code;
+        },
+        error => {
+            process.stderr.write(`error: ${error && error.message ? error.message : String(error)}\n`);
+            process.exitCode = 2;
+        },
+    );

@@ -10,12 +10,25 @@ import * as path from "path";
 import { GpuKarpenterConfigError } from "../components/args";
 import { toYaml } from "../components/yaml";
 import { INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "../components/gpu";
-import { CURRENCY, PRICE_SOURCE, formatHourly, priceBasis, priceRegionOf, roundCents, stackHourlyCeiling } from "../components/cost";
+import {
+    CURRENCY,
+    PRICE_SOURCE,
+    formatHourly,
+    priceBasis,
+    priceRegionOf,
+    roundCents,
+    stackHourlyCeiling,
+} from "../components/cost";
 import { nodePoolCost } from "../policies/cost";
 import { HELM_RELEASE_TYPE } from "../policies/karpenter";
 import { capacityTypesOf, isGpuPool } from "../policies/nodepool";
 import {
-    type EngineResource, type PolicyPackConfig, evaluateResources, formatSummary, formatViolation, type Violation,
+    type EngineResource,
+    type PolicyPackConfig,
+    evaluateResources,
+    formatSummary,
+    formatViolation,
+    type Violation,
 } from "../policies/rules";
 import { DEFAULT_CLUSTER_FILE, FakeClusterError, loadFakeCluster } from "./fake-cluster";
 import { SchemaError, validateKarpenterObject } from "./karpenter-schema";
@@ -44,7 +57,14 @@ export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions 
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
         const value = argv[i + 1];
-        const key = ({ "--stack": "stack", "--cluster": "clusterFile", "--out": "outDir", "--policy-pack-config": "policyPackConfig" } as const)[flag as "--stack"];
+        const key = (
+            {
+                "--stack": "stack",
+                "--cluster": "clusterFile",
+                "--out": "outDir",
+                "--policy-pack-config": "policyPackConfig",
+            } as const
+        )[flag as "--stack"];
         if (!key) throw new UsageError(`unknown argument ${JSON.stringify(flag)}\n${USAGE}`);
         if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value\n${USAGE}`);
         options[key] = value;
@@ -55,7 +75,9 @@ export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions 
     const outDir = path.resolve(cwd, options.outDir ?? path.join(PROJECT_DIR, "plan", stack));
     const fromOut = path.relative(outDir, PROJECT_DIR);
     if (!fromOut.startsWith("..") && !path.isAbsolute(fromOut)) {
-        throw new UsageError(`--out ${options.outDir}: the plan replaces that folder, and the project is inside it; name a folder of its own`);
+        throw new UsageError(
+            `--out ${options.outDir}: the plan replaces that folder, and the project is inside it; name a folder of its own`,
+        );
     }
     return {
         stack,
@@ -84,7 +106,11 @@ function kubernetesObject(r: RecordedResource): KubernetesObject | undefined {
 }
 
 function fileName(...parts: (string | undefined)[]): string {
-    return parts.filter(Boolean).join("-").toLowerCase().replace(/[^a-z0-9.-]+/g, "-");
+    return parts
+        .filter(Boolean)
+        .join("-")
+        .toLowerCase()
+        .replace(/[^a-z0-9.-]+/g, "-");
 }
 
 function pretty(document: unknown): string {
@@ -110,23 +136,31 @@ export interface CostReport {
     /** Whose prices were used: the region's own, or us-east-1's when the table has none. */
     priceRegion: string;
     priceSource: string;
-    pools: { pool: string; gpuLimit: number | null; hourlyCeiling: number | null; ceilingInstanceType: string | null; unpricedTypes: string[] }[];
+    pools: {
+        pool: string;
+        gpuLimit: number | null;
+        hourlyCeiling: number | null;
+        ceilingInstanceType: string | null;
+        unpricedTypes: string[];
+    }[];
     stackHourlyCeiling: number | null;
 }
 
 /** Each GPU pool's nominal worst-case hourly cost, by the computation the budget policies use. */
 export function costReport(objects: KubernetesObject[], region: string): CostReport {
-    const pools = objects.filter(o => o.kind === "NodePool" && isGpuPool(o) === true).map(o => {
-        const { cost } = nodePoolCost(o, region)!;
-        return {
-            pool: o.metadata.name,
-            gpuLimit: cost.gpuLimit ?? null,
-            hourlyCeiling: cost.hourlyCeiling === null ? null : roundCents(cost.hourlyCeiling),
-            ceilingInstanceType: cost.ceilingInstanceType,
-            unpricedTypes: cost.unpricedTypes,
-            exact: cost.hourlyCeiling,
-        };
-    });
+    const pools = objects
+        .filter(o => o.kind === "NodePool" && isGpuPool(o) === true)
+        .map(o => {
+            const { cost } = nodePoolCost(o, region)!;
+            return {
+                pool: o.metadata.name,
+                gpuLimit: cost.gpuLimit ?? null,
+                hourlyCeiling: cost.hourlyCeiling === null ? null : roundCents(cost.hourlyCeiling),
+                ceilingInstanceType: cost.ceilingInstanceType,
+                unpricedTypes: cost.unpricedTypes,
+                exact: cost.hourlyCeiling,
+            };
+        });
     const total = stackHourlyCeiling(pools.map(p => ({ hourlyCeiling: p.exact })));
     return {
         currency: CURRENCY,
@@ -140,41 +174,53 @@ export function costReport(objects: KubernetesObject[], region: string): CostRep
 
 export function gpuPoolRows(objects: KubernetesObject[], cost: CostReport): GpuPoolRow[] {
     const nodeClasses = new Map(objects.filter(o => o.kind === "EC2NodeClass").map(o => [o.metadata.name, o as any]));
-    return objects.filter(o => o.kind === "NodePool").map((o: any) => {
-        const requirements: any[] = o.spec?.template?.spec?.requirements ?? [];
-        const values = (key: string) => requirements.find(r => r.key === key)?.values?.join(",");
-        const nodeClass = nodeClasses.get(o.spec?.template?.spec?.nodeClassRef?.name)?.spec ?? {};
-        const volumes: any[] = nodeClass.blockDeviceMappings ?? [];
-        return {
-            pool: o.metadata.name,
-            // As the policies read them: no capacity-type requirement means on-demand.
-            capacityTypes: capacityTypesOf(o)?.admitted.join(",") ?? "-",
-            instances: values(INSTANCE_FAMILY_LABEL) ?? values(INSTANCE_TYPE_LABEL) ?? "any",
-            gpuLimit: String(o.spec?.limits?.["nvidia.com/gpu"] ?? "none"),
-            consolidation: `${o.spec?.disruption?.consolidationPolicy ?? "-"} after ${o.spec?.disruption?.consolidateAfter ?? "-"}`,
-            amiAlias: (nodeClass.amiSelectorTerms ?? []).map((t: any) => t.alias ?? t.id ?? "custom").join(",") || "-",
-            rootVolume: (volumes.find(v => v.rootVolume) ?? volumes[volumes.length - 1])?.ebs?.volumeSize ?? "-",
-            hourlyCeiling: ceilingCell(cost.pools.find(p => p.pool === o.metadata.name)),
-        };
-    });
+    return objects
+        .filter(o => o.kind === "NodePool")
+        .map((o: any) => {
+            const requirements: any[] = o.spec?.template?.spec?.requirements ?? [];
+            const values = (key: string) => requirements.find(r => r.key === key)?.values?.join(",");
+            const nodeClass = nodeClasses.get(o.spec?.template?.spec?.nodeClassRef?.name)?.spec ?? {};
+            const volumes: any[] = nodeClass.blockDeviceMappings ?? [];
+            return {
+                pool: o.metadata.name,
+                // As the policies read them: no capacity-type requirement means on-demand.
+                capacityTypes: capacityTypesOf(o)?.admitted.join(",") ?? "-",
+                instances: values(INSTANCE_FAMILY_LABEL) ?? values(INSTANCE_TYPE_LABEL) ?? "any",
+                gpuLimit: String(o.spec?.limits?.["nvidia.com/gpu"] ?? "none"),
+                consolidation: `${o.spec?.disruption?.consolidationPolicy ?? "-"} after ${o.spec?.disruption?.consolidateAfter ?? "-"}`,
+                amiAlias:
+                    (nodeClass.amiSelectorTerms ?? []).map((t: any) => t.alias ?? t.id ?? "custom").join(",") || "-",
+                rootVolume: (volumes.find(v => v.rootVolume) ?? volumes[volumes.length - 1])?.ebs?.volumeSize ?? "-",
+                hourlyCeiling: ceilingCell(cost.pools.find(p => p.pool === o.metadata.name)),
+            };
+        });
 }
 
 function ceilingCell(pool: CostReport["pools"][number] | undefined): string {
     if (!pool) return "-";
     if (pool.hourlyCeiling === null) return "unknown";
-    return pool.ceilingInstanceType ? `${pool.hourlyCeiling.toFixed(2)} (${pool.ceilingInstanceType})` : pool.hourlyCeiling.toFixed(2);
+    return pool.ceilingInstanceType
+        ? `${pool.hourlyCeiling.toFixed(2)} (${pool.ceilingInstanceType})`
+        : pool.hourlyCeiling.toFixed(2);
 }
 
 /** The stack total line, and which types were left out for want of a price. */
 function costLines(cost: CostReport): string[] {
     const basis = priceBasis({ region: cost.region, priceRegion: cost.priceRegion });
     const known = cost.pools.filter(p => p.hourlyCeiling !== null);
-    const lines = [cost.stackHourlyCeiling !== null
-        ? `stack total: ${formatHourly(cost.stackHourlyCeiling)} at most (nominal), at ${basis}`
-        : `stack total: unknown (${cost.pools.filter(p => p.hourlyCeiling === null).map(p => p.pool).join(", ")} ` +
-          `${known.length > 0 ? `unknown; the rest ${formatHourly(known.reduce((s, p) => s + p.hourlyCeiling!, 0))} at most` : "unknown"}), at ${basis}`];
+    const lines = [
+        cost.stackHourlyCeiling !== null
+            ? `stack total: ${formatHourly(cost.stackHourlyCeiling)} at most (nominal), at ${basis}`
+            : `stack total: unknown (${cost.pools
+                  .filter(p => p.hourlyCeiling === null)
+                  .map(p => p.pool)
+                  .join(", ")} ` +
+              `${known.length > 0 ? `unknown; the rest ${formatHourly(known.reduce((s, p) => s + p.hourlyCeiling!, 0))} at most` : "unknown"}), at ${basis}`,
+    ];
     for (const p of cost.pools.filter(p => p.unpricedTypes.length > 0)) {
-        lines.push(`${p.pool}: no ${cost.priceRegion} price for ${p.unpricedTypes.join(", ")}, left out of its ceiling`);
+        lines.push(
+            `${p.pool}: no ${cost.priceRegion} price for ${p.unpricedTypes.join(", ")}, left out of its ceiling`,
+        );
     }
     return lines;
 }
@@ -182,7 +228,11 @@ function costLines(cost: CostReport): string[] {
 function table(rows: Record<string, string>[], headings: Record<string, string>): string[] {
     const keys = Object.keys(headings);
     const widths = keys.map(k => Math.max(headings[k].length, ...rows.map(r => r[k].length)));
-    const line = (r: Record<string, string>) => keys.map((k, i) => r[k].padEnd(widths[i])).join("  ").trimEnd();
+    const line = (r: Record<string, string>) =>
+        keys
+            .map((k, i) => r[k].padEnd(widths[i]))
+            .join("  ")
+            .trimEnd();
     return [line(headings), ...rows.map(line)];
 }
 
@@ -210,9 +260,13 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
         run = await runStack(options.stack, config, fake);
     } catch (e) {
         const cause = e instanceof ProgramFailure ? e.cause : e;
-        if (cause instanceof GpuKarpenterConfigError || cause instanceof StackFileError || cause instanceof FakeClusterError
-            || cause instanceof PolicyPackConfigError) {
-            return { exitCode: EXIT_INPUT, lines: [`error: ${(cause).message}`] };
+        if (
+            cause instanceof GpuKarpenterConfigError ||
+            cause instanceof StackFileError ||
+            cause instanceof FakeClusterError ||
+            cause instanceof PolicyPackConfigError
+        ) {
+            return { exitCode: EXIT_INPUT, lines: [`error: ${cause.message}`] };
         }
         throw cause;
     }
@@ -234,10 +288,18 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
         lines.push(`  ${String(count).padStart(3)}  ${type}`);
     }
     lines.push("", "GPU pools:");
-    lines.push(...table(gpuPoolRows(objects, cost) as unknown as Record<string, string>[], {
-        pool: "POOL", capacityTypes: "CAPACITY", instances: "INSTANCES", gpuLimit: "GPU LIMIT",
-        consolidation: "CONSOLIDATION", amiAlias: "AMI", rootVolume: "ROOT VOLUME", hourlyCeiling: "$/H CEILING",
-    }).map(l => `  ${l}`));
+    lines.push(
+        ...table(gpuPoolRows(objects, cost) as unknown as Record<string, string>[], {
+            pool: "POOL",
+            capacityTypes: "CAPACITY",
+            instances: "INSTANCES",
+            gpuLimit: "GPU LIMIT",
+            consolidation: "CONSOLIDATION",
+            amiAlias: "AMI",
+            rootVolume: "ROOT VOLUME",
+            hourlyCeiling: "$/H CEILING",
+        }).map(l => `  ${l}`),
+    );
     lines.push(...costLines(cost).map(l => `  ${l}`));
     if (run.warnings.length > 0) {
         lines.push("", "Warnings:", ...run.warnings.map(w => `  ${w}`));
@@ -249,7 +311,10 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
         lines.push("", "Karpenter v1 schema errors:");
         for (const e of schemaErrors) lines.push(`  ${e.object} ${e.field}: ${e.reason}`);
     }
-    lines.push("", `Wrote ${path.relative(process.cwd(), options.outDir) || "."}/: resources.json, cost.json, manifests/, helm/, iam/`);
+    lines.push(
+        "",
+        `Wrote ${path.relative(process.cwd(), options.outDir) || "."}/: resources.json, cost.json, manifests/, helm/, iam/`,
+    );
     const failed = schemaErrors.length > 0 || violations.some(v => v.enforcement === "mandatory");
     return { exitCode: failed ? EXIT_POLICY : EXIT_OK, lines };
 }
@@ -259,26 +324,46 @@ function writePlan(outDir: string, resources: RecordedResource[], objects: Kuber
     rmSync(outDir, { recursive: true, force: true });
     for (const dir of ["manifests", "helm", "iam"]) mkdirSync(path.join(outDir, dir), { recursive: true });
 
-    writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(resources.map(r => ({
-        urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, dependencies: r.dependencies, inputs: r.inputs,
-    })), null, 2) + "\n");
+    writeFileSync(
+        path.join(outDir, "resources.json"),
+        JSON.stringify(
+            resources.map(r => ({
+                urn: r.urn,
+                type: r.type,
+                name: r.name,
+                parent: r.parent ?? null,
+                dependencies: r.dependencies,
+                inputs: r.inputs,
+            })),
+            null,
+            2,
+        ) + "\n",
+    );
     writeFileSync(path.join(outDir, "cost.json"), JSON.stringify(cost, null, 2) + "\n");
 
     for (const o of objects) {
-        writeFileSync(path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`), toYaml(o));
+        writeFileSync(
+            path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`),
+            toYaml(o),
+        );
     }
 
     for (const r of resources.filter(r => r.type === HELM_RELEASE_TYPE)) {
         const i = r.inputs as any;
-        writeFileSync(path.join(outDir, "helm", `${fileName(i.name ?? r.name)}.yaml`), toYaml({
-            release: i.name ?? r.name,
-            chart: i.chart,
-            repository: i.repositoryOpts?.repo ?? (String(i.chart).startsWith("oci://") ? path.posix.dirname(i.chart) : null),
-            version: i.version,
-            namespace: i.namespace ?? "default",
-            skipCrds: i.skipCrds ?? false,
-            values: i.values ?? {},
-        }));
+        writeFileSync(
+            path.join(outDir, "helm", `${fileName(i.name ?? r.name)}.yaml`),
+            toYaml({
+                release: i.name ?? r.name,
+                chart: i.chart,
+                repository:
+                    i.repositoryOpts?.repo ??
+                    (String(i.chart).startsWith("oci://") ? path.posix.dirname(i.chart) : null),
+                version: i.version,
+                namespace: i.namespace ?? "default",
+                skipCrds: i.skipCrds ?? false,
+                values: i.values ?? {},
+            }),
+        );
     }
 
     const byUrn = new Map(resources.map(r => [r.urn, r]));
@@ -292,7 +377,8 @@ function writePlan(outDir: string, resources: RecordedResource[], objects: Kuber
                 writeFileSync(path.join(dir, `inline-${fileName(r.name)}.json`), pretty(r.inputs.policy));
             } else if (r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
                 const policy = r.dependencies.map(u => byUrn.get(u)).find(p => p?.type === "aws:iam/policy:Policy");
-                if (policy) writeFileSync(path.join(dir, `${fileName(policy.name)}.json`), pretty(policy.inputs.policy));
+                if (policy)
+                    writeFileSync(path.join(dir, `${fileName(policy.name)}.json`), pretty(policy.inputs.policy));
                 else managed.push(String(r.inputs.policyArn));
             }
         }
@@ -314,4 +400,3 @@ export async function main(argv: string[]): Promise<number> {
     out.write(result.lines.join("\n") + "\n");
     return result.exitCode;
 }
-

@@ -30,7 +30,9 @@ export function loadPolicyPackConfig(file: string): PolicyPackConfig {
     }
     const checked = validatePolicyPackConfig(config);
     if (checked.problems.length > 0) {
-        throw new PolicyPackConfigError(`--policy-pack-config ${file}: invalid policy pack config:\n  ${checked.problems.join("\n  ")}`);
+        throw new PolicyPackConfigError(
+            `--policy-pack-config ${file}: invalid policy pack config:\n  ${checked.problems.join("\n  ")}`,
+        );
     }
     // With the defaults filled in, as the engine configures the pack.
     return checked.config;

@@ -26,7 +26,9 @@ function npm(args: string[], cwd: string): string {
 
 /** `npm pack` of policies/ into `outDir` (npm's prepare builds the bundle first); the tarball's path. */
 export function packPolicyPack(outDir: string): string {
-    const [packed] = JSON.parse(npm(["pack", "--json", "--pack-destination", outDir], POLICIES_DIR)) as { filename: string }[];
+    const [packed] = JSON.parse(npm(["pack", "--json", "--pack-destination", outDir], POLICIES_DIR)) as {
+        filename: string;
+    }[];
     return path.join(outDir, packed.filename);
 }
 
@@ -43,7 +45,10 @@ function dependencyTree(dependencies: Record<string, string>): string {
         return dir;
     }
     const building = mkdtempSync(`${dir}.tmp`);
-    writeFileSync(path.join(building, "package.json"), JSON.stringify({ name: "policy-pack-deps", private: true, dependencies }, null, 2));
+    writeFileSync(
+        path.join(building, "package.json"),
+        JSON.stringify({ name: "policy-pack-deps", private: true, dependencies }, null, 2),
+    );
     npm(["install", ...INSTALL_FLAGS], building);
     try {
         renameSync(building, dir);
@@ -58,7 +63,10 @@ function copyTree(from: string, to: string): void {
     try {
         execFileSync("cp", ["-al", path.join(from, "node_modules"), path.join(to, "node_modules")]);
         rmSync(path.join(to, "node_modules", ".package-lock.json"), { force: true });
-        copyFileSync(path.join(from, "node_modules", ".package-lock.json"), path.join(to, "node_modules", ".package-lock.json"));
+        copyFileSync(
+            path.join(from, "node_modules", ".package-lock.json"),
+            path.join(to, "node_modules", ".package-lock.json"),
+        );
     } catch {
         cpSync(path.join(from, "node_modules"), path.join(to, "node_modules"), { recursive: true });
     }
@@ -109,7 +117,7 @@ export function startPolicyPack(packDir: string, engineAddress: string, stack: S
     const child = spawn(process.execPath, [runPolicyPack, engineAddress, packDir], { cwd: packDir, env });
     let stdout = "";
     let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (d: string) => stderr += d);
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     const exited = new Promise<void>(resolve => child.once("exit", () => resolve()));
     const stop = async () => {
         if (child.exitCode === null && child.signalCode === null) {
@@ -128,12 +136,18 @@ export function startPolicyPack(packDir: string, engineAddress: string, stack: S
                     resolve({ port, process: child, stderr: () => stderr, stop });
                 } else {
                     void stop();
-                    reject(new Error(`the policy pack's first line is not a port: ${JSON.stringify(stdout.slice(0, newline))}\n${stderr}`));
+                    reject(
+                        new Error(
+                            `the policy pack's first line is not a port: ${JSON.stringify(stdout.slice(0, newline))}\n${stderr}`,
+                        ),
+                    );
                 }
             }
         };
         child.stdout.setEncoding("utf8").on("data", onData);
-        child.once("exit", code => reject(new Error(`the policy pack exited (${code}) before printing its port:\n${stderr}`)));
+        child.once("exit", code =>
+            reject(new Error(`the policy pack exited (${code}) before printing its port:\n${stderr}`)),
+        );
         child.once("error", reject);
     });
 }

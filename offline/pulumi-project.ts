@@ -42,7 +42,10 @@ const PROJECT_SCHEMA = {
             type: ["object", "string", "null"],
             additionalProperties: {
                 oneOf: [
-                    { type: "string" }, { type: "integer" }, { type: "boolean" }, { type: "array" },
+                    { type: "string" },
+                    { type: "integer" },
+                    { type: "boolean" },
+                    { type: "array" },
                     { $ref: "#/$defs/configTypeDeclaration" },
                 ],
             },
@@ -84,13 +87,20 @@ export function isOfConfigType(type: ConfigTypeName, items: ConfigItemsType | un
             return typeof value === "string";
         case "integer":
             // Whole numbers, and strings that parse as one (a YAML scalar reaches it as text).
-            return (typeof value === "number" && Number.isInteger(value)) || (typeof value === "string" && /^[-+]?\d+$/.test(value));
+            return (
+                (typeof value === "number" && Number.isInteger(value)) ||
+                (typeof value === "string" && /^[-+]?\d+$/.test(value))
+            );
         case "boolean":
             return typeof value === "boolean" || value === "true" || value === "false";
         case "object":
             return value !== null && typeof value === "object" && !Array.isArray(value);
         case "array":
-            return Array.isArray(value) && items !== undefined && value.every(item => isOfConfigType(items.type, items.items, item));
+            return (
+                Array.isArray(value) &&
+                items !== undefined &&
+                value.every(item => isOfConfigType(items.type, items.items, item))
+            );
     }
 }
 
@@ -113,34 +123,47 @@ export function validateProject(raw: unknown, file = "Pulumi.yaml"): PulumiProje
     const validate = validateProjectSchema;
     if (!validate(raw)) {
         const errors = (validate.errors ?? []).map(e => `${e.instancePath || "/"}: ${e.message}`);
-        throw new PulumiProjectError(`${file} does not match the Pulumi project schema:\n  ${[...new Set(errors)].join("\n  ")}`);
+        throw new PulumiProjectError(
+            `${file} does not match the Pulumi project schema:\n  ${[...new Set(errors)].join("\n  ")}`,
+        );
     }
     const project = raw as PulumiProject;
     const config: Record<string, ConfigDeclaration> = {};
     for (const [key, declaration] of Object.entries<unknown>(project.config ?? {})) {
         // Shorthand `key: value` is a declaration with that default.
-        const d: ConfigDeclaration = declaration !== null && typeof declaration === "object" && !Array.isArray(declaration)
-            ? declaration
-            : { default: declaration };
+        const d: ConfigDeclaration =
+            declaration !== null && typeof declaration === "object" && !Array.isArray(declaration)
+                ? declaration
+                : { default: declaration };
         if (d.default !== undefined && d.value !== undefined) {
             throw new PulumiProjectError(`project config '${key}' cannot have both a 'default' and 'value' attribute`);
         }
         if (isNamespacedByProject(project.name, key)) {
             if (d.type === "array" && d.items === undefined) {
-                throw new PulumiProjectError(`The configuration key '${key}' declares an array but does not specify the ` +
-                    `underlying type via the 'items' attribute`);
+                throw new PulumiProjectError(
+                    `The configuration key '${key}' declares an array but does not specify the ` +
+                        `underlying type via the 'items' attribute`,
+                );
             }
             if (d.type !== undefined && d.default !== undefined && !isOfConfigType(d.type, d.items, d.default)) {
-                throw new PulumiProjectError(`The default value specified for configuration key '${key}' is not of the ` +
-                    `expected type '${configTypeName(d.type, d.items)}'`);
+                throw new PulumiProjectError(
+                    `The default value specified for configuration key '${key}' is not of the ` +
+                        `expected type '${configTypeName(d.type, d.items)}'`,
+                );
             }
         } else if (d.type !== undefined) {
-            throw new PulumiProjectError(`Configuration key '${key}' is not namespaced by the project and should not define a type`);
+            throw new PulumiProjectError(
+                `Configuration key '${key}' is not namespaced by the project and should not define a type`,
+            );
         } else if (d.default !== undefined) {
-            throw new PulumiProjectError(`Configuration key '${key}' is not namespaced by the project and should not define ` +
-                `a default value. Did you mean to use the 'value' attribute instead of 'default'?`);
+            throw new PulumiProjectError(
+                `Configuration key '${key}' is not namespaced by the project and should not define ` +
+                    `a default value. Did you mean to use the 'value' attribute instead of 'default'?`,
+            );
         } else if (d.value === undefined) {
-            throw new PulumiProjectError(`Configuration key '${key}' is namespaced and must provide an attribute 'value'`);
+            throw new PulumiProjectError(
+                `Configuration key '${key}' is namespaced and must provide an attribute 'value'`,
+            );
         }
         config[key] = d;
     }
@@ -152,8 +175,10 @@ export function parseConfigKey(key: string): string {
     if (key.split(":").length === 2) return key;
     const m = /^([^:]+):config:([^:]+)$/.exec(key);
     if (m) return `${m[1]}:${m[2]}`;
-    throw new PulumiProjectError(`could not unmarshal map: could not parse ${key} as a configuration key ` +
-        "(configuration keys should be of the form `<namespace>:<name>`)");
+    throw new PulumiProjectError(
+        `could not unmarshal map: could not parse ${key} as a configuration key ` +
+            "(configuration keys should be of the form `<namespace>:<name>`)",
+    );
 }
 
 /** A YAML value as the CLI stores it: scalars as text, the rest as JSON (config/object.go MarshalString). */
@@ -166,7 +191,9 @@ export function configText(value: unknown): { text: string; object: boolean } {
 function formatMissingKeys(keys: string[]): string {
     if (keys.length === 1) return `'${keys[0]}'`;
     const sorted = [...keys].sort();
-    return sorted.map((k, i) => i === sorted.length - 1 ? `and '${k}'` : i === sorted.length - 2 ? `'${k}' ` : `'${k}', `).join("");
+    return sorted
+        .map((k, i) => (i === sorted.length - 1 ? `and '${k}'` : i === sorted.length - 2 ? `'${k}' ` : `'${k}', `))
+        .join("");
 }
 
 /**
@@ -176,11 +203,15 @@ function formatMissingKeys(keys: string[]): string {
  * checked, in key order, and the first one of the wrong type stops it. Returns what the program is
  * handed: every value as text, objects and lists as JSON.
  */
-export function mergeStackConfig(stack: string, project: PulumiProject, stackValues: Record<string, unknown>): Record<string, string> {
+export function mergeStackConfig(
+    stack: string,
+    project: PulumiProject,
+    stackValues: Record<string, unknown>,
+): Record<string, string> {
     const merged = new Map<string, { text: string; object: boolean }>();
     for (const [key, value] of Object.entries(stackValues)) merged.set(parseConfigKey(key), configText(value));
 
-    const qualified = (key: string) => key.includes(":") ? key : `${project.name}:${key}`;
+    const qualified = (key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
     const declared = Object.keys(project.config).sort();
     const missing: string[] = [];
     for (const key of declared) {
@@ -194,8 +225,10 @@ export function mergeStackConfig(stack: string, project: PulumiProject, stackVal
         merged.set(full, configText(d.default !== undefined ? d.default : d.value));
     }
     if (missing.length > 0) {
-        throw new PulumiProjectError(`Stack '${stack}' is missing configuration ${missing.length > 1 ? "values" : "value"} ` +
-            formatMissingKeys(missing));
+        throw new PulumiProjectError(
+            `Stack '${stack}' is missing configuration ${missing.length > 1 ? "values" : "value"} ` +
+                formatMissingKeys(missing),
+        );
     }
     for (const key of declared) {
         const d = project.config[key];
@@ -203,7 +236,9 @@ export function mergeStackConfig(stack: string, project: PulumiProject, stackVal
         if (d.type === undefined || value === undefined) continue;
         const content = value.object ? JSON.parse(value.text) : value.text;
         if (!isOfConfigType(d.type, d.items, content)) {
-            throw new PulumiProjectError(`Stack '${stack}' with configuration key '${key}' must be of type '${configTypeName(d.type, d.items)}'`);
+            throw new PulumiProjectError(
+                `Stack '${stack}' with configuration key '${key}' must be of type '${configTypeName(d.type, d.items)}'`,
+            );
         }
     }
     return Object.fromEntries([...merged].map(([key, v]) => [key, v.text]));

@@ -36,8 +36,11 @@ function optionsOf(req: any): ResourceOptionsRecord {
     if (req.getDeletebeforereplace?.()) options.deleteBeforeReplace = true;
     const timeouts = req.getCustomtimeouts?.();
     if (timeouts) {
-        const set = Object.entries({ create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() })
-            .filter(([, v]) => v);
+        const set = Object.entries({
+            create: timeouts.getCreate(),
+            update: timeouts.getUpdate(),
+            delete: timeouts.getDelete(),
+        }).filter(([, v]) => v);
         if (set.length > 0) options.customTimeouts = Object.fromEntries(set);
     }
     return options;
@@ -62,7 +65,12 @@ function collectWarnings(): { warnings: string[]; stop(): void } {
         if (text.startsWith(SDK_WARNING_PREFIX)) warnings.push(text.slice(SDK_WARNING_PREFIX.length));
         else original(...args);
     };
-    return { warnings, stop: () => { console.warn = original; } };
+    return {
+        warnings,
+        stop: () => {
+            console.warn = original;
+        },
+    };
 }
 
 export const PROJECT = "gpu-karpenter";
@@ -73,7 +81,10 @@ const { getMonitor, waitForRPCs } = settings as typeof settings & { waitForRPCs:
 
 /** The program failed; `resources` is what it had registered by then. */
 export class ProgramFailure extends Error {
-    constructor(readonly cause: unknown, readonly resources: RecordedResource[]) {
+    constructor(
+        readonly cause: unknown,
+        readonly resources: RecordedResource[],
+    ) {
         super(cause instanceof Error ? cause.message : String(cause));
         this.name = "ProgramFailure";
     }
@@ -113,7 +124,9 @@ function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks):
             }
             callback(err, resp);
         };
-        capture = decoded => { inputs = decoded; };
+        capture = decoded => {
+            inputs = decoded;
+        };
         try {
             return call(req, onResponse);
         } finally {
@@ -157,7 +170,7 @@ function unknownAt(value: unknown): (string | number)[] | undefined {
 
 /** `spec.blockDeviceMappings[0].ebs` */
 function fieldPath(segments: (string | number)[]): string {
-    return segments.map((s, i) => typeof s === "number" ? `[${s}]` : i > 0 ? `.${s}` : s).join("");
+    return segments.map((s, i) => (typeof s === "number" ? `[${s}]` : i > 0 ? `.${s}` : s)).join("");
 }
 
 /**
@@ -168,14 +181,18 @@ function assertKnown(resources: RecordedResource[], outputs: Record<string, unkn
     for (const r of resources) {
         const field = unknownAt(r.inputs);
         if (field) {
-            throw new Error(`${r.type} ${r.name}: input ${fieldPath(field)} is only known after deployment, and the offline ` +
-                `cloud (cloudMocks in offline/cloud-mocks.ts) does not answer it`);
+            throw new Error(
+                `${r.type} ${r.name}: input ${fieldPath(field)} is only known after deployment, and the offline ` +
+                    `cloud (cloudMocks in offline/cloud-mocks.ts) does not answer it`,
+            );
         }
     }
     const output = unknownAt(outputs);
     if (output) {
-        throw new Error(`stack output ${fieldPath(output)} is only known after deployment, and the offline cloud ` +
-            `(cloudMocks in offline/cloud-mocks.ts) does not answer it`);
+        throw new Error(
+            `stack output ${fieldPath(output)} is only known after deployment, and the offline cloud ` +
+                `(cloudMocks in offline/cloud-mocks.ts) does not answer it`,
+        );
     }
 }
 

@@ -43,7 +43,9 @@ export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, st
     try {
         const project = validateProject(readYamlFile(projectFile, "project"), projectFile);
         if (project.name !== PROJECT) {
-            throw new StackFileError(`${projectFile}: the project is named ${JSON.stringify(project.name)}; this program's config namespace is ${PROJECT}`);
+            throw new StackFileError(
+                `${projectFile}: the project is named ${JSON.stringify(project.name)}; this program's config namespace is ${PROJECT}`,
+            );
         }
         const stackFile = readYamlFile(file, `stack ${stack}`) as { config?: Record<string, unknown> };
         return mergeStackConfig(stack, project, stackFile.config ?? {});

@@ -6,7 +6,12 @@ import { readFileSync } from "fs";
 import { parseAllDocuments } from "yaml";
 import { validatePolicyPackConfig } from "./policy-config";
 import {
-    EngineResource, PolicyPackConfig, evaluateResourcePolicies, formatSummary, formatViolation, resourceFromManifest,
+    EngineResource,
+    PolicyPackConfig,
+    evaluateResourcePolicies,
+    formatSummary,
+    formatViolation,
+    resourceFromManifest,
 } from "./rules";
 import { isObject } from "./values";
 

@@ -2,10 +2,23 @@
 // most, by the one computation in components/cost.ts that the offline plan shows too. The price
 // table is components/data/gpu-instance-types.json, which ships inside the pack.
 import type { PolicyConfigSchema } from "@pulumi/policy";
-import { EKS_AUTO_INSTANCE_LABEL_PREFIX, INSTANCE_TYPE_LABEL, KARPENTER_INSTANCE_LABEL_PREFIX, NVIDIA_GPU_RESOURCE } from "../components/gpu";
 import {
-    DEFAULT_PRICE_REGION, FRACTIONAL_GPU_FAMILIES, PRICE_SOURCE, PoolCost, Requirement, formatHourly, isInstanceLabelKey,
-    listTypes, poolCost, priceBasis,
+    EKS_AUTO_INSTANCE_LABEL_PREFIX,
+    INSTANCE_TYPE_LABEL,
+    KARPENTER_INSTANCE_LABEL_PREFIX,
+    NVIDIA_GPU_RESOURCE,
+} from "../components/gpu";
+import {
+    DEFAULT_PRICE_REGION,
+    FRACTIONAL_GPU_FAMILIES,
+    PRICE_SOURCE,
+    PoolCost,
+    Requirement,
+    formatHourly,
+    isInstanceLabelKey,
+    listTypes,
+    poolCost,
+    priceBasis,
 } from "../components/cost";
 import { NODEPOOL_TYPE, isAutoModePool, isGpuPool } from "./nodepool";
 import type { Knobs, ResourceRule, StackRule } from "./rules";
@@ -62,17 +75,28 @@ interface CostKnobs {
 function costKnobs(policy: string, knobs: Knobs): CostKnobs {
     const { maxHourlyCost, unpricedTypes = COST_DEFAULTS.unpricedTypes, region = COST_DEFAULTS.region } = knobs;
     const problems: string[] = [];
-    if (maxHourlyCost !== undefined && !(typeof maxHourlyCost === "number" && Number.isFinite(maxHourlyCost) && maxHourlyCost >= 0)) {
-        problems.push(`maxHourlyCost must be a number of US dollars per hour, 0 or more, got ${JSON.stringify(maxHourlyCost)}`);
+    if (
+        maxHourlyCost !== undefined &&
+        !(typeof maxHourlyCost === "number" && Number.isFinite(maxHourlyCost) && maxHourlyCost >= 0)
+    ) {
+        problems.push(
+            `maxHourlyCost must be a number of US dollars per hour, 0 or more, got ${JSON.stringify(maxHourlyCost)}`,
+        );
     }
     if (!(UNPRICED_TYPES_CHOICES as readonly unknown[]).includes(unpricedTypes)) {
-        problems.push(`unpricedTypes must be ${UNPRICED_TYPES_CHOICES.map(c => `"${c}"`).join(" or ")}, got ${JSON.stringify(unpricedTypes)}`);
+        problems.push(
+            `unpricedTypes must be ${UNPRICED_TYPES_CHOICES.map(c => `"${c}"`).join(" or ")}, got ${JSON.stringify(unpricedTypes)}`,
+        );
     }
     if (typeof region !== "string" || !new RegExp(REGION_PATTERN).test(region)) {
         problems.push(`region must be an AWS region such as "us-east-1", got ${JSON.stringify(region)}`);
     }
     if (problems.length > 0) throw new Error(`${policy}: ${problems.join("; ")}`);
-    return { maxHourlyCost: maxHourlyCost as number | undefined, unpricedTypes: unpricedTypes as UnpricedTypes, region: region as string };
+    return {
+        maxHourlyCost: maxHourlyCost as number | undefined,
+        unpricedTypes: unpricedTypes as UnpricedTypes,
+        region: region as string,
+    };
 }
 
 function costSchema(what: string): PolicyConfigSchema {
@@ -81,21 +105,24 @@ function costSchema(what: string): PolicyConfigSchema {
             maxHourlyCost: {
                 type: "number",
                 minimum: 0,
-                description: `The most ${what} may cost an hour, in US dollars, by the nominal ceiling (GPU limit x the highest ` +
+                description:
+                    `The most ${what} may cost an hour, in US dollars, by the nominal ceiling (GPU limit x the highest ` +
                     "on-demand price per GPU among the types that fit under it). No maximum when unset.",
             },
             unpricedTypes: {
                 type: "string",
                 enum: [...UNPRICED_TYPES_CHOICES],
                 default: COST_DEFAULTS.unpricedTypes,
-                description: "allow: admitted instance types without a price are left out of the ceiling and named in the message; " +
+                description:
+                    "allow: admitted instance types without a price are left out of the ceiling and named in the message; " +
                     "deny: a pool that admits one violates, since its ceiling is unknown.",
             },
             region: {
                 type: "string",
                 pattern: REGION_PATTERN,
                 default: COST_DEFAULTS.region,
-                description: "The stack's AWS region. Prices ship for us-east-1, us-gov-east-1 and us-gov-west-1; any other region " +
+                description:
+                    "The stack's AWS region. Prices ship for us-east-1, us-gov-east-1 and us-gov-west-1; any other region " +
                     "is priced at us-east-1's, which the message says.",
             },
         },
@@ -113,18 +140,21 @@ function poolLabel(pool: EngineResource): string {
 }
 
 function unpricedNote(cost: PoolCost): string {
-    return cost.unpricedTypes.length === 0 ? ""
+    return cost.unpricedTypes.length === 0
+        ? ""
         : ` ${listTypes(cost.unpricedTypes)} ${cost.unpricedTypes.length === 1 ? "has" : "have"} no ${cost.priceRegion} price in the table and ` +
-          `${cost.unpricedTypes.length === 1 ? "is" : "are"} not counted.`;
+              `${cost.unpricedTypes.length === 1 ? "is" : "are"} not counted.`;
 }
 
 /** The message for a pool that admits fractional-GPU types, which its GPU limit does not count; undefined when it admits none. */
 export function fractionalGpuMessage(pool: EngineResource): string | undefined {
     const fractional = nodePoolCost(pool.props)?.cost.fractionalTypes ?? [];
     if (fractional.length === 0) return undefined;
-    return `${poolLabel(pool)} admits ${listTypes(fractional)}, which have a fraction of a GPU each (Karpenter counts no ${NVIDIA_GPU_RESOURCE} ` +
+    return (
+        `${poolLabel(pool)} admits ${listTypes(fractional)}, which have a fraction of a GPU each (Karpenter counts no ${NVIDIA_GPU_RESOURCE} ` +
         `on them), so its ${LIMIT_FIELD} does not cap how many it launches. Fix: add the requirement ${wholeGpusRequirement(pool)}, ` +
-        `or leave out ${FRACTIONAL_GPU_FAMILIES.join(" and ")}.`;
+        `or leave out ${FRACTIONAL_GPU_FAMILIES.join(" and ")}.`
+    );
 }
 
 /** Why a pool's spend has no ceiling at all: no GPU limit, or types the limit does not count. */
@@ -145,12 +175,16 @@ function limitWithin(nodePool: NodePoolCost, max: number): number | undefined {
     const limit = Math.floor(max / cost.gpuHourlyPrice);
     if (limit < 1) return undefined;
     const lowered = poolCost(requirements, limit, cost.region);
-    return lowered.smallestGpuCount === undefined && lowered.hourlyCeiling !== null && lowered.hourlyCeiling <= max ? limit : undefined;
+    return lowered.smallestGpuCount === undefined && lowered.hourlyCeiling !== null && lowered.hourlyCeiling <= max
+        ? limit
+        : undefined;
 }
 
 function ceilingText(cost: PoolCost): string {
-    return `${formatHourly(cost.hourlyCeiling!)} (${cost.gpuLimit} GPUs x $${cost.gpuHourlyPrice!.toFixed(2)} per GPU-hour of ` +
-        `${cost.ceilingInstanceType}, at ${priceBasis(cost)})`;
+    return (
+        `${formatHourly(cost.hourlyCeiling!)} (${cost.gpuLimit} GPUs x $${cost.gpuHourlyPrice!.toFixed(2)} per GPU-hour of ` +
+        `${cost.ceilingInstanceType}, at ${priceBasis(cost)})`
+    );
 }
 
 // ---- policies ------------------------------------------------------------------------------------
@@ -160,7 +194,8 @@ export const STACK_COST_POLICY = "gpu-stack-hourly-cost";
 
 export const nodePoolHourlyCost: ResourceRule = {
     name: NODEPOOL_COST_POLICY,
-    description: "A GPU NodePool's nominal worst-case hourly cost (its GPU limit x the highest on-demand price per GPU it can " +
+    description:
+        "A GPU NodePool's nominal worst-case hourly cost (its GPU limit x the highest on-demand price per GPU it can " +
         "launch) stays within maxHourlyCost.",
     enforcementLevel: "mandatory",
     configSchema: costSchema("one GPU NodePool"),
@@ -175,22 +210,32 @@ export const nodePoolHourlyCost: ResourceRule = {
         const budget = formatHourly(max);
         const unbounded = unboundedProblem(cost);
         if (unbounded) {
-            return [`${poolLabel(pool)} ${unbounded}, against a ${budget} maximum. Fix: ` +
-                (cost.gpuLimit === undefined ? `set ${LIMIT_FIELD}.` : `add the requirement ${wholeGpusRequirement(pool)}.`)];
+            return [
+                `${poolLabel(pool)} ${unbounded}, against a ${budget} maximum. Fix: ` +
+                    (cost.gpuLimit === undefined
+                        ? `set ${LIMIT_FIELD}.`
+                        : `add the requirement ${wholeGpusRequirement(pool)}.`),
+            ];
         }
         if (cost.hourlyCeiling !== null && cost.hourlyCeiling > max) {
             const limit = limitWithin(nodePool, max);
-            return [`${poolLabel(pool)} can cost up to ${ceilingText(cost)}, above the ${budget} maximum.${unpricedNote(cost)} ` +
-                `Fix: ${limit !== undefined ? `lower ${LIMIT_FIELD} to ${limit} or less, or ` : ""}` +
-                `leave ${cost.ceilingInstanceType} out of the types it admits ` +
-                `({key: ${INSTANCE_TYPE_LABEL}, operator: NotIn, values: [${cost.ceilingInstanceType}]}).`];
+            return [
+                `${poolLabel(pool)} can cost up to ${ceilingText(cost)}, above the ${budget} maximum.${unpricedNote(cost)} ` +
+                    `Fix: ${limit !== undefined ? `lower ${LIMIT_FIELD} to ${limit} or less, or ` : ""}` +
+                    `leave ${cost.ceilingInstanceType} out of the types it admits ` +
+                    `({key: ${INSTANCE_TYPE_LABEL}, operator: NotIn, values: [${cost.ceilingInstanceType}]}).`,
+            ];
         }
         if (unpricedTypes === "deny" && cost.unpricedTypes.length > 0) {
-            const known = cost.hourlyCeiling === null ? "no admitted type has a price"
-                : `its priced types alone come to ${formatHourly(cost.hourlyCeiling)}, within the ${budget} maximum`;
-            return [`${poolLabel(pool)} admits ${listTypes(cost.unpricedTypes)}, which the table has no ${cost.priceRegion} price for, ` +
-                `so its ceiling is unknown (${known}) and unpricedTypes is "deny". Fix: leave ${listTypes(cost.unpricedTypes)} out of ` +
-                `its instance types, or set unpricedTypes to "allow". Prices: ${PRICE_SOURCE}.`];
+            const known =
+                cost.hourlyCeiling === null
+                    ? "no admitted type has a price"
+                    : `its priced types alone come to ${formatHourly(cost.hourlyCeiling)}, within the ${budget} maximum`;
+            return [
+                `${poolLabel(pool)} admits ${listTypes(cost.unpricedTypes)}, which the table has no ${cost.priceRegion} price for, ` +
+                    `so its ceiling is unknown (${known}) and unpricedTypes is "deny". Fix: leave ${listTypes(cost.unpricedTypes)} out of ` +
+                    `its instance types, or set unpricedTypes to "allow". Prices: ${PRICE_SOURCE}.`,
+            ];
         }
         return [];
     },
@@ -198,7 +243,8 @@ export const nodePoolHourlyCost: ResourceRule = {
 
 export const stackHourlyCost: StackRule = {
     name: STACK_COST_POLICY,
-    description: "All of a stack's GPU NodePools together stay within maxHourlyCost by their nominal worst-case hourly costs.",
+    description:
+        "All of a stack's GPU NodePools together stay within maxHourlyCost by their nominal worst-case hourly costs.",
     enforcementLevel: "mandatory",
     configSchema: costSchema("all of a stack's GPU NodePools together"),
     validateKnobs: knobs => void costKnobs(STACK_COST_POLICY, knobs),
@@ -206,42 +252,60 @@ export const stackHourlyCost: StackRule = {
     checkStack: (resources, knobs) => {
         const { maxHourlyCost: max, unpricedTypes, region } = costKnobs(STACK_COST_POLICY, knobs);
         if (max === undefined) return [];
-        const pools = resources.filter(r => r.type === NODEPOOL_TYPE && isGpuPool(r.props) === true)
+        const pools = resources
+            .filter(r => r.type === NODEPOOL_TYPE && isGpuPool(r.props) === true)
             .map(resource => ({ resource, cost: nodePoolCost(resource.props, region)?.cost }));
         const budget = formatHourly(max);
         for (const { resource, cost } of pools) {
             const unbounded = cost && unboundedProblem(cost);
             if (unbounded) {
-                return [{ resource, message: `The stack's GPU spend has no ceiling: ${poolLabel(resource)} ${unbounded}, against ` +
-                    `the stack's ${budget} maximum. Fix: ${cost.gpuLimit === undefined ? `set its ${LIMIT_FIELD}` : `add the requirement ${wholeGpusRequirement(resource)} to it`}.` }];
+                return [
+                    {
+                        resource,
+                        message:
+                            `The stack's GPU spend has no ceiling: ${poolLabel(resource)} ${unbounded}, against ` +
+                            `the stack's ${budget} maximum. Fix: ${cost.gpuLimit === undefined ? `set its ${LIMIT_FIELD}` : `add the requirement ${wholeGpusRequirement(resource)} to it`}.`,
+                    },
+                ];
             }
         }
-        const known = pools.filter(p => p.cost?.hourlyCeiling !== null && p.cost?.hourlyCeiling !== undefined)
+        const known = pools
+            .filter(p => p.cost?.hourlyCeiling !== null && p.cost?.hourlyCeiling !== undefined)
             .sort((a, b) => b.cost!.hourlyCeiling! - a.cost!.hourlyCeiling!);
         const sum = known.reduce((total, p) => total + p.cost!.hourlyCeiling!, 0);
         if (known.length > 0 && sum > max) {
             const unpriced = [...new Set(pools.flatMap(p => p.cost?.unpricedTypes ?? []))];
-            const parts = known.map(p => `"${poolName(p.resource)}" ${formatHourly(p.cost!.hourlyCeiling!)}`).join(", ");
-            return [{
-                resource: known[0].resource,
-                message: `The stack's ${known.length} GPU NodePool${known.length === 1 ? "" : "s"} can cost up to ${formatHourly(sum)} ` +
-                    `together (${parts}, at ${priceBasis(known[0].cost!)}), above the stack's ${budget} maximum.` +
-                    (unpriced.length > 0 ? ` ${listTypes(unpriced)} ${unpriced.length === 1 ? "has" : "have"} no ${known[0].cost!.priceRegion} price and ` +
-                        `${unpriced.length === 1 ? "is" : "are"} not counted.` : "") +
-                    ` Fix: lower the pools' ${LIMIT_FIELD} (gpuLimit), starting with "${poolName(known[0].resource)}", whose ` +
-                    `${known[0].cost!.ceilingInstanceType} sets its ceiling, or leave their most expensive types out, until the sum is ${budget} or less.`,
-            }];
+            const parts = known
+                .map(p => `"${poolName(p.resource)}" ${formatHourly(p.cost!.hourlyCeiling!)}`)
+                .join(", ");
+            return [
+                {
+                    resource: known[0].resource,
+                    message:
+                        `The stack's ${known.length} GPU NodePool${known.length === 1 ? "" : "s"} can cost up to ${formatHourly(sum)} ` +
+                        `together (${parts}, at ${priceBasis(known[0].cost!)}), above the stack's ${budget} maximum.` +
+                        (unpriced.length > 0
+                            ? ` ${listTypes(unpriced)} ${unpriced.length === 1 ? "has" : "have"} no ${known[0].cost!.priceRegion} price and ` +
+                              `${unpriced.length === 1 ? "is" : "are"} not counted.`
+                            : "") +
+                        ` Fix: lower the pools' ${LIMIT_FIELD} (gpuLimit), starting with "${poolName(known[0].resource)}", whose ` +
+                        `${known[0].cost!.ceilingInstanceType} sets its ceiling, or leave their most expensive types out, until the sum is ${budget} or less.`,
+                },
+            ];
         }
         if (pools.some(p => p.cost === undefined)) return [];
         const unpricedPools = pools.filter(p => p.cost!.unpricedTypes.length > 0);
         if (unpricedTypes === "deny" && unpricedPools.length > 0) {
             const { resource, cost } = unpricedPools[0];
-            return [{
-                resource,
-                message: `The stack's GPU ceiling is unknown: ${poolLabel(resource)} admits ${listTypes(cost!.unpricedTypes)}, which the ` +
-                    `table has no ${cost!.priceRegion} price for, and unpricedTypes is "deny" (the priced pools come to ` +
-                    `${formatHourly(sum)}, within the ${budget} maximum). Fix: leave those types out, or set unpricedTypes to "allow".`,
-            }];
+            return [
+                {
+                    resource,
+                    message:
+                        `The stack's GPU ceiling is unknown: ${poolLabel(resource)} admits ${listTypes(cost!.unpricedTypes)}, which the ` +
+                        `table has no ${cost!.priceRegion} price for, and unpricedTypes is "deny" (the priced pools come to ` +
+                        `${formatHourly(sum)}, within the ${budget} maximum). Fix: leave those types out, or set unpricedTypes to "allow".`,
+                },
+            ];
         }
         return [];
     },

@@ -5,6 +5,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./rules";
 
 new PolicyPack("gpu-karpenter-policies", {
-    description: "Keeps Karpenter GPU NodePools (self-managed or EKS Auto Mode) cheap and safe: spot or reserved capacity only, consolidated, GPU-limited, within budget, interruption-aware, on the Karpenter v1 API.",
+    description:
+        "Keeps Karpenter GPU NodePools (self-managed or EKS Auto Mode) cheap and safe: spot or reserved capacity only, consolidated, GPU-limited, within budget, interruption-aware, on the Karpenter v1 API.",
     policies,
 });

@@ -47,7 +47,8 @@ export function karpenterChartOf(r: EngineResource): KarpenterChart | undefined 
     if (!chart) {
         return undefined;
     }
-    const name = chart.slice(chart.lastIndexOf("/") + 1)
+    const name = chart
+        .slice(chart.lastIndexOf("/") + 1)
         .replace(/\.tgz$/, "")
         .replace(/[:@].*$/, "")
         .replace(/-v?[0-9]+\.[0-9]+.*$/, "");
@@ -122,12 +123,18 @@ function queueSettings(resources: EngineResource[]): QueueSetting[] {
         let setting: { source: string; queue: unknown } | undefined;
         if (karpenterChartOf(r) === "karpenter") {
             const kind = r.type === HELM_RELEASE_TYPE ? "release" : "chart";
-            setting = { source: `Helm ${kind} "${r.name}"`, queue: valueAt(r.props, "values", "settings", "interruptionQueue") };
+            setting = {
+                source: `Helm ${kind} "${r.name}"`,
+                queue: valueAt(r.props, "values", "settings", "interruptionQueue"),
+            };
         } else if (r.type === DEPLOYMENT_TYPE && karpenterChartInstall(r)?.chart === "karpenter") {
             setting = { source: `Deployment "${r.name}"`, queue: deploymentQueue(r) };
         }
         if (setting) {
-            settings.push({ source: setting.source, queue: typeof setting.queue === "string" ? setting.queue : undefined });
+            settings.push({
+                source: setting.source,
+                queue: typeof setting.queue === "string" ? setting.queue : undefined,
+            });
         }
     }
     return settings;
@@ -159,7 +166,10 @@ function patternMatches(pattern: unknown, event: KarpenterEvent): boolean {
     // A non-string entry is a content filter such as {"prefix": ...}: not checked, so taken to match.
     const admits = (field: string, value: string) => {
         const entries = patternEntries(pattern, field);
-        return entries === undefined || entries.some(e => e === value || isUnknown(e) || (e !== null && typeof e === "object"));
+        return (
+            entries === undefined ||
+            entries.some(e => e === value || isUnknown(e) || (e !== null && typeof e === "object"))
+        );
     };
     return isObject(pattern) && admits("source", event.source) && admits("detail-type", event.detailType);
 }
@@ -241,8 +251,12 @@ export function interruptionWiringProblem(resources: EngineResource[]): WiringPr
         const name = sqsQueueNameOfArn(arn);
         return name !== undefined && mayBeSame(name, valueAt(queue.props, "name"));
     };
-    const rulesSendingTo = (queue: EngineResource) => rules.filter(rule => targets.some(t =>
-        targetsQueue(t, queue) && mayBeSame(valueAt(t.props, "rule"), valueAt(rule.props, "name"))));
+    const rulesSendingTo = (queue: EngineResource) =>
+        rules.filter(rule =>
+            targets.some(
+                t => targetsQueue(t, queue) && mayBeSame(valueAt(t.props, "rule"), valueAt(rule.props, "name")),
+            ),
+        );
 
     let problem: WiringProblem | undefined;
     for (const setting of named) {
@@ -250,9 +264,10 @@ export function interruptionWiringProblem(resources: EngineResource[]): WiringPr
         const candidates = queues.filter(q => mayBeSame(setting.queue, valueAt(q.props, "name")));
         if (candidates.length === 0) {
             problem = {
-                what: queues.length > 0
-                    ? `no SQS queue in this stack is named${display}, the settings.interruptionQueue of ${setting.source}`
-                    : `this stack has no SQS queue for the settings.interruptionQueue${display} of ${setting.source}`,
+                what:
+                    queues.length > 0
+                        ? `no SQS queue in this stack is named${display}, the settings.interruptionQueue of ${setting.source}`
+                        : `this stack has no SQS queue for the settings.interruptionQueue${display} of ${setting.source}`,
                 consequence: DRAINLESS_RECLAIM,
                 fix: `create the SQS queue${display} with EventBridge rules for ${events.map(e => `"${e.detailType}"`).join(", ")} targeting it`,
             };
@@ -277,30 +292,43 @@ export function interruptionWiringProblem(resources: EngineResource[]): WiringPr
 }
 
 /** Names the events the queue does not get, the rules sending it something else, and rules that match but send nowhere. */
-function eventsProblem(display: string, sending: EngineResource[], missing: KarpenterEvent[], rules: EngineResource[]): WiringProblem {
+function eventsProblem(
+    display: string,
+    sending: EngineResource[],
+    missing: KarpenterEvent[],
+    rules: EngineResource[],
+): WiringProblem {
     const events: KarpenterEvent[] = Object.values(INTERRUPTION_EVENTS);
     const details: string[] = [];
     for (const rule of sending) {
         const pattern = parsedPattern(valueAt(rule.props, "eventPattern"));
         if (!events.some(e => patternMatches(pattern, e))) {
-            details.push(`EventBridge rule "${ruleName(rule)}" sends it no event Karpenter handles (${describePattern(pattern)})`);
+            details.push(
+                `EventBridge rule "${ruleName(rule)}" sends it no event Karpenter handles (${describePattern(pattern)})`,
+            );
         }
     }
     for (const event of missing) {
-        const unrouted = rules.filter(r => !sending.includes(r) && patternMatches(parsedPattern(valueAt(r.props, "eventPattern")), event));
+        const unrouted = rules.filter(
+            r => !sending.includes(r) && patternMatches(parsedPattern(valueAt(r.props, "eventPattern")), event),
+        );
         for (const rule of unrouted) {
-            details.push(`EventBridge rule "${ruleName(rule)}" matches ${eventName(event)} but no target sends it to the queue`);
+            details.push(
+                `EventBridge rule "${ruleName(rule)}" matches ${eventName(event)} but no target sends it to the queue`,
+            );
         }
     }
     const spotMissing = missing.some(e => e.detailType === SPOT_INTERRUPTION_EVENT.detailType);
     return {
-        what: `the interruption queue${display} gets no ${missing.map(eventName).join(", ")} events`
-            + (details.length > 0 ? `: ${details.join("; ")}` : ""),
+        what:
+            `the interruption queue${display} gets no ${missing.map(eventName).join(", ")} events` +
+            (details.length > 0 ? `: ${details.join("; ")}` : ""),
         consequence: spotMissing
             ? DRAINLESS_RECLAIM
             : "Karpenter never hears of those events and cannot drain its GPU nodes ahead of them",
-        fix: `target the queue with ${missing.length === 1 ? "an EventBridge rule" : "EventBridge rules"} with pattern `
-            + missing.map(eventPattern).join(", ")
-            + (details.length > 0 ? ", or correct the rules named" : ""),
+        fix:
+            `target the queue with ${missing.length === 1 ? "an EventBridge rule" : "EventBridge rules"} with pattern ` +
+            missing.map(eventPattern).join(", ") +
+            (details.length > 0 ? ", or correct the rules named" : ""),
     };
 }

@@ -1,10 +1,23 @@
 // What a Karpenter v1 NodePool's requirements allow: GPU instances, capacity types, instance types.
 // Requirements are ANDed, so one requirement that rules something out rules it out for the pool.
 import {
-    AUTO_MODE_GPU_LABELS, AUTO_MODE_INSTANCE_CATEGORY_LABEL, AUTO_MODE_INSTANCE_FAMILY_LABEL, AUTO_MODE_INSTANCE_SIZE_LABEL,
-    CAPACITY_TYPE_LABEL, CAPACITY_TYPES, GPU_INSTANCE_CATEGORIES, GPU_LABELS, INSTANCE_CATEGORY_LABEL, INSTANCE_FAMILY_LABEL,
-    INSTANCE_SIZE_LABEL, INSTANCE_TYPE_LABEL, INSTANCE_TYPE_LABEL_BETA, NVIDIA_GPU_RESOURCE,
-    isGpuInstanceCategory, isGpuInstanceFamily, isGpuInstanceType,
+    AUTO_MODE_GPU_LABELS,
+    AUTO_MODE_INSTANCE_CATEGORY_LABEL,
+    AUTO_MODE_INSTANCE_FAMILY_LABEL,
+    AUTO_MODE_INSTANCE_SIZE_LABEL,
+    CAPACITY_TYPE_LABEL,
+    CAPACITY_TYPES,
+    GPU_INSTANCE_CATEGORIES,
+    GPU_LABELS,
+    INSTANCE_CATEGORY_LABEL,
+    INSTANCE_FAMILY_LABEL,
+    INSTANCE_SIZE_LABEL,
+    INSTANCE_TYPE_LABEL,
+    INSTANCE_TYPE_LABEL_BETA,
+    NVIDIA_GPU_RESOURCE,
+    isGpuInstanceCategory,
+    isGpuInstanceFamily,
+    isGpuInstanceType,
 } from "../components/gpu";
 import { UNKNOWN, isUnknown, knownString, listAt, valueAt } from "./values";
 
@@ -118,7 +131,10 @@ function gpuVerdict(r: Requirement): GpuVerdict {
                 return EXCLUDES;
             }
             return r.values.some(isUnknown) ? UNSURE : NEUTRAL;
-        case "Gt": case "Gte": case "Lt": case "Lte": {
+        case "Gt":
+        case "Gte":
+        case "Lt":
+        case "Lte": {
             const bound = r.values === UNKNOWN ? UNKNOWN : r.values[0];
             if (isUnknown(bound)) {
                 return UNSURE;
@@ -129,8 +145,7 @@ function gpuVerdict(r: Requirement): GpuVerdict {
             }
             // The label must exist to compare, so only GPU instances can match; the smallest GPU
             // count (and memory) is 1.
-            const admits = r.operator === "Gt" || r.operator === "Gte"
-                || (r.operator === "Lt" ? n > 1 : n >= 1);
+            const admits = r.operator === "Gt" || r.operator === "Gte" || (r.operator === "Lt" ? n > 1 : n >= 1);
             return admits ? SHOWS : EXCLUDES;
         }
         default:
@@ -182,11 +197,16 @@ function capacityTypesAllowedBy(r: Requirement): Set<string> | undefined {
     }
     const values = r.values;
     switch (r.operator) {
-        case "In": return new Set(CAPACITY_TYPES.filter(t => values.includes(t)));
-        case "NotIn": return new Set(CAPACITY_TYPES.filter(t => !values.includes(t)));
-        case "Exists": return new Set(CAPACITY_TYPES);
-        case "DoesNotExist": return new Set();
-        default: return undefined;
+        case "In":
+            return new Set(CAPACITY_TYPES.filter(t => values.includes(t)));
+        case "NotIn":
+            return new Set(CAPACITY_TYPES.filter(t => !values.includes(t)));
+        case "Exists":
+            return new Set(CAPACITY_TYPES);
+        case "DoesNotExist":
+            return new Set();
+        default:
+            return undefined;
     }
 }
 

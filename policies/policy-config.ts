@@ -51,17 +51,23 @@ function parseEntries(raw: Record<string, unknown>, problems: string[]): Map<str
             if (isLevel(value)) {
                 entries.set(name, { level: value, knobs: {} });
             } else {
-                problems.push(`${name}: ${JSON.stringify(value)} is not an enforcement level; use one of ${LEVELS_TEXT}`);
+                problems.push(
+                    `${name}: ${JSON.stringify(value)} is not an enforcement level; use one of ${LEVELS_TEXT}`,
+                );
             }
         } else if (isObject(value)) {
             const { enforcementLevel, ...knobs } = value;
             if (enforcementLevel !== undefined && !isLevel(enforcementLevel)) {
-                problems.push(`${name}: enforcementLevel ${JSON.stringify(enforcementLevel)} is not allowed; use one of ${LEVELS_TEXT}`);
+                problems.push(
+                    `${name}: enforcementLevel ${JSON.stringify(enforcementLevel)} is not allowed; use one of ${LEVELS_TEXT}`,
+                );
                 continue;
             }
             entries.set(name, { level: enforcementLevel, knobs });
         } else {
-            problems.push(`${name}: ${JSON.stringify(value)} is not allowed; use an enforcement level (${LEVELS_TEXT}) or an object of settings`);
+            problems.push(
+                `${name}: ${JSON.stringify(value)} is not allowed; use an enforcement level (${LEVELS_TEXT}) or an object of settings`,
+            );
         }
     }
     return entries;
@@ -80,7 +86,9 @@ function validatorFor(schema: PolicyConfigSchema): ValidateFunction {
         }
         validate = ajv.compile({
             type: "object",
-            ...(schema.properties && Object.keys(schema.properties).length > 0 ? { properties: schema.properties } : {}),
+            ...(schema.properties && Object.keys(schema.properties).length > 0
+                ? { properties: schema.properties }
+                : {}),
             ...(schema.required && schema.required.length > 0 ? { required: schema.required } : {}),
         });
         validators.set(schema, validate);
@@ -90,11 +98,18 @@ function validatorFor(schema: PolicyConfigSchema): ValidateFunction {
 
 /** `/allowedPolicies/1` -> `allowedPolicies[1]`. */
 function settingPath(instancePath: string): string {
-    return instancePath.split("/").slice(1).map((part, i) => /^[0-9]+$/.test(part) ? `[${part}]` : `${i > 0 ? "." : ""}${part}`).join("");
+    return instancePath
+        .split("/")
+        .slice(1)
+        .map((part, i) => (/^[0-9]+$/.test(part) ? `[${part}]` : `${i > 0 ? "." : ""}${part}`))
+        .join("");
 }
 
 function valueAtPath(root: unknown, instancePath: string): unknown {
-    return instancePath.split("/").slice(1).reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], root);
+    return instancePath
+        .split("/")
+        .slice(1)
+        .reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], root);
 }
 
 function describeError(e: ErrorObject, knobs: Record<string, unknown>, schema: PolicyConfigSchema): string {
@@ -128,7 +143,10 @@ function describeError(e: ErrorObject, knobs: Record<string, unknown>, schema: P
  * Checks `raw` (a parsed --policy-pack-config file) as the engine would for a pack with `policies`
  * (by default this pack's), and returns the config the engine would configure the pack with.
  */
-export function validatePolicyPackConfig(raw: unknown, policies: readonly PolicyInfo[] = packPolicies): CheckedPolicyConfig {
+export function validatePolicyPackConfig(
+    raw: unknown,
+    policies: readonly PolicyInfo[] = packPolicies,
+): CheckedPolicyConfig {
     const problems: string[] = [];
     const policyNames = policies.map(p => p.name);
     if (!isObject(raw)) {
@@ -137,17 +155,23 @@ export function validatePolicyPackConfig(raw: unknown, policies: readonly Policy
     const { environments, ...rest } = raw;
     if (environments !== undefined) {
         // parsePolicyPackConfig takes it out; the engine opens the ESC environments it names.
-        problems.push("environments: ESC environments are resolved by Pulumi Cloud, which this check has no access to; " +
-            "write the values into the file instead");
+        problems.push(
+            "environments: ESC environments are resolved by Pulumi Cloud, which this check has no access to; " +
+                "write the values into the file instead",
+        );
     }
     const entries = parseEntries(rest, problems);
     for (const [name, entry] of entries) {
         if (name === "all") {
             if (Object.keys(entry.knobs).length > 0) {
-                problems.push(`all: takes only an enforcementLevel; settings ${Object.keys(entry.knobs).join(", ")} are ignored by the engine`);
+                problems.push(
+                    `all: takes only an enforcementLevel; settings ${Object.keys(entry.knobs).join(", ")} are ignored by the engine`,
+                );
             }
         } else if (!policyNames.includes(name)) {
-            problems.push(`${name}: no such policy in this pack, and the engine would silently ignore it (policies: ${policyNames.join(", ")})`);
+            problems.push(
+                `${name}: no such policy in this pack, and the engine would silently ignore it (policies: ${policyNames.join(", ")})`,
+            );
         }
     }
 
@@ -155,9 +179,11 @@ export function validatePolicyPackConfig(raw: unknown, policies: readonly Policy
     const all = entries.get("all")?.level;
     const config: PolicyPackConfig = {};
     for (const policy of policies) {
-        const defaults = Object.fromEntries(Object.entries(policy.configSchema?.properties ?? {})
-            .filter(([, property]) => property.default !== undefined)
-            .map(([knob, property]) => [knob, property.default]));
+        const defaults = Object.fromEntries(
+            Object.entries(policy.configSchema?.properties ?? {})
+                .filter(([, property]) => property.default !== undefined)
+                .map(([knob, property]) => [knob, property.default]),
+        );
         const entry = entries.get(policy.name);
         const knobs = { ...defaults, ...entry?.knobs };
         const enforcementLevel = entry?.level ?? all ?? policy.enforcementLevel ?? "advisory";
@@ -167,12 +193,16 @@ export function validatePolicyPackConfig(raw: unknown, policies: readonly Policy
         const known = Object.keys(schema?.properties ?? {});
         const unknown = Object.keys(entry?.knobs ?? {}).filter(k => !known.includes(k));
         if (unknown.length > 0) {
-            problems.push(`${policy.name}: ${unknown.join(", ")}: no such setting, and the engine would silently ignore it (settings: ${known.join(", ") || "none"})`);
+            problems.push(
+                `${policy.name}: ${unknown.join(", ")}: no such setting, and the engine would silently ignore it (settings: ${known.join(", ") || "none"})`,
+            );
         }
         if (schema) {
             const validate = validatorFor(schema);
             if (!validate(knobs)) {
-                problems.push(...(validate.errors ?? []).map(e => `${policy.name}: ${describeError(e, knobs, schema)}`));
+                problems.push(
+                    ...(validate.errors ?? []).map(e => `${policy.name}: ${describeError(e, knobs, schema)}`),
+                );
                 continue;
             }
         }

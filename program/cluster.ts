@@ -17,15 +17,18 @@ export interface CreatedCluster {
     resources: pulumi.Resource[];
 }
 
-export function createCluster(name: string, opts: {
-    clusterName: string;
-    kubernetesVersion?: string;
-    subnetIds: pulumi.Input<string>[];
-    /** Default: the VPC of the first subnet. */
-    vpcId?: pulumi.Input<string>;
-    tags: Record<string, string>;
-    providerCredentialOpts?: { profileName?: string; roleArn?: string };
-}): CreatedCluster {
+export function createCluster(
+    name: string,
+    opts: {
+        clusterName: string;
+        kubernetesVersion?: string;
+        subnetIds: pulumi.Input<string>[];
+        /** Default: the VPC of the first subnet. */
+        vpcId?: pulumi.Input<string>;
+        tags: Record<string, string>;
+        providerCredentialOpts?: { profileName?: string; roleArn?: string };
+    },
+): CreatedCluster {
     const cluster = new Cluster(name, {
         name: opts.clusterName,
         version: opts.kubernetesVersion,
@@ -33,7 +36,8 @@ export function createCluster(name: string, opts: {
         vpcId: opts.vpcId ?? getSubnetOutput({ id: opts.subnetIds[0] }).vpcId,
         subnetIds: opts.subnetIds,
         ...(opts.providerCredentialOpts?.profileName || opts.providerCredentialOpts?.roleArn
-            ? { providerCredentialOpts: opts.providerCredentialOpts } : {}),
+            ? { providerCredentialOpts: opts.providerCredentialOpts }
+            : {}),
         createOidcProvider: true,
         authenticationMode: AuthenticationMode.Api,
         skipDefaultNodeGroup: true,
@@ -44,18 +48,25 @@ export function createCluster(name: string, opts: {
         assumeRolePolicy: partition.apply(p => JSON.stringify(nodeTrustPolicy(p))),
         tags: opts.tags,
     });
-    const attachments = NODE_MANAGED_POLICIES.map(policy => new RolePolicyAttachment(`${name}-system-nodes-${policy}`, {
-        role: role.name,
-        policyArn: partition.apply(p => managedPolicyArn(p.partition, policy)),
-    }));
-    const nodeGroup = new ManagedNodeGroup(`${name}-${SYSTEM_NODE_GROUP}`, {
-        cluster,
-        nodeGroupName: SYSTEM_NODE_GROUP,
-        nodeRole: role,
-        instanceTypes: ["m7i.large"],
-        scalingConfig: { minSize: 2, desiredSize: 2, maxSize: 3 },
-        tags: opts.tags,
-    }, { dependsOn: attachments });
+    const attachments = NODE_MANAGED_POLICIES.map(
+        policy =>
+            new RolePolicyAttachment(`${name}-system-nodes-${policy}`, {
+                role: role.name,
+                policyArn: partition.apply(p => managedPolicyArn(p.partition, policy)),
+            }),
+    );
+    const nodeGroup = new ManagedNodeGroup(
+        `${name}-${SYSTEM_NODE_GROUP}`,
+        {
+            cluster,
+            nodeGroupName: SYSTEM_NODE_GROUP,
+            nodeRole: role,
+            instanceTypes: ["m7i.large"],
+            scalingConfig: { minSize: 2, desiredSize: 2, maxSize: 3 },
+            tags: opts.tags,
+        },
+        { dependsOn: attachments },
+    );
     const eksCluster = cluster.eksCluster;
     return {
         details: {

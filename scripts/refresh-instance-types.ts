@@ -42,7 +42,9 @@ export interface InstanceTypeTable {
  * instance-types.md: per type a `### \`<type>\`` heading, then a Labels table and a Resources
  * table of `|key|value|` rows (hack/docs/instancetypes_gen in karpenter-provider-aws writes it).
  */
-export function parseInstanceTypes(markdown: string): Map<string, { labels: Record<string, string>; resources: Record<string, string> }> {
+export function parseInstanceTypes(
+    markdown: string,
+): Map<string, { labels: Record<string, string>; resources: Record<string, string> }> {
     const types = new Map<string, { labels: Record<string, string>; resources: Record<string, string> }>();
     let current: { labels: Record<string, string>; resources: Record<string, string> } | undefined;
     let section: "labels" | "resources" | undefined;
@@ -69,7 +71,10 @@ export function parseInstanceTypes(markdown: string): Map<string, { labels: Reco
 }
 
 /** zz_generated.pricing_*.go: `"<region>": { ... "<type>": <price>, ... }` blocks and a "generated at" comment. */
-export function parsePrices(go: string, file: string): { generatedAt: string; prices: Map<string, Map<string, number>> } {
+export function parsePrices(
+    go: string,
+    file: string,
+): { generatedAt: string; prices: Map<string, Map<string, number>> } {
     const stamp = /^\/\/ generated at (\S+)/m.exec(go);
     if (!stamp) throw new RefreshError(`${file}: has no "// generated at" line`);
     const prices = new Map<string, Map<string, number>>();
@@ -88,19 +93,31 @@ const LABEL = (name: string) => `karpenter.k8s.aws/instance-${name}`;
 
 function whole(value: string | undefined, what: string, type: string): number {
     if (value === undefined || !/^[0-9]+$/.test(value)) {
-        throw new RefreshError(`${INSTANCE_TYPES_FILE}: ${type} has ${what} ${JSON.stringify(value)}, not a whole number`);
+        throw new RefreshError(
+            `${INSTANCE_TYPES_FILE}: ${type} has ${what} ${JSON.stringify(value)}, not a whole number`,
+        );
     }
     return Number(value);
 }
 
 /** Builds the table from a data folder laid out as shared/upstream/karpenter/<version>/data/. */
 export function buildTable(dataDir: string, generatedAt: string): InstanceTypeTable {
-    const readmeFile = [path.join(dataDir, "README.md"), path.join(dataDir, "..", "README.md")].find(f => existsSync(f));
-    if (!readmeFile) throw new RefreshError(`${dataDir}: no README.md in it or above it to say where the files came from`);
+    const readmeFile = [path.join(dataDir, "README.md"), path.join(dataDir, "..", "README.md")].find(f =>
+        existsSync(f),
+    );
+    if (!readmeFile)
+        throw new RefreshError(`${dataDir}: no README.md in it or above it to say where the files came from`);
     // The README names the files as they sit in the version folder, under data/.
-    const provenance = readProvenance(readText(readmeFile), readmeFile, [INSTANCE_TYPES_FILE, ...PRICE_FILES].map(f => `data/${f}`));
-    const source = (file: string): SourceFile =>
-        ({ file, path: provenance.paths[`data/${file}`], sha256: provenance.checksums[`data/${file}`] });
+    const provenance = readProvenance(
+        readText(readmeFile),
+        readmeFile,
+        [INSTANCE_TYPES_FILE, ...PRICE_FILES].map(f => `data/${f}`),
+    );
+    const source = (file: string): SourceFile => ({
+        file,
+        path: provenance.paths[`data/${file}`],
+        sha256: provenance.checksums[`data/${file}`],
+    });
 
     const texts: Record<string, string> = {};
     for (const file of [INSTANCE_TYPES_FILE, ...PRICE_FILES]) {
@@ -126,13 +143,23 @@ export function buildTable(dataDir: string, generatedAt: string): InstanceTypeTa
         const category = /^[a-z]+/.exec(family)?.[0];
         const generation = /^[a-z]+([0-9]+)/.exec(family)?.[1];
         const derived = { family: type.slice(0, type.indexOf(".")), category, generation, size };
-        const stated = { family, category: labels[LABEL("category")], generation: labels[LABEL("generation")], size: labels[LABEL("size")] };
+        const stated = {
+            family,
+            category: labels[LABEL("category")],
+            generation: labels[LABEL("generation")],
+            size: labels[LABEL("size")],
+        };
         if (JSON.stringify(derived) !== JSON.stringify(stated)) {
-            throw new RefreshError(`${INSTANCE_TYPES_FILE}: ${type}'s labels ${JSON.stringify(stated)} are not what its name gives, ${JSON.stringify(derived)}`);
+            throw new RefreshError(
+                `${INSTANCE_TYPES_FILE}: ${type}'s labels ${JSON.stringify(stated)} are not what its name gives, ${JSON.stringify(derived)}`,
+            );
         }
-        const resourceGpus = resources["nvidia.com/gpu"] === undefined ? 0 : whole(resources["nvidia.com/gpu"], "nvidia.com/gpu", type);
+        const resourceGpus =
+            resources["nvidia.com/gpu"] === undefined ? 0 : whole(resources["nvidia.com/gpu"], "nvidia.com/gpu", type);
         if (resourceGpus !== gpus) {
-            throw new RefreshError(`${INSTANCE_TYPES_FILE}: ${type} has instance-gpu-count ${gpus} but nvidia.com/gpu ${resourceGpus}`);
+            throw new RefreshError(
+                `${INSTANCE_TYPES_FILE}: ${type} has instance-gpu-count ${gpus} but nvidia.com/gpu ${resourceGpus}`,
+            );
         }
         const hourlyPrice: Record<string, number> = {};
         for (const region of regions) {
@@ -153,13 +180,24 @@ export function buildTable(dataDir: string, generatedAt: string): InstanceTypeTa
     }
     if (rows.length === 0) throw new RefreshError(`${INSTANCE_TYPES_FILE}: lists no NVIDIA GPU instance type`);
     const order = (a: InstanceTypeRow, b: InstanceTypeRow) =>
-        a.family.localeCompare(b.family) || a.gpus - b.gpus || a.vcpus - b.vcpus || a.memoryMiB - b.memoryMiB || a.type.localeCompare(b.type);
+        a.family.localeCompare(b.family) ||
+        a.gpus - b.gpus ||
+        a.vcpus - b.vcpus ||
+        a.memoryMiB - b.memoryMiB ||
+        a.type.localeCompare(b.type);
     rows.sort(order);
 
     return {
-        description: "NVIDIA GPU instance types as Karpenter's AWS provider describes them, with its initial on-demand " +
+        description:
+            "NVIDIA GPU instance types as Karpenter's AWS provider describes them, with its initial on-demand " +
             "Linux prices (USD per hour). Generated by `npm run refresh-instance-types`; do not edit.",
-        source: { repository: provenance.repository, license: provenance.license, tag: provenance.tag, commit: provenance.commit, files },
+        source: {
+            repository: provenance.repository,
+            license: provenance.license,
+            tag: provenance.tag,
+            commit: provenance.commit,
+            files,
+        },
         generatedAt,
         regions,
         instanceTypes: rows,
@@ -184,7 +222,10 @@ export function main(argv: string[], log: (line: string) => void = console.log):
         if ((flag === "--out" || flag === "--generated-at") && value !== undefined) {
             if (flag === "--out") out = path.resolve(value);
             else if (/^\d{4}-\d{2}-\d{2}$/.test(value)) generatedAt = value;
-            else throw new RefreshError(`--generated-at ${JSON.stringify(value)} is not a date like 2026-12-01\n${USAGE}`);
+            else
+                throw new RefreshError(
+                    `--generated-at ${JSON.stringify(value)} is not a date like 2026-12-01\n${USAGE}`,
+                );
             i++;
         } else if (flag.startsWith("-") || dataDir !== undefined) {
             throw new RefreshError(`unexpected argument ${JSON.stringify(flag)}\n${USAGE}`);
@@ -197,9 +238,11 @@ export function main(argv: string[], log: (line: string) => void = console.log):
     writeFileSync(out, formatTable(table));
     const families = new Set(table.instanceTypes.map(r => r.family));
     const unpriced = table.instanceTypes.filter(r => Object.keys(r.hourlyPrice).length === 0).map(r => r.type);
-    log(`wrote ${path.relative(process.cwd(), out) || out}: ${table.instanceTypes.length} NVIDIA instance types in ${families.size} families ` +
-        `from ${table.source.repository} ${table.source.tag} (${table.source.commit.slice(0, 12)}), prices for ${table.regions.join(", ")}` +
-        (unpriced.length ? `; no price for ${unpriced.join(", ")}` : ""));
+    log(
+        `wrote ${path.relative(process.cwd(), out) || out}: ${table.instanceTypes.length} NVIDIA instance types in ${families.size} families ` +
+            `from ${table.source.repository} ${table.source.tag} (${table.source.commit.slice(0, 12)}), prices for ${table.regions.join(", ")}` +
+            (unpriced.length ? `; no price for ${unpriced.join(", ")}` : ""),
+    );
     return 0;
 }
 

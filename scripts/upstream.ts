@@ -18,7 +18,9 @@ function readBytes(file: string): Buffer {
         return readFileSync(file);
     } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        throw new RefreshError(err.code === "ENOENT" ? `${file}: no such file` : `${file}: cannot read: ${err.message}`);
+        throw new RefreshError(
+            err.code === "ENOENT" ? `${file}: no such file` : `${file}: cannot read: ${err.message}`,
+        );
     }
 }
 
@@ -27,8 +29,10 @@ export function readVerified(file: string, expectedSha256: string): string {
     const bytes = readBytes(file);
     const actual = sha256(bytes);
     if (actual !== expectedSha256) {
-        throw new RefreshError(`${file}: SHA-256 ${actual} is not the ${expectedSha256} ` +
-            `its README records; the file changed after it was copied, copy it again`);
+        throw new RefreshError(
+            `${file}: SHA-256 ${actual} is not the ${expectedSha256} ` +
+                `its README records; the file changed after it was copied, copy it again`,
+        );
     }
     return bytes.toString("utf8");
 }
@@ -62,10 +66,14 @@ export function readProvenance(readme: string, readmeFile: string, files: string
         if (!m) throw new RefreshError(`${readmeFile}: does not state ${what}`);
         return m;
     };
-    const repo = need("the source repository (\"Source repository: <url> (<license>)\")",
-        /Source repository:\s*(\S+)\s*\(([^)]+)\)/.exec(readme));
-    const release = need("the release tag and commit (\"Release tag: `<tag>` → commit `<40 hex digits>`\")",
-        /Release tag:\s*`([^`]+)`\s*\S*\s*commit\s*`([0-9a-f]{40})`/.exec(readme));
+    const repo = need(
+        'the source repository ("Source repository: <url> (<license>)")',
+        /Source repository:\s*(\S+)\s*\(([^)]+)\)/.exec(readme),
+    );
+    const release = need(
+        'the release tag and commit ("Release tag: `<tag>` → commit `<40 hex digits>`")',
+        /Release tag:\s*`([^`]+)`\s*\S*\s*commit\s*`([0-9a-f]{40})`/.exec(readme),
+    );
 
     // Tables differ in their columns (some have a Ref column), so columns are found by their heading.
     const paths: Record<string, string> = {};

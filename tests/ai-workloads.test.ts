@@ -47,18 +47,37 @@ describe("disruption budgets", () => {
     });
 
     const cases: [string, unknown, string][] = [
-        ["a node count that is neither a number nor a percentage", [{ nodes: "ten" }],
-            `gpuPools[0].disruptionBudgets[0].nodes: "ten" is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`],
+        [
+            "a node count that is neither a number nor a percentage",
+            [{ nodes: "ten" }],
+            `gpuPools[0].disruptionBudgets[0].nodes: "ten" is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`,
+        ],
         ["a budget without nodes", [{ reasons: ["Empty"] }], `gpuPools[0].disruptionBudgets[0].nodes: is required`],
-        ["an unknown reason", [{ nodes: "1", reasons: ["Expired"] }],
-            `gpuPools[0].disruptionBudgets[0].reasons: ["Expired"] is not allowed; use a list of distinct values from "Underutilized", "Empty", "Drifted"`],
-        ["a schedule without a duration", [{ nodes: "0", schedule: "0 8 * * *" }],
-            "gpuPools[0].disruptionBudgets[0]: schedule and duration go together"],
-        ["a duration in seconds", [{ nodes: "0", schedule: "0 8 * * *", duration: "36000s" }],
-            `gpuPools[0].disruptionBudgets[0].duration: "36000s" is not allowed; use hours and minutes only`],
-        ["a cron Karpenter cannot parse", [{ nodes: "0", schedule: "0 25 * * mon-fri", duration: "1h" }],
-            `gpuPools[0].disruptionBudgets[0].schedule: "0 25 * * mon-fri": the hour field "25" is outside 0-23 (times are UTC)`],
-        ["a misspelt budget key", [{ node: "1" }], `gpuPools[0].disruptionBudgets[0].node: unknown setting (did you mean "nodes"?)`],
+        [
+            "an unknown reason",
+            [{ nodes: "1", reasons: ["Expired"] }],
+            `gpuPools[0].disruptionBudgets[0].reasons: ["Expired"] is not allowed; use a list of distinct values from "Underutilized", "Empty", "Drifted"`,
+        ],
+        [
+            "a schedule without a duration",
+            [{ nodes: "0", schedule: "0 8 * * *" }],
+            "gpuPools[0].disruptionBudgets[0]: schedule and duration go together",
+        ],
+        [
+            "a duration in seconds",
+            [{ nodes: "0", schedule: "0 8 * * *", duration: "36000s" }],
+            `gpuPools[0].disruptionBudgets[0].duration: "36000s" is not allowed; use hours and minutes only`,
+        ],
+        [
+            "a cron Karpenter cannot parse",
+            [{ nodes: "0", schedule: "0 25 * * mon-fri", duration: "1h" }],
+            `gpuPools[0].disruptionBudgets[0].schedule: "0 25 * * mon-fri": the hour field "25" is outside 0-23 (times are UTC)`,
+        ],
+        [
+            "a misspelt budget key",
+            [{ node: "1" }],
+            `gpuPools[0].disruptionBudgets[0].node: unknown setting (did you mean "nodes"?)`,
+        ],
     ];
     for (const [what, budgets, message] of cases) {
         it(`refuse ${what}, before anything is registered`, async () => {
@@ -71,7 +90,14 @@ describe("disruption budgets", () => {
 
 describe("schedules, as Karpenter's cron parser reads them", () => {
     it("accepts five fields with names, ranges, lists and steps, and the descriptors the CRD admits", () => {
-        for (const ok of ["0 8 * * mon-fri", "*/15 0-6,22-23 * * *", "30 2 1 jan,jul sun", "0 0 ? * 1-5", "@daily", "@weekly"]) {
+        for (const ok of [
+            "0 8 * * mon-fri",
+            "*/15 0-6,22-23 * * *",
+            "30 2 1 jan,jul sun",
+            "0 0 ? * 1-5",
+            "@daily",
+            "@weekly",
+        ]) {
             expect(cronProblem(ok), ok).to.equal(undefined);
         }
     });
@@ -95,7 +121,9 @@ describe("fast starts for large images", () => {
         expect(spec(none, NODECLASS)).not.to.have.property("instanceStorePolicy");
         valid(dev);
         const e = await runError(run("dev", { gpuPools: [{ name: "gpu", instanceStorePolicy: "raid0" }] }));
-        expect(e.message).to.contain(`gpuPools[0].instanceStorePolicy: "raid0" is not allowed; use one of "RAID0", "none"`);
+        expect(e.message).to.contain(
+            `gpuPools[0].instanceStorePolicy: "raid0" is not allowed; use one of "RAID0", "none"`,
+        );
     });
 
     it("provisions gp3 throughput and IOPS on the root volume (AL2023) or the data volume (Bottlerocket)", async () => {
@@ -115,12 +143,22 @@ describe("fast starts for large images", () => {
 
     it("refuses a throughput the IOPS cannot carry, and values outside gp3's ranges", async () => {
         const tooFast = await runError(run("dev", { gpuPools: [{ name: "gpu", rootVolumeThroughput: 1000 }] }));
-        expect(tooFast.message).to.contain("gpuPools[0].rootVolumeThroughput: 1000 MiB/s needs at least 4000 IOPS (gp3 allows 0.25 MiB/s per IOPS)");
-        const pair = await runError(run("dev", { gpuPools: [{ name: "gpu", rootVolumeThroughput: 800, rootVolumeIops: 3000 }] }));
+        expect(tooFast.message).to.contain(
+            "gpuPools[0].rootVolumeThroughput: 1000 MiB/s needs at least 4000 IOPS (gp3 allows 0.25 MiB/s per IOPS)",
+        );
+        const pair = await runError(
+            run("dev", { gpuPools: [{ name: "gpu", rootVolumeThroughput: 800, rootVolumeIops: 3000 }] }),
+        );
         expect(pair.message).to.contain("800 MiB/s needs at least 3200 IOPS").and.to.contain("(it is 3000)");
-        const range = await runError(run("dev", { gpuPools: [{ name: "gpu", rootVolumeThroughput: 2000, rootVolumeIops: 20000 }] }));
-        expect(range.message).to.contain("rootVolumeThroughput: 2000 is not allowed; use a whole number of MiB/s from 125 to 1000");
-        expect(range.message).to.contain("rootVolumeIops: 20000 is not allowed; use a whole number of IOPS from 3000 to 16000");
+        const range = await runError(
+            run("dev", { gpuPools: [{ name: "gpu", rootVolumeThroughput: 2000, rootVolumeIops: 20000 }] }),
+        );
+        expect(range.message).to.contain(
+            "rootVolumeThroughput: 2000 is not allowed; use a whole number of MiB/s from 125 to 1000",
+        );
+        expect(range.message).to.contain(
+            "rootVolumeIops: 20000 is not allowed; use a whole number of IOPS from 3000 to 16000",
+        );
     });
 });
 
@@ -128,7 +166,9 @@ describe("controller feature gates", () => {
     const settings = (r: ProgramRun) => (one(r, RELEASE, "gpu-karpenter-karpenter").inputs.values as any).settings;
 
     it("turn on node repair and spot-to-spot consolidation in the chart's settings.featureGates", async () => {
-        const r = await run("dev", { controller: { featureGates: { nodeRepair: true, spotToSpotConsolidation: true } } });
+        const r = await run("dev", {
+            controller: { featureGates: { nodeRepair: true, spotToSpotConsolidation: true } },
+        });
         expect(settings(r).featureGates).to.deep.equal({ nodeRepair: true, spotToSpotConsolidation: true });
         expect(settings(await run("dev"))).not.to.have.property("featureGates");
     });
@@ -139,13 +179,20 @@ describe("controller feature gates", () => {
         expect(agent.inputs).to.deep.include({ clusterName: "dev-ai", addonName: "eks-node-monitoring-agent" });
         expect(one(r, RELEASE, "gpu-karpenter-karpenter").dependencies).to.include(agent.urn);
         expect(ofType(await run("dev"), ADDON)).to.be.empty;
-        const installed = fakeCluster(f => { f.cluster.addons.push("eks-node-monitoring-agent"); });
-        expect(ofType(await run("dev", { controller: { featureGates: { nodeRepair: true } } }, installed), ADDON)).to.be.empty;
+        const installed = fakeCluster(f => {
+            f.cluster.addons.push("eks-node-monitoring-agent");
+        });
+        expect(ofType(await run("dev", { controller: { featureGates: { nodeRepair: true } } }, installed), ADDON)).to.be
+            .empty;
     });
 
     it("refuse a gate that is not offered", async () => {
-        const e = await runError(run("dev", { controller: { featureGates: { nodeOverlay: true, nodeRepair: "yes" } } }));
-        expect(e.message).to.contain("gpu-karpenter:controller.featureGates.nodeOverlay: unknown setting; allowed: nodeRepair, spotToSpotConsolidation");
+        const e = await runError(
+            run("dev", { controller: { featureGates: { nodeOverlay: true, nodeRepair: "yes" } } }),
+        );
+        expect(e.message).to.contain(
+            "gpu-karpenter:controller.featureGates.nodeOverlay: unknown setting; allowed: nodeRepair, spotToSpotConsolidation",
+        );
         expect(e.message).to.contain(`gpu-karpenter:controller.featureGates.nodeRepair: "yes" is not a boolean`);
     });
 });
@@ -156,7 +203,11 @@ describe("examples/training-job.yaml", () => {
         expect(job).to.deep.include({ apiVersion: "batch/v1", kind: "Job" });
         const pod = job.spec.template;
         expect(pod.metadata.annotations).to.deep.equal({ "karpenter.sh/do-not-disrupt": "true" });
-        expect(pod.spec.tolerations).to.deep.include({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" });
+        expect(pod.spec.tolerations).to.deep.include({
+            key: "nvidia.com/gpu",
+            operator: "Exists",
+            effect: "NoSchedule",
+        });
         expect(pod.spec.containers[0].resources.limits["nvidia.com/gpu"]).to.equal("8");
         expect(pod.spec.nodeSelector).to.deep.equal({ "karpenter.sh/nodepool": "training" });
     });

@@ -29,8 +29,11 @@ describe("GPU pools on reserved capacity", function () {
             { tags: { purpose: "training" } },
         ]);
         const nodePool = one(r, NODEPOOL, "gpu-karpenter-training-nodepool").inputs as any;
-        expect(nodePool.spec.template.spec.requirements[0]).to.deep.equal(
-            { key: "karpenter.sh/capacity-type", operator: "In", values: ["reserved", "spot"] });
+        expect(nodePool.spec.template.spec.requirements[0]).to.deep.equal({
+            key: "karpenter.sh/capacity-type",
+            operator: "In",
+            values: ["reserved", "spot"],
+        });
         for (const o of [nodeClass, nodePool]) {
             expect(validateKarpenterObject(o), JSON.stringify(o)).to.deep.equal([]);
         }
@@ -46,11 +49,16 @@ describe("GPU pools on reserved capacity", function () {
     it("passes the pack with allowedCapacityTypes [spot, reserved], and fails it on the spot-only default", async () => {
         const r = await run("dev", { gpuPools: [training] });
         const resources = asEngineResources(r.resources);
-        const { config, problems } = validatePolicyPackConfig({ "gpu-nodepool-spot-only": { allowedCapacityTypes: ["spot", "reserved"] } });
+        const { config, problems } = validatePolicyPackConfig({
+            "gpu-nodepool-spot-only": { allowedCapacityTypes: ["spot", "reserved"] },
+        });
         expect(problems).to.deep.equal([]);
         expect(evaluateResources(resources, config).filter(v => v.enforcement === "mandatory")).to.deep.equal([]);
-        expect(evaluateResources(resources).filter(v => v.enforcement === "mandatory").map(v => `${v.policy} ${v.name}`))
-            .to.deep.equal(["gpu-nodepool-spot-only training"]);
+        expect(
+            evaluateResources(resources)
+                .filter(v => v.enforcement === "mandatory")
+                .map(v => `${v.policy} ${v.name}`),
+        ).to.deep.equal(["gpu-nodepool-spot-only training"]);
     });
 
     it("keeps the permissions and interruption rule Karpenter 1.14.1's reference gives reservations", async () => {
@@ -61,43 +69,80 @@ describe("GPU pools on reserved capacity", function () {
         const launch = statements.find(s => s.Sid === "AllowScopedEC2InstanceAccessActions");
         expect(launch.Action).to.deep.equal(["ec2:RunInstances", "ec2:CreateFleet"]);
         expect(launch.Resource).to.include("arn:aws:ec2:us-west-2:*:capacity-reservation/*");
-        expect(statements.find(s => s.Sid === "AllowRegionalReadActions").Action).to.include("ec2:DescribeCapacityReservations");
-        expect(ofType(r, "aws:cloudwatch/eventRule:EventRule").map(rule => json(rule.inputs.eventPattern)["detail-type"][0]))
-            .to.include("EC2 Capacity Reservation Instance Interruption Warning");
+        expect(statements.find(s => s.Sid === "AllowRegionalReadActions").Action).to.include(
+            "ec2:DescribeCapacityReservations",
+        );
+        expect(
+            ofType(r, "aws:cloudwatch/eventRule:EventRule").map(
+                rule => json(rule.inputs.eventPattern)["detail-type"][0],
+            ),
+        ).to.include("EC2 Capacity Reservation Instance Interruption Warning");
     });
 
     const refusals: [string, Record<string, unknown>, string[]][] = [
-        ["reserved without reservations", { name: "gpu", capacityTypes: ["reserved", "spot"] }, [
-            'gpu-karpenter:gpuPools[0].capacityTypes: "reserved" needs gpuPools[0].capacityReservations: the capacity reservations the pool may launch into, as ids (e.g. {"ids": ["cr-0123456789abcdef0"]}) and/or tags (e.g. {"tags": {"purpose": "training"}}); without them Karpenter never uses a reservation',
-        ]],
-        ["reservations the capacity types never use", { name: "gpu", capacityReservations: { ids: ["cr-0123456789abcdef0"] } }, [
-            'gpu-karpenter:gpuPools[0].capacityReservations: is set, but gpuPools[0].capacityTypes does not include "reserved", so Karpenter would never launch into these reservations; add "reserved" to capacityTypes',
-        ]],
-        ["bad ids, empty tags and unknown keys", {
-            name: "gpu", capacityTypes: ["reserved"],
-            capacityReservations: { ids: ["cr-0123456789abcdef0", "odcr-1", "cr-0123456789abcdef0"], tags: { purpose: "" }, owner: "me" },
-        }, [
-            'gpu-karpenter:gpuPools[0].capacityReservations.owner: unknown setting; allowed: ids, tags',
-            'gpu-karpenter:gpuPools[0].capacityReservations.ids[1]: "odcr-1" is not a capacity reservation id; use one like "cr-0123456789abcdef0"',
-            'gpu-karpenter:gpuPools[0].capacityReservations.ids[2]: "cr-0123456789abcdef0" is listed twice',
-            'gpu-karpenter:gpuPools[0].capacityReservations.tags: "purpose": empty tag keys and values are not allowed; use "*" for any value',
-        ]],
-        ["no reservation named", { name: "gpu", capacityTypes: ["reserved"], capacityReservations: {} }, [
-            'gpu-karpenter:gpuPools[0].capacityReservations: name at least one reservation: ids (e.g. ["cr-0123456789abcdef0"]) and/or tags (e.g. {"purpose": "training"})',
-        ]],
-        ["more selector terms than the CRD takes", {
-            name: "gpu", capacityTypes: ["reserved"],
-            capacityReservations: { ids: Array.from({ length: 30 }, (_, i) => `cr-${i}a`), tags: { purpose: "training" } },
-        }, [
-            "gpu-karpenter:gpuPools[0].capacityReservations.ids: lists 30 reservations; an EC2NodeClass takes at most 30 selector terms (each id is one, the tags one more)",
-        ]],
+        [
+            "reserved without reservations",
+            { name: "gpu", capacityTypes: ["reserved", "spot"] },
+            [
+                'gpu-karpenter:gpuPools[0].capacityTypes: "reserved" needs gpuPools[0].capacityReservations: the capacity reservations the pool may launch into, as ids (e.g. {"ids": ["cr-0123456789abcdef0"]}) and/or tags (e.g. {"tags": {"purpose": "training"}}); without them Karpenter never uses a reservation',
+            ],
+        ],
+        [
+            "reservations the capacity types never use",
+            { name: "gpu", capacityReservations: { ids: ["cr-0123456789abcdef0"] } },
+            [
+                'gpu-karpenter:gpuPools[0].capacityReservations: is set, but gpuPools[0].capacityTypes does not include "reserved", so Karpenter would never launch into these reservations; add "reserved" to capacityTypes',
+            ],
+        ],
+        [
+            "bad ids, empty tags and unknown keys",
+            {
+                name: "gpu",
+                capacityTypes: ["reserved"],
+                capacityReservations: {
+                    ids: ["cr-0123456789abcdef0", "odcr-1", "cr-0123456789abcdef0"],
+                    tags: { purpose: "" },
+                    owner: "me",
+                },
+            },
+            [
+                "gpu-karpenter:gpuPools[0].capacityReservations.owner: unknown setting; allowed: ids, tags",
+                'gpu-karpenter:gpuPools[0].capacityReservations.ids[1]: "odcr-1" is not a capacity reservation id; use one like "cr-0123456789abcdef0"',
+                'gpu-karpenter:gpuPools[0].capacityReservations.ids[2]: "cr-0123456789abcdef0" is listed twice',
+                'gpu-karpenter:gpuPools[0].capacityReservations.tags: "purpose": empty tag keys and values are not allowed; use "*" for any value',
+            ],
+        ],
+        [
+            "no reservation named",
+            { name: "gpu", capacityTypes: ["reserved"], capacityReservations: {} },
+            [
+                'gpu-karpenter:gpuPools[0].capacityReservations: name at least one reservation: ids (e.g. ["cr-0123456789abcdef0"]) and/or tags (e.g. {"purpose": "training"})',
+            ],
+        ],
+        [
+            "more selector terms than the CRD takes",
+            {
+                name: "gpu",
+                capacityTypes: ["reserved"],
+                capacityReservations: {
+                    ids: Array.from({ length: 30 }, (_, i) => `cr-${i}a`),
+                    tags: { purpose: "training" },
+                },
+            },
+            [
+                "gpu-karpenter:gpuPools[0].capacityReservations.ids: lists 30 reservations; an EC2NodeClass takes at most 30 selector terms (each id is one, the tags one more)",
+            ],
+        ],
     ];
     for (const [what, pool, messages] of refusals) {
         it(`stops on ${what}, naming the key, before registering anything`, async () => {
             const e = await runError(run("dev", { gpuPools: [pool] }));
             expect(e).to.be.instanceOf(ProgramFailure);
             expect((e as ProgramFailure).resources).to.be.empty;
-            const lines = e.message.split("\n").map(l => l.trim()).filter(l => l.startsWith("gpu-karpenter:gpuPools"));
+            const lines = e.message
+                .split("\n")
+                .map(l => l.trim())
+                .filter(l => l.startsWith("gpu-karpenter:gpuPools"));
             expect(lines).to.deep.equal(messages);
         });
     }

@@ -31,8 +31,9 @@ const NPM_SOURCE_SETTINGS = /^npm_config_(cache|registry|userconfig|globalconfig
 
 // npm as the test itself runs it (npm test sets npm_execpath), on the same Node.
 function exec(command: string, args: string[], cwd: string): Promise<Exec> {
-    const env = Object.fromEntries(Object.entries(process.env)
-        .filter(([k]) => !k.toLowerCase().startsWith("npm_") || NPM_SOURCE_SETTINGS.test(k)));
+    const env = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_") || NPM_SOURCE_SETTINGS.test(k)),
+    );
     return new Promise(resolve => {
         execFile(command, args, { cwd, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
             resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
@@ -52,13 +53,19 @@ function ok(step: string, result: Exec): Exec {
 
 /** The SDK versions the consumer asks for: the peer ranges, or their lowest versions. */
 function consumerSdks(): Record<string, string> {
-    const peers = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).peerDependencies as Record<string, string>;
+    const peers = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).peerDependencies as Record<
+        string,
+        string
+    >;
     const lowest = process.env.GPU_KARPENTER_CONSUMER_SDKS === "lowest";
-    return Object.fromEntries(PEERS.map(name => {
-        const range = peers[name];
-        if (!/^\^\d+\.\d+\.\d+$/.test(range)) throw new Error(`peerDependencies ${name}: ${range} is not a caret range`);
-        return [name, lowest ? range.slice(1) : range];
-    }));
+    return Object.fromEntries(
+        PEERS.map(name => {
+            const range = peers[name];
+            if (!/^\^\d+\.\d+\.\d+$/.test(range))
+                throw new Error(`peerDependencies ${name}: ${range} is not a caret range`);
+            return [name, lowest ? range.slice(1) : range];
+        }),
+    );
 }
 
 /** Every file of the package installed at `dir`, relative to it (its own node_modules aside). */
@@ -76,7 +83,9 @@ function copiesOf(name: string, dir: string): string[] {
         if (!existsSync(modules)) return;
         if (existsSync(path.join(modules, name, "package.json"))) found.push(path.join(modules, name));
         for (const entry of readdirSync(modules)) {
-            const scoped = entry.startsWith("@") ? readdirSync(path.join(modules, entry)).map(e => path.join(entry, e)) : [entry];
+            const scoped = entry.startsWith("@")
+                ? readdirSync(path.join(modules, entry)).map(e => path.join(entry, e))
+                : [entry];
             for (const pkg of scoped) walk(path.join(modules, pkg, "node_modules"));
         }
     };
@@ -112,13 +121,23 @@ describe("the packed component, installed by another Pulumi project", function (
 
         const project = path.join(dir, "project");
         cpSync(FIXTURE, project, { recursive: true });
-        writeFileSync(path.join(project, "package.json"), JSON.stringify({
-            name: "consumer",
-            main: "index.ts",
-            devDependencies: { "@types/node": "^22", typescript: "^5.0.0" },
-            dependencies: consumerSdks(),
-        }, null, 2));
-        ok(`npm install ${source}`, await npm(["install", "--prefer-offline", "--no-audit", "--no-fund", source], project));
+        writeFileSync(
+            path.join(project, "package.json"),
+            JSON.stringify(
+                {
+                    name: "consumer",
+                    main: "index.ts",
+                    devDependencies: { "@types/node": "^22", typescript: "^5.0.0" },
+                    dependencies: consumerSdks(),
+                },
+                null,
+                2,
+            ),
+        );
+        ok(
+            `npm install ${source}`,
+            await npm(["install", "--prefer-offline", "--no-audit", "--no-fund", source], project),
+        );
         installed = filesUnder(path.join(project, "node_modules", "gpu-karpenter"));
 
         const tsc = path.join(project, "node_modules", "typescript", "bin", "tsc");
@@ -126,9 +145,10 @@ describe("the packed component, installed by another Pulumi project", function (
             exec(process.execPath, [tsc, "-p", "tsconfig.test.json"], project),
             exec(process.execPath, [tsc, "-p", "tsconfig.node10.json", "--noEmit"], project),
         ]);
-        run = nodenext.code === 0
-            ? await exec(process.execPath, ["bin/mocked-run.js"], project)
-            : { code: -1, stdout: "", stderr: "not run: the program did not compile" };
+        run =
+            nodenext.code === 0
+                ? await exec(process.execPath, ["bin/mocked-run.js"], project)
+                : { code: -1, stdout: "", stderr: "not run: the program did not compile" };
     });
 
     after(() => {
@@ -142,14 +162,25 @@ describe("the packed component, installed by another Pulumi project", function (
 
     it("ships the compiled component, gpu-karpenter/testing and their declarations, not the sources", () => {
         expect(installed).to.include.members([
-            "package.json", "README.md",
-            "bin/components/index.js", "bin/components/index.d.ts",
-            "bin/offline/testing.js", "bin/offline/testing.d.ts", "bin/offline/default-cluster.json",
+            "package.json",
+            "README.md",
+            "bin/components/index.js",
+            "bin/components/index.d.ts",
+            "bin/offline/testing.js",
+            "bin/offline/testing.d.ts",
+            "bin/offline/default-cluster.json",
         ]);
-        expect(installed.filter(f => f.endsWith(".ts") && !f.endsWith(".d.ts")), "TypeScript sources").to.be.empty;
-        expect(installed.filter(f => !f.startsWith("bin/components/") && !f.startsWith("bin/offline/")))
-            .to.have.members(["package.json", "README.md"]);
-        expect(installed.filter(f => /(^|\/)cluster\.js$/.test(f)), "the stack program's createCluster").to.be.empty;
+        expect(
+            installed.filter(f => f.endsWith(".ts") && !f.endsWith(".d.ts")),
+            "TypeScript sources",
+        ).to.be.empty;
+        expect(
+            installed.filter(f => !f.startsWith("bin/components/") && !f.startsWith("bin/offline/")),
+        ).to.have.members(["package.json", "README.md"]);
+        expect(
+            installed.filter(f => /(^|\/)cluster\.js$/.test(f)),
+            "the stack program's createCluster",
+        ).to.be.empty;
     });
 
     it("installs one copy of each SDK, and neither @pulumi/eks nor @kubernetes-models", () => {
@@ -158,7 +189,9 @@ describe("the packed component, installed by another Pulumi project", function (
         for (const sdk of PEERS) {
             const copies = copiesOf(sdk, project);
             expect(copies, sdk).to.have.length(1);
-            const { version } = JSON.parse(readFileSync(path.join(copies[0], "package.json"), "utf8")) as { version: string };
+            const { version } = JSON.parse(readFileSync(path.join(copies[0], "package.json"), "utf8")) as {
+                version: string;
+            };
             if (!asked[sdk].startsWith("^")) expect(version, sdk).to.equal(asked[sdk]);
         }
         expect(copiesOf("@pulumi/eks", project)).to.be.empty;
@@ -176,8 +209,14 @@ describe("the packed component, installed by another Pulumi project", function (
     it("runs under the consumer's mocks and registers a NodePool and an EC2NodeClass per pool", () => {
         const { registered, outputs } = mocked();
         const named = (type: string) => registered.filter(r => r.type === type).map(r => r.name);
-        expect(named("kubernetes:karpenter.sh/v1:NodePool")).to.have.members(["gpu-inference-nodepool", "gpu-training-nodepool"]);
-        expect(named("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")).to.have.members(["gpu-inference-nodeclass", "gpu-training-nodeclass"]);
+        expect(named("kubernetes:karpenter.sh/v1:NodePool")).to.have.members([
+            "gpu-inference-nodepool",
+            "gpu-training-nodepool",
+        ]);
+        expect(named("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")).to.have.members([
+            "gpu-inference-nodeclass",
+            "gpu-training-nodeclass",
+        ]);
         expect(named("gpu-karpenter:index:GpuKarpenter")).to.deep.equal(["gpu"]);
         // Everything the program passed as Outputs arrives: the subnets' ids, the cluster's security
         // group and name, the role's name (from its ARN), a tag whose value is an Output.
@@ -192,9 +231,15 @@ describe("the packed component, installed by another Pulumi project", function (
             expect(nodeClass.inputs.spec.role).to.equal(nodeRole.id);
             expect(nodeClass.inputs.spec.tags).to.deep.equal({ team: "ml-platform", cluster: cluster.id });
         }
-        expect(named("aws:iam/role:Role"), "no node role of its own").to.have.members(["gpu-nodes", "gpu-controller-role"]);
+        expect(named("aws:iam/role:Role"), "no node role of its own").to.have.members([
+            "gpu-nodes",
+            "gpu-controller-role",
+        ]);
         const [entry] = of("aws:eks/accessEntry:AccessEntry");
-        expect(entry.inputs).to.deep.include({ clusterName: cluster.id, principalArn: `arn:aws:iam::111122223333:role/${nodeRole.id}` });
+        expect(entry.inputs).to.deep.include({
+            clusterName: cluster.id,
+            principalArn: `arn:aws:iam::111122223333:role/${nodeRole.id}`,
+        });
         expect(of("aws:eks/podIdentityAssociation:PodIdentityAssociation")[0].inputs.clusterName).to.equal(cluster.id);
         expect(outputs).to.deep.equal({
             nodeRoleArn: `arn:aws:iam::111122223333:role/${nodeRole.id}`,

@@ -34,55 +34,86 @@ function thrown(fn: () => unknown): Error {
 describe("the Pulumi CLI's rules for Pulumi.yaml and stack config (pkg/workspace/config.go mergeConfig)", () => {
     it("accepts Pulumi.yaml against the project schema, every key but clusterName with a default", () => {
         const config = project().config;
-        const required = Object.keys(config).filter(k => config[k].default === undefined && config[k].value === undefined);
+        const required = Object.keys(config).filter(
+            k => config[k].default === undefined && config[k].value === undefined,
+        );
         expect(required).to.deep.equal(["clusterName"]);
         expect(config.controller.type).to.equal("object");
         expect(config.gpuPools).to.deep.include({ type: "array", items: { type: "object" } });
     });
 
     it("accepts every stack file in the repo, and one that sets only clusterName and aws:region", () => {
-        const stacks = readdirSync(ROOT).filter(f => /^Pulumi\.[^.]+\.yaml$/.test(f)).map(f => f.split(".")[1]);
+        const stacks = readdirSync(ROOT)
+            .filter(f => /^Pulumi\.[^.]+\.yaml$/.test(f))
+            .map(f => f.split(".")[1]);
         expect(stacks).to.include.members(["dev", "prod"]);
         for (const stack of stacks) expect(() => stackConfig(stack), stack).not.to.throw();
-        const minimal = mergeStackConfig("minimal", project(), { "aws:region": "us-west-2", "gpu-karpenter:clusterName": "c" });
+        const minimal = mergeStackConfig("minimal", project(), {
+            "aws:region": "us-west-2",
+            "gpu-karpenter:clusterName": "c",
+        });
         expect(minimal["gpu-karpenter:gpuPools"]).to.equal(JSON.stringify([{ name: "gpu" }]));
     });
 
     it("names missing required keys as the CLI does, one or several", () => {
         const p = project();
         p.config.teamName = { type: "string" };
-        expect(thrown(() => mergeStackConfig("dev", p, {})).message)
-            .to.equal("Stack 'dev' is missing configuration values 'clusterName' and 'teamName'");
+        expect(thrown(() => mergeStackConfig("dev", p, {})).message).to.equal(
+            "Stack 'dev' is missing configuration values 'clusterName' and 'teamName'",
+        );
         p.config.budget = { type: "integer" };
-        expect(thrown(() => mergeStackConfig("dev", p, {})).message)
-            .to.equal("Stack 'dev' is missing configuration values 'budget', 'clusterName' and 'teamName'");
-        expect(thrown(() => mergeStackConfig("dev", p, { "gpu-karpenter:clusterName": "c", "gpu-karpenter:budget": 5 })).message)
-            .to.equal("Stack 'dev' is missing configuration value 'teamName'");
+        expect(thrown(() => mergeStackConfig("dev", p, {})).message).to.equal(
+            "Stack 'dev' is missing configuration values 'budget', 'clusterName' and 'teamName'",
+        );
+        expect(
+            thrown(() => mergeStackConfig("dev", p, { "gpu-karpenter:clusterName": "c", "gpu-karpenter:budget": 5 }))
+                .message,
+        ).to.equal("Stack 'dev' is missing configuration value 'teamName'");
     });
 
     it("stops at the first key, in key order, whose value is not of its declared type", () => {
-        const e = thrown(() => mergeStackConfig("dev", project(), {
-            "gpu-karpenter:clusterName": "c", "gpu-karpenter:tags": ["a"], "gpu-karpenter:controller": "big",
-        }));
+        const e = thrown(() =>
+            mergeStackConfig("dev", project(), {
+                "gpu-karpenter:clusterName": "c",
+                "gpu-karpenter:tags": ["a"],
+                "gpu-karpenter:controller": "big",
+            }),
+        );
         expect(e).to.be.instanceOf(PulumiProjectError);
         expect(e.message).to.equal("Stack 'dev' with configuration key 'controller' must be of type 'object'");
-        expect(thrown(() => mergeStackConfig("dev", project(), { "gpu-karpenter:clusterName": "c", "gpu-karpenter:gpuPools": ["gpu"] })).message)
-            .to.equal("Stack 'dev' with configuration key 'gpuPools' must be of type 'array<object>'");
+        expect(
+            thrown(() =>
+                mergeStackConfig("dev", project(), {
+                    "gpu-karpenter:clusterName": "c",
+                    "gpu-karpenter:gpuPools": ["gpu"],
+                }),
+            ).message,
+        ).to.equal("Stack 'dev' with configuration key 'gpuPools' must be of type 'array<object>'");
         // YAML scalars reach the CLI as text: "true" is a boolean, a number is a string.
-        expect(() => mergeStackConfig("dev", project(), {
-            "gpu-karpenter:clusterName": 1234, "gpu-karpenter:createCluster": "true", "gpu-karpenter:karpenterVersion": 1.14,
-        })).not.to.throw();
+        expect(() =>
+            mergeStackConfig("dev", project(), {
+                "gpu-karpenter:clusterName": 1234,
+                "gpu-karpenter:createCluster": "true",
+                "gpu-karpenter:karpenterVersion": 1.14,
+            }),
+        ).not.to.throw();
     });
 
     it("refuses what Project.Validate refuses: an array without items, a default of the wrong type, a stack key without namespace", () => {
-        expect(thrown(() => validateProject({ name: "p", runtime: "nodejs", config: { a: { type: "array" } } })).message)
-            .to.contain("declares an array but does not specify the underlying type via the 'items' attribute");
-        expect(thrown(() => validateProject({ name: "p", runtime: "nodejs", config: { a: { type: "boolean", default: "yes" } } })).message)
-            .to.equal("The default value specified for configuration key 'a' is not of the expected type 'boolean'");
-        expect(thrown(() => validateProject({ name: "p", runtime: "nodejs", config: { a: { type: "map" } } })).message)
-            .to.contain("does not match the Pulumi project schema");
-        expect(thrown(() => mergeStackConfig("dev", project(), { clusterName: "c" })).message)
-            .to.contain("could not parse clusterName as a configuration key");
+        expect(
+            thrown(() => validateProject({ name: "p", runtime: "nodejs", config: { a: { type: "array" } } })).message,
+        ).to.contain("declares an array but does not specify the underlying type via the 'items' attribute");
+        expect(
+            thrown(() =>
+                validateProject({ name: "p", runtime: "nodejs", config: { a: { type: "boolean", default: "yes" } } }),
+            ).message,
+        ).to.equal("The default value specified for configuration key 'a' is not of the expected type 'boolean'");
+        expect(
+            thrown(() => validateProject({ name: "p", runtime: "nodejs", config: { a: { type: "map" } } })).message,
+        ).to.contain("does not match the Pulumi project schema");
+        expect(thrown(() => mergeStackConfig("dev", project(), { clusterName: "c" })).message).to.contain(
+            "could not parse clusterName as a configuration key",
+        );
     });
 
     it("declares each key with the type the program reads it as, and the README lists every key", () => {
@@ -97,9 +128,19 @@ describe("the Pulumi CLI's rules for Pulumi.yaml and stack config (pkg/workspace
 
     it("declares defaults the program treats exactly as unset", () => {
         const config = project().config;
-        const defaults = Object.fromEntries(Object.entries(config).filter(([k, d]) => d.default !== undefined && k in STACK_CONFIG_KEYS)
-            .filter(([k]) => k !== "createCluster").map(([k, d]) => [k, d.default]));
-        expect(Object.keys(defaults)).to.include.members(["gpuPools", "controller", "tags", "karpenterVersion", "discovery"]);
+        const defaults = Object.fromEntries(
+            Object.entries(config)
+                .filter(([k, d]) => d.default !== undefined && k in STACK_CONFIG_KEYS)
+                .filter(([k]) => k !== "createCluster")
+                .map(([k, d]) => [k, d.default]),
+        );
+        expect(Object.keys(defaults)).to.include.members([
+            "gpuPools",
+            "controller",
+            "tags",
+            "karpenterVersion",
+            "discovery",
+        ]);
         const withDefaults = resolveArgs({ clusterName: "c", ...defaults });
         expect(withDefaults).to.deep.equal(resolveArgs({ clusterName: "c" }));
     });
@@ -111,19 +152,31 @@ describe("the plan applies the CLI's rules before the program runs", function ()
     before(() => {
         // A copy of the project, sharing node_modules, whose Pulumi.yaml may be changed.
         copy = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-project-"));
-        for (const entry of ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "components", "program", "offline", "policies", "package.json"]) {
+        for (const entry of [
+            "Pulumi.yaml",
+            "Pulumi.dev.yaml",
+            "index.ts",
+            "components",
+            "program",
+            "offline",
+            "policies",
+            "package.json",
+        ]) {
             cpSync(path.join(ROOT, entry), path.join(copy, entry), {
-                recursive: true, filter: src => !src.includes(`${path.sep}node_modules`),
+                recursive: true,
+                filter: src => !src.includes(`${path.sep}node_modules`),
             });
         }
         symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
     });
     after(() => rmSync(copy, { recursive: true, force: true }));
 
-
     it("exits 2 with the CLI's message when Pulumi.yaml declares a key the stack does not set", async () => {
         const file = path.join(copy, "Pulumi.yaml");
-        writeFileSync(file, readFileSync(file, "utf8") + "  costCenter:\n    type: string\n    description: required of every stack\n");
+        writeFileSync(
+            file,
+            readFileSync(file, "utf8") + "  costCenter:\n    type: string\n    description: required of every stack\n",
+        );
         const result = await planCli(["--stack", "dev", "--out", path.join(copy, "out")], copy);
         expect(result.code).to.equal(2);
         expect(result.stderr.trim()).to.equal("error: Stack 'dev' is missing configuration value 'costCenter'");
@@ -133,12 +186,16 @@ describe("the plan applies the CLI's rules before the program runs", function ()
 describe("reading stack config as the program receives it", () => {
     it("keeps a string key a string: karpenterVersion 1.14 is named as not a release version", async () => {
         const e = await runError(run("dev", { karpenterVersion: "1.14" }));
-        expect(e.message).to.contain(`gpu-karpenter:karpenterVersion: "1.14" is not a release version; use one like "1.14.1"`);
+        expect(e.message).to.contain(
+            `gpu-karpenter:karpenterVersion: "1.14" is not a release version; use one like "1.14.1"`,
+        );
     });
 
     it("names a near miss of the project's namespace instead of ignoring it", async () => {
         const e = await runError(run("dev", { "gpu-karptener:identity": "podIdentity" }));
-        expect(e.message).to.contain(`gpu-karptener:identity: unknown namespace "gpu-karptener" (did you mean "gpu-karpenter:identity"?)`);
+        expect(e.message).to.contain(
+            `gpu-karptener:identity: unknown namespace "gpu-karptener" (did you mean "gpu-karpenter:identity"?)`,
+        );
     });
 
     it("reads booleans as Pulumi hands them over, and names one that is not", async () => {
@@ -154,7 +211,10 @@ describe("createCluster", () => {
 
     it("puts the cluster in the subnets' VPC, or the vpcId given", async () => {
         const r = await run("dev", { createCluster: true, subnetIds: subnets });
-        expect(one(r, "eks:index:Cluster", "dev-ai").inputs).to.deep.include({ vpcId: "vpc-0a1b2c3d4e5f60718", subnetIds: subnets });
+        expect(one(r, "eks:index:Cluster", "dev-ai").inputs).to.deep.include({
+            vpcId: "vpc-0a1b2c3d4e5f60718",
+            subnetIds: subnets,
+        });
         const given = await run("dev", { createCluster: true, subnetIds: subnets, vpcId: "vpc-0fedcba9876543210" });
         expect(one(given, "eks:index:Cluster", "dev-ai").inputs.vpcId).to.equal("vpc-0fedcba9876543210");
     });
@@ -173,7 +233,13 @@ describe("createCluster", () => {
 
 describe("a first launch in a fresh account", () => {
     it("creates EC2's spot service-linked role where the account has none, and keeps it on destroy", async () => {
-        const r = await run("dev", {}, fakeCluster(f => { f.spotServiceLinkedRole = false; }));
+        const r = await run(
+            "dev",
+            {},
+            fakeCluster(f => {
+                f.spotServiceLinkedRole = false;
+            }),
+        );
         const role = one(r, "aws:iam/serviceLinkedRole:ServiceLinkedRole", "gpu-karpenter-spot-service-role");
         expect(role.inputs.awsServiceName).to.equal("spot.amazonaws.com");
         expect(role.options.retainOnDelete).to.equal(true);
@@ -182,35 +248,76 @@ describe("a first launch in a fresh account", () => {
 
     it("leaves the role alone where it exists, and asks nothing of an account without spot pools", async () => {
         expect(ofType(await run("dev"), "aws:iam/serviceLinkedRole:ServiceLinkedRole")).to.be.empty;
-        const onDemand = await run("dev", { gpuPools: [{ name: "gpu", capacityTypes: ["on-demand"] }] },
-            fakeCluster(f => { f.spotServiceLinkedRole = false; f.deniedLookups = ["aws:iam/getRole:getRole"]; }));
+        const onDemand = await run(
+            "dev",
+            { gpuPools: [{ name: "gpu", capacityTypes: ["on-demand"] }] },
+            fakeCluster(f => {
+                f.spotServiceLinkedRole = false;
+                f.deniedLookups = ["aws:iam/getRole:getRole"];
+            }),
+        );
         expect(ofType(onDemand, "aws:iam/serviceLinkedRole:ServiceLinkedRole")).to.be.empty;
     });
 
     it("reports a look-up it may not make as a failure, not as a missing role or OIDC provider", async () => {
-        const role = await runError(run("dev", {}, fakeCluster(f => { f.deniedLookups = ["aws:iam/getRole:getRole"]; })));
-        expect(role.message).to.contain("looking up the IAM role AWSServiceRoleForEC2Spot (spot GPU pools need it) failed");
+        const role = await runError(
+            run(
+                "dev",
+                {},
+                fakeCluster(f => {
+                    f.deniedLookups = ["aws:iam/getRole:getRole"];
+                }),
+            ),
+        );
+        expect(role.message).to.contain(
+            "looking up the IAM role AWSServiceRoleForEC2Spot (spot GPU pools need it) failed",
+        );
         expect(role.message).to.contain("AccessDenied");
-        const oidc = await runError(run("dev", {}, fakeCluster(f => { f.deniedLookups = ["aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"]; })));
-        expect(oidc.message).to.contain(`identity: "irsa": looking up the IAM OIDC provider for https://oidc.eks.us-west-2.amazonaws.com/id/`);
+        const oidc = await runError(
+            run(
+                "dev",
+                {},
+                fakeCluster(f => {
+                    f.deniedLookups = ["aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"];
+                }),
+            ),
+        );
+        expect(oidc.message).to.contain(
+            `identity: "irsa": looking up the IAM OIDC provider for https://oidc.eks.us-west-2.amazonaws.com/id/`,
+        );
         expect(oidc.message).to.contain("AccessDenied").and.not.to.contain("and there is none");
     });
 
     it("says there is no OIDC provider only when the look-up finds none", async () => {
-        const e = await runError(run("dev", {}, fakeCluster(f => { f.cluster.oidcProvider = false; })));
-        expect(e.message).to.contain(`identity: "irsa" needs an IAM OIDC provider`).and.to.contain(`or use "podIdentity"`);
+        const e = await runError(
+            run(
+                "dev",
+                {},
+                fakeCluster(f => {
+                    f.cluster.oidcProvider = false;
+                }),
+            ),
+        );
+        expect(e.message)
+            .to.contain(`identity: "irsa" needs an IAM OIDC provider`)
+            .and.to.contain(`or use "podIdentity"`);
     });
 });
 
 describe("node access for a role that already has it", () => {
     const arn = "arn:aws:iam::111122223333:role/eks-managed-gpu-nodes";
-    const withEntry = () => fakeCluster(f => { f.cluster.accessEntries = [arn]; });
+    const withEntry = () =>
+        fakeCluster(f => {
+            f.cluster.accessEntries = [arn];
+        });
 
     it("reuses the access entry EKS made for a managed node group's role (nodeAccess auto)", async () => {
         const r = await run("dev", { nodeRoleArn: arn }, withEntry());
         expect(ofType(r, "aws:eks/accessEntry:AccessEntry")).to.be.empty;
         const fresh = await run("dev", { nodeRoleArn: arn });
-        expect(one(fresh, "aws:eks/accessEntry:AccessEntry", "gpu-karpenter-node-access").inputs.principalArn).to.equal(arn);
+        expect(one(fresh, "aws:eks/accessEntry:AccessEntry", "gpu-karpenter-node-access").inputs.principalArn).to.equal(
+            arn,
+        );
     });
 
     it("creates nothing with nodeAccess none, refuses an entry that exists, and none for a role it creates", async () => {
@@ -218,44 +325,64 @@ describe("node access for a role that already has it", () => {
         expect(ofType(none, "aws:eks/accessEntry:AccessEntry")).to.be.empty;
         expect(ofType(none, "kubernetes:core/v1:ConfigMapPatch")).to.be.empty;
         const exists = await runError(run("dev", { nodeRoleArn: arn, nodeAccess: "accessEntry" }, withEntry()));
-        expect(exists.message).to.contain(`nodeAccess: "accessEntry": ${arn} already has an access entry in cluster dev-ai`);
+        expect(exists.message).to.contain(
+            `nodeAccess: "accessEntry": ${arn} already has an access entry in cluster dev-ai`,
+        );
         const created = await runError(run("dev", { nodeAccess: "none" }));
         expect(created.message).to.contain(`gpu-karpenter:nodeAccess: "none" needs nodeRoleArn`);
     });
 
     const PATCH = "kubernetes:core/v1:ConfigMapPatch";
-    const mapRoles = (r: ProgramRun) => load((one(r, PATCH, "gpu-karpenter-aws-auth").inputs.data as any).mapRoles) as { rolearn: string }[];
+    const mapRoles = (r: ProgramRun) =>
+        load((one(r, PATCH, "gpu-karpenter-aws-auth").inputs.data as any).mapRoles) as { rolearn: string }[];
     const configMapOnly = (changes: (c: ReturnType<typeof fakeCluster>["cluster"]) => void = () => undefined) =>
-        fakeCluster(f => { f.cluster.authenticationMode = "CONFIG_MAP"; f.cluster.nodeGroups = []; changes(f.cluster); });
+        fakeCluster(f => {
+            f.cluster.authenticationMode = "CONFIG_MAP";
+            f.cluster.nodeGroups = [];
+            changes(f.cluster);
+        });
 
     it("on a CONFIG_MAP cluster without aws-auth (no managed node group made it), creates it, then reads it, and maps the node role", async () => {
-        const bare = configMapOnly(c => { delete c.awsAuth; });
+        const bare = configMapOnly(c => {
+            delete c.awsAuth;
+        });
         for (const nodeAccess of ["auto", "awsAuth"]) {
             const r = await run("dev", { subnetIds: ["subnet-0a1111111111111aa"], nodeAccess }, bare);
             const present = one(r, PATCH, "gpu-karpenter-aws-auth-present");
             // Sets no field: where aws-auth exists the apply changes nothing, where it is missing it creates it.
-            expect(present.inputs).to.deep.equal({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "aws-auth", namespace: "kube-system" } });
+            expect(present.inputs).to.deep.equal({
+                apiVersion: "v1",
+                kind: "ConfigMap",
+                metadata: { name: "aws-auth", namespace: "kube-system" },
+            });
             expect(present.options.retainOnDelete).to.equal(true);
-            expect(mapRoles(r).map(m => m.rolearn)).to.deep.equal(["arn:aws:iam::111122223333:role/gpu-karpenter-node-role-abb0d61"]);
+            expect(mapRoles(r).map(m => m.rolearn)).to.deep.equal([
+                "arn:aws:iam::111122223333:role/gpu-karpenter-node-role-abb0d61",
+            ]);
             expect(r.warnings).to.be.empty;
         }
     });
 
     it("on a CONFIG_MAP cluster whose self-managed nodes made aws-auth, keeps their mappings", async () => {
         const selfManaged = configMapOnly(c => {
-            c.awsAuth = { mapRoles: "- rolearn: arn:aws:iam::111122223333:role/self-managed-nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n" };
+            c.awsAuth = {
+                mapRoles:
+                    "- rolearn: arn:aws:iam::111122223333:role/self-managed-nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n",
+            };
         });
         const r = await run("dev", { subnetIds: ["subnet-0a1111111111111aa"], nodeAccess: "awsAuth" }, selfManaged);
         expect(mapRoles(r).map(m => m.rolearn)).to.deep.equal([
-            "arn:aws:iam::111122223333:role/self-managed-nodes", "arn:aws:iam::111122223333:role/gpu-karpenter-node-role-abb0d61",
+            "arn:aws:iam::111122223333:role/self-managed-nodes",
+            "arn:aws:iam::111122223333:role/gpu-karpenter-node-role-abb0d61",
         ]);
     });
-
 });
 
 describe("Karpenter's CRDs", () => {
     let dev: ProgramRun;
-    before(async () => { dev = await run("dev"); });
+    before(async () => {
+        dev = await run("dev");
+    });
 
     it("are adopted where kubectl or the karpenter chart installed them, and kept when the release is uninstalled", () => {
         const crds = one(dev, RELEASE, "gpu-karpenter-karpenter-crd").inputs as any;
@@ -285,19 +412,43 @@ describe("logging in to the cluster as the stack's AWS identity", () => {
     it("runs aws eks get-token with the stack's aws:profile and the last of its aws:assumeRoles", async () => {
         const r = await run("dev", {
             "aws:profile": "ml-platform",
-            "aws:assumeRoles": [{ roleArn: "arn:aws:iam::111122223333:role/hub" }, { roleArn: "arn:aws:iam::111122223333:role/deployer" }],
+            "aws:assumeRoles": [
+                { roleArn: "arn:aws:iam::111122223333:role/hub" },
+                { roleArn: "arn:aws:iam::111122223333:role/deployer" },
+            ],
         });
         expect(user(r).args).to.deep.equal([
-            "eks", "get-token", "--cluster-name", "dev-ai", "--region", "us-west-2", "--output", "json",
-            "--profile", "ml-platform", "--role-arn", "arn:aws:iam::111122223333:role/deployer",
+            "eks",
+            "get-token",
+            "--cluster-name",
+            "dev-ai",
+            "--region",
+            "us-west-2",
+            "--output",
+            "json",
+            "--profile",
+            "ml-platform",
+            "--role-arn",
+            "arn:aws:iam::111122223333:role/deployer",
         ]);
-        expect(user(await run("dev")).args).to.deep.equal(["eks", "get-token", "--cluster-name", "dev-ai", "--region", "us-west-2", "--output", "json"]);
+        expect(user(await run("dev")).args).to.deep.equal([
+            "eks",
+            "get-token",
+            "--cluster-name",
+            "dev-ai",
+            "--region",
+            "us-west-2",
+            "--output",
+            "json",
+        ]);
     });
 
     it("lets a caller of the component name the profile and role", () => {
         const aws = { get: () => "stack-profile", getObject: () => undefined } as any;
-        expect(loginIdentity({ roleArn: "arn:aws:iam::111122223333:role/ci" }, aws))
-            .to.deep.equal({ profileName: "stack-profile", roleArn: "arn:aws:iam::111122223333:role/ci" });
+        expect(loginIdentity({ roleArn: "arn:aws:iam::111122223333:role/ci" }, aws)).to.deep.equal({
+            profileName: "stack-profile",
+            roleArn: "arn:aws:iam::111122223333:role/ci",
+        });
         const config = JSON.parse(kubeconfig("c", "https://x", "ca", "eu-west-1", { profileName: "p" }));
         expect(config.users[0].user.exec.args.slice(-2)).to.deep.equal(["--profile", "p"]);
     });
@@ -310,7 +461,9 @@ describe("logging in to the cluster as the stack's AWS identity", () => {
 
 describe("day-2 changes", () => {
     const checksum = (r: ProgramRun) =>
-        (one(r, RELEASE, "gpu-karpenter-karpenter").inputs.values as any).podAnnotations["gpu-karpenter.io/identity-checksum"];
+        (one(r, RELEASE, "gpu-karpenter-karpenter").inputs.values as any).podAnnotations[
+            "gpu-karpenter.io/identity-checksum"
+        ];
 
     it("rolls the controller pods when the identity mode or the controller role changes, and only then", async () => {
         const irsa = checksum(await run("dev"));
@@ -325,39 +478,85 @@ describe("day-2 changes", () => {
         const pool = one(r, NODEPOOL, "gpu-karpenter-gpu-nodepool").inputs as any;
         expect(pool.spec.disruption.consolidationPolicy).to.equal("Balanced");
         expect(validateKarpenterObject(pool)).to.deep.equal([]);
-        const old = await runError(run("dev", { karpenterVersion: "1.13.2", gpuPools: [{ name: "gpu", consolidationPolicy: "Balanced" }] }));
-        expect(old.message).to.contain(`gpu-karpenter:gpuPools[0].consolidationPolicy: "Balanced" needs Karpenter 1.14.0 or later`);
+        const old = await runError(
+            run("dev", { karpenterVersion: "1.13.2", gpuPools: [{ name: "gpu", consolidationPolicy: "Balanced" }] }),
+        );
+        expect(old.message).to.contain(
+            `gpu-karpenter:gpuPools[0].consolidationPolicy: "Balanced" needs Karpenter 1.14.0 or later`,
+        );
     });
 });
 
 // The states Karpenter 1.14's nodeclass controller writes (awslabs/operatorpkg status.ConditionSet: each
 // condition carries the generation it judged; Ready's message lists the unhealthy conditions).
-interface Judged { status: "False" | "Unknown"; reason?: string; message?: string }
-const NODE_CLASS_CONDITIONS = ["AMIsReady", "CapacityReservationsReady", "InstanceProfileReady", "SecurityGroupsReady",
-    "SubnetsReady", "ValidationSucceeded"];
+interface Judged {
+    status: "False" | "Unknown";
+    reason?: string;
+    message?: string;
+}
+const NODE_CLASS_CONDITIONS = [
+    "AMIsReady",
+    "CapacityReservationsReady",
+    "InstanceProfileReady",
+    "SecurityGroupsReady",
+    "SubnetsReady",
+    "ValidationSucceeded",
+];
 
-function karpenterWrites(nodeClass: { inputs: Record<string, unknown> }, generation: number,
-    unhealthy: Record<string, Judged> = {}, judgedGeneration = generation): Record<string, any> {
+function karpenterWrites(
+    nodeClass: { inputs: Record<string, unknown> },
+    generation: number,
+    unhealthy: Record<string, Judged> = {},
+    judgedGeneration = generation,
+): Record<string, any> {
     const condition = (type: string, status: string, reason: string, message = "") => ({
-        type, status, reason, message, observedGeneration: judgedGeneration, lastTransitionTime: "2026-12-01T10:00:00Z",
+        type,
+        status,
+        reason,
+        message,
+        observedGeneration: judgedGeneration,
+        lastTransitionTime: "2026-12-01T10:00:00Z",
     });
-    const dependents = NODE_CLASS_CONDITIONS.map(type => unhealthy[type]
-        ? condition(type, unhealthy[type].status, unhealthy[type].reason ?? "AwaitingReconciliation", unhealthy[type].message)
-        : condition(type, "True", type));
+    const dependents = NODE_CLASS_CONDITIONS.map(type =>
+        unhealthy[type]
+            ? condition(
+                  type,
+                  unhealthy[type].status,
+                  unhealthy[type].reason ?? "AwaitingReconciliation",
+                  unhealthy[type].message,
+              )
+            : condition(type, "True", type),
+    );
     const bad = dependents.filter(c => c.status !== "True");
-    const ready = bad.length === 0 ? condition("Ready", "True", "Ready")
-        : bad.some(c => c.status === "False")
-            ? condition("Ready", "False", "UnhealthyDependents", bad.map(c => `${c.type}=${c.status}`).join(", "))
-            : condition("Ready", "Unknown", "ReconcilingDependents", bad.map(c => `${c.type}=${c.status}`).join(", "));
+    const ready =
+        bad.length === 0
+            ? condition("Ready", "True", "Ready")
+            : bad.some(c => c.status === "False")
+              ? condition("Ready", "False", "UnhealthyDependents", bad.map(c => `${c.type}=${c.status}`).join(", "))
+              : condition(
+                    "Ready",
+                    "Unknown",
+                    "ReconcilingDependents",
+                    bad.map(c => `${c.type}=${c.status}`).join(", "),
+                );
     return {
-        apiVersion: "karpenter.k8s.aws/v1", kind: "EC2NodeClass",
+        apiVersion: "karpenter.k8s.aws/v1",
+        kind: "EC2NodeClass",
         metadata: { ...(nodeClass.inputs.metadata as object), generation, uid: "5d3c2f1e" },
         spec: nodeClass.inputs.spec,
-        status: { instanceProfile: "gpu-karpenter_1234", subnets: [{ id: "subnet-0a1", zone: "us-west-2a" }], conditions: [...dependents, ready] },
+        status: {
+            instanceProfile: "gpu-karpenter_1234",
+            subnets: [{ id: "subnet-0a1", zone: "us-west-2a" }],
+            conditions: [...dependents, ready],
+        },
     };
 }
 
-const NO_SUBNETS: Judged = { status: "False", reason: "SubnetsNotFound", message: "SubnetSelector did not match any Subnets" };
+const NO_SUBNETS: Judged = {
+    status: "False",
+    reason: "SubnetsNotFound",
+    message: "SubnetSelector did not match any Subnets",
+};
 const errorOf = (outcome: AwaitOutcome) => {
     if (outcome.ready) throw new Error("expected the wait to fail");
     return outcome.error;
@@ -378,21 +577,36 @@ describe("pulumi up waits for each EC2NodeClass to be Ready (pulumi-kubernetes a
     });
 
     it("finishes once Karpenter has judged the pool Ready", () => {
-        const reconciling = karpenterWrites(nodeClass, 1, { AMIsReady: { status: "Unknown" }, SubnetsReady: { status: "Unknown" } });
+        const reconciling = karpenterWrites(nodeClass, 1, {
+            AMIsReady: { status: "Unknown" },
+            SubnetsReady: { status: "Unknown" },
+        });
         const ready = karpenterWrites(nodeClass, 1);
         expect(up(reconciling, ready)).to.deep.equal({ ready: true, live: ready });
     });
 
     it("fails with each condition's message when the pool cannot launch, not just a timeout", () => {
-        const error = errorOf(up(karpenterWrites(nodeClass, 1, { SubnetsReady: { status: "Unknown" } }),
-            karpenterWrites(nodeClass, 1, { SubnetsReady: NO_SUBNETS })));
-        expect(error).to.match(/^resource "urn:pulumi:dev::gpu-karpenter::.*EC2NodeClass::gpu-karpenter-gpu-nodeclass" was successfully created, but the Kubernetes API server reported that it failed to fully initialize or become live: /);
-        expect(error).to.contain("message:SubnetSelector did not match any Subnets observedGeneration:1 reason:SubnetsNotFound status:False type:SubnetsReady");
-        expect(error).to.contain("message:SubnetsReady=False observedGeneration:1 reason:UnhealthyDependents status:False type:Ready");
+        const error = errorOf(
+            up(
+                karpenterWrites(nodeClass, 1, { SubnetsReady: { status: "Unknown" } }),
+                karpenterWrites(nodeClass, 1, { SubnetsReady: NO_SUBNETS }),
+            ),
+        );
+        expect(error).to.match(
+            /^resource "urn:pulumi:dev::gpu-karpenter::.*EC2NodeClass::gpu-karpenter-gpu-nodeclass" was successfully created, but the Kubernetes API server reported that it failed to fully initialize or become live: /,
+        );
+        expect(error).to.contain(
+            "message:SubnetSelector did not match any Subnets observedGeneration:1 reason:SubnetsNotFound status:False type:SubnetsReady",
+        );
+        expect(error).to.contain(
+            "message:SubnetsReady=False observedGeneration:1 reason:UnhealthyDependents status:False type:Ready",
+        );
     });
 
     it("recovers when the failing condition clears before the timeout", () => {
-        const noProfile = karpenterWrites(nodeClass, 1, { InstanceProfileReady: { status: "False", reason: "InstanceProfileCreationFailed", message: "AccessDenied" } });
+        const noProfile = karpenterWrites(nodeClass, 1, {
+            InstanceProfileReady: { status: "False", reason: "InstanceProfileCreationFailed", message: "AccessDenied" },
+        });
         expect(up(noProfile, karpenterWrites(nodeClass, 1)).ready).to.equal(true);
     });
 
@@ -405,7 +619,9 @@ describe("pulumi up waits for each EC2NodeClass to be Ready (pulumi-kubernetes a
     });
 
     it("times out plainly while the controller has written no status", () => {
-        expect(errorOf(up({ ...karpenterWrites(nodeClass, 1), status: {} }))).to.match(/become live: timed out waiting for the condition$/);
+        expect(errorOf(up({ ...karpenterWrites(nodeClass, 1), status: {} }))).to.match(
+            /become live: timed out waiting for the condition$/,
+        );
     });
 });
 
@@ -431,7 +647,10 @@ describe("discovery tags on subnets and security groups the stack does not own",
         const r = await run("dev", { discovery: "tags" });
         const tags = ofType(r, "aws:ec2/tag:Tag");
         expect(tags.map(t => t.inputs.resourceId)).to.deep.equal([
-            "subnet-0a1111111111111aa", "subnet-0b2222222222222bb", "subnet-0c3333333333333cc", "sg-0c1a2b3c4d5e6f708",
+            "subnet-0a1111111111111aa",
+            "subnet-0b2222222222222bb",
+            "subnet-0c3333333333333cc",
+            "sg-0c1a2b3c4d5e6f708",
         ]);
         for (const t of tags) {
             expect(t.inputs).to.deep.include({ key: "karpenter.sh/discovery", value: "dev-ai" });
@@ -443,10 +662,14 @@ describe("discovery tags on subnets and security groups the stack does not own",
     });
 
     it("never overwrite another cluster's discovery tag", async () => {
-        const shared = fakeCluster(f => { f.resourceTags = { "subnet-0b2222222222222bb": { "karpenter.sh/discovery": "batch" } }; });
+        const shared = fakeCluster(f => {
+            f.resourceTags = { "subnet-0b2222222222222bb": { "karpenter.sh/discovery": "batch" } };
+        });
         const e = await runError(run("dev", { discovery: "tags" }, shared));
-        expect(e.message).to.contain(`discovery: "tags" would overwrite another cluster's discovery tag on ` +
-            `subnet-0b2222222222222bb (karpenter.sh/discovery=batch)`);
+        expect(e.message).to.contain(
+            `discovery: "tags" would overwrite another cluster's discovery tag on ` +
+                `subnet-0b2222222222222bb (karpenter.sh/discovery=batch)`,
+        );
         expect((await run("dev", {}, shared)).resources.some(x => x.type === "aws:ec2/tag:Tag")).to.equal(false);
     });
 });

@@ -35,8 +35,12 @@ export function ofType(run: ProgramRun, type: string): RecordedResource[] {
 export function one(run: ProgramRun, type: string, name: string): RecordedResource {
     const found = run.resources.filter(r => r.type === type && r.name === name);
     if (found.length !== 1) {
-        throw new Error(`expected one ${type} named ${name}, found ${found.length}: ` +
-            ofType(run, type).map(r => r.name).join(", "));
+        throw new Error(
+            `expected one ${type} named ${name}, found ${found.length}: ` +
+                ofType(run, type)
+                    .map(r => r.name)
+                    .join(", "),
+        );
     }
     return found[0];
 }
@@ -54,14 +58,22 @@ export async function runError(promise: Promise<unknown>): Promise<Error> {
     throw new Error("expected the run to fail");
 }
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
 
 const exec = promisify(execFile);
 
 /** `npm run plan -- ARGS` as a user runs it, through the launcher it calls, in the project at `root`. */
 export async function planCli(args: string[], root = path.resolve(__dirname, "..")): Promise<CliResult> {
     try {
-        const { stdout, stderr } = await exec(process.execPath, [path.join(root, "offline/launch.js"), "offline/plan", ...args], { cwd: root });
+        const { stdout, stderr } = await exec(
+            process.execPath,
+            [path.join(root, "offline/launch.js"), "offline/plan", ...args],
+            { cwd: root },
+        );
         return { code: 0, stdout, stderr };
     } catch (e: any) {
         if (typeof e.code !== "number") throw e;

@@ -13,10 +13,17 @@ import { fakeCluster, json, ofType, one, runError } from "./helpers";
 const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 
 /** A program that creates a cluster, a node role and subnets, and hands their Outputs to the component. */
-function withResources(more: (r: { cluster: Cluster; role: Role; subnets: Subnet[] }) => Partial<GpuKarpenterArgs> = () => ({})) {
+function withResources(
+    more: (r: { cluster: Cluster; role: Role; subnets: Subnet[] }) => Partial<GpuKarpenterArgs> = () => ({}),
+) {
     return () => {
-        const subnets = ["a", "b"].map(zone => new Subnet(`gpu-${zone}`, { vpcId: "vpc-0a1b2c3d4e5f60718", cidrBlock: "10.0.0.0/20" }));
-        const cluster = new Cluster("ai", { roleArn: "arn:aws:iam::111122223333:role/eks", vpcConfig: { subnetIds: subnets.map(s => s.id) } });
+        const subnets = ["a", "b"].map(
+            zone => new Subnet(`gpu-${zone}`, { vpcId: "vpc-0a1b2c3d4e5f60718", cidrBlock: "10.0.0.0/20" }),
+        );
+        const cluster = new Cluster("ai", {
+            roleArn: "arn:aws:iam::111122223333:role/eks",
+            vpcConfig: { subnetIds: subnets.map(s => s.id) },
+        });
         const role = new Role("gpu-nodes", { assumeRolePolicy: "{}" });
         const gpu = new GpuKarpenter("gpu", {
             clusterName: cluster.name,
@@ -47,13 +54,20 @@ describe("arguments from other resources", () => {
         // The cluster's physical name, which only the created cluster knows.
         const clusterName = String(one(r, "aws:eks/accessEntry:AccessEntry", "gpu-node-access").inputs.clusterName);
         expect(clusterName).to.match(/^ai-[0-9a-f]{7}$/);
-        expect(one(r, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "gpu-pod-identity").inputs.clusterName).to.equal(clusterName);
+        expect(
+            one(r, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "gpu-pod-identity").inputs.clusterName,
+        ).to.equal(clusterName);
         const nodeClass = one(r, NODECLASS, "gpu-gpu-nodeclass").inputs as any;
-        expect(nodeClass.spec.role).to.equal(r.outputs.nodeRoleName).and.to.match(/^gpu-nodes-/);
-        expect(nodeClass.spec.subnetSelectorTerms.map((t: any) => t.id)).to.have.length(2).and.satisfy((ids: string[]) => ids.every(id => id.startsWith("subnet-")));
+        expect(nodeClass.spec.role)
+            .to.equal(r.outputs.nodeRoleName)
+            .and.to.match(/^gpu-nodes-/);
+        expect(nodeClass.spec.subnetSelectorTerms.map((t: any) => t.id))
+            .to.have.length(2)
+            .and.satisfy((ids: string[]) => ids.every(id => id.startsWith("subnet-")));
         expect(nodeClass.spec.securityGroupSelectorTerms).to.deep.equal([{ id: "sg-0c1a2b3c4d5e6f708" }]);
         expect(nodeClass.spec.tags).to.deep.equal({ owner: r.outputs.nodeRoleName });
-        const controllerPolicy = ofType(r, "aws:iam/policy:Policy").flatMap(p => json(p.inputs.policy).Statement)
+        const controllerPolicy = ofType(r, "aws:iam/policy:Policy")
+            .flatMap(p => json(p.inputs.policy).Statement)
             .find((s: any) => s.Sid === "AllowPassingInstanceRole");
         expect(controllerPolicy.Resource).to.equal(`arn:aws:iam::111122223333:role/${r.outputs.nodeRoleName}`);
         const rules = ofType(r, "aws:cloudwatch/eventRule:EventRule").map(x => x.inputs.name);
@@ -64,14 +78,17 @@ describe("arguments from other resources", () => {
     it("finds the IAM OIDC provider from the issuer when cluster details leave it out (IRSA)", async () => {
         const r = await plan(withResources(() => ({ identity: "irsa" as const })));
         const trust = json(one(r, "aws:iam/role:Role", "gpu-controller-role").inputs.assumeRolePolicy);
-        expect(trust.Statement[0].Principal.Federated)
-            .to.equal("arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6");
+        expect(trust.Statement[0].Principal.Federated).to.equal(
+            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6",
+        );
     });
 
     it("checks an Output's value once known, failing with the same message as a plain value", async () => {
         const e = await runError(plan(withResources(() => ({ nodeRoleArn: pulumi.output("gpu-nodes") }))));
         expect(e).to.be.instanceOf(ProgramFailure);
-        expect(e.message).to.contain(`invalid GpuKarpenter settings:\n  nodeRoleArn: "gpu-nodes" is not an IAM role ARN`);
+        expect(e.message).to.contain(
+            `invalid GpuKarpenter settings:\n  nodeRoleArn: "gpu-nodes" is not an IAM role ARN`,
+        );
         const plain = await runError(plan(withResources(() => ({ nodeRoleArn: "gpu-nodes" }))));
         expect(plain.message).to.contain(`nodeRoleArn: "gpu-nodes" is not an IAM role ARN`);
         expect((plain as ProgramFailure).resources.filter(x => x.type.startsWith("gpu-karpenter"))).to.be.empty;
@@ -79,10 +96,22 @@ describe("arguments from other resources", () => {
 
     it("says what to pass when a value needed to decide resources is an Output", async () => {
         const noCluster = await runError(plan(withResources(() => ({ cluster: undefined }))));
-        expect(noCluster.message).to.contain("clusterName: it is an Output, not known until deployment, so the component cannot look up the cluster; pass cluster (endpoint");
+        expect(noCluster.message).to.contain(
+            "clusterName: it is an Output, not known until deployment, so the component cannot look up the cluster; pass cluster (endpoint",
+        );
         const noSubnets = await runError(plan(withResources(() => ({ subnetIds: undefined }))));
         expect(noSubnets.message).to.contain("cannot look up its node groups' subnets; pass subnetIds");
-        const tags = await runError(plan(withResources(({ cluster }) => ({ clusterName: "dev-ai", discovery: "tags" as const, subnetIds: [cluster.id] }))));
-        expect(tags.message).to.contain(`subnetIds: discovery "tags" needs ids known before deployment (one tag per id)`);
+        const tags = await runError(
+            plan(
+                withResources(({ cluster }) => ({
+                    clusterName: "dev-ai",
+                    discovery: "tags" as const,
+                    subnetIds: [cluster.id],
+                })),
+            ),
+        );
+        expect(tags.message).to.contain(
+            `subnetIds: discovery "tags" needs ids known before deployment (one tag per id)`,
+        );
     });
 });

@@ -59,7 +59,7 @@ function gpuNodeClass(): Obj {
 /** The errors of `obj`, asserting there is one at `field` with exactly `reason`. */
 function expectError(obj: unknown, field: string, reason: string): SchemaError[] {
     const errors = validateKarpenterObject(obj);
-    expect(errors.map((e) => [e.field, e.reason])).to.deep.include([field, reason]);
+    expect(errors.map(e => [e.field, e.reason])).to.deep.include([field, reason]);
     return errors;
 }
 
@@ -104,7 +104,7 @@ describe("karpenter-schema", () => {
             expect(validateKarpenterObject(np)).to.deep.equal([]);
             np.spec.disruption.consolidateAfter = null; // required, no default
             np.spec.limits.cpu = null;
-            expect(validateKarpenterObject(np).map((e) => [e.field, e.reason])).to.deep.equal([
+            expect(validateKarpenterObject(np).map(e => [e.field, e.reason])).to.deep.equal([
                 ["spec.disruption.consolidateAfter", "required"],
                 ["spec.limits[cpu]", "must be an integer or a string, got null"],
                 ["", "the x-kubernetes-validations rules of spec were not checked because of the schema errors above"],
@@ -164,7 +164,7 @@ describe("karpenter-schema", () => {
             nodeClassWithProfile.spec.amiFamily = "Custom";
 
             const objects = [np, staticPool, nc, nodeClassWithProfile];
-            expect(objects.flatMap((o) => validateKarpenterObject(o))).to.deep.equal([]);
+            expect(objects.flatMap(o => validateKarpenterObject(o))).to.deep.equal([]);
         });
 
         it("does not throw for valid objects", () => {
@@ -226,7 +226,7 @@ describe("karpenter-schema", () => {
             const np = gpuNodePool();
             np.spec.limits.cpu = "1x";
             np.spec.limits.memory = true;
-            const errors = validateKarpenterObject(np).map((e) => [e.field, e.reason]);
+            const errors = validateKarpenterObject(np).map(e => [e.field, e.reason]);
             expect(errors).to.deep.include(["spec.limits[memory]", "must be an integer or a string, got true"]);
             expect(errors.find(([field]) => field === "spec.limits[cpu]")?.[1]).to.match(/^must match .*, got "1x"$/);
         });
@@ -365,7 +365,8 @@ describe("karpenter-schema", () => {
                 np.spec.template.spec.requirements[1].values = [];
                 return np;
             });
-            const reported = pools.flatMap(np => validateKarpenterObject(np))
+            const reported = pools
+                .flatMap(np => validateKarpenterObject(np))
                 .filter(e => e.reason === "requirements with operator 'In' must have a value defined");
             expect(reported.map(e => `${e.object} ${e.field}`)).to.deep.equal([
                 "NodePool/a spec.template.spec.requirements",

@@ -40,8 +40,12 @@ describe("npm run plan", function () {
             expect(text).to.match(/^stack dev: 36 resources$/m);
             expect(text).to.match(/^\s+1\s+kubernetes:karpenter\.sh\/v1:NodePool$/m);
             expect(text).to.match(/^\s+5\s+aws:cloudwatch\/eventRule:EventRule$/m);
-            expect(text).to.match(/^\s+POOL\s+CAPACITY\s+INSTANCES\s+GPU LIMIT\s+CONSOLIDATION\s+AMI\s+ROOT VOLUME\s+\$\/H CEILING$/m);
-            expect(text).to.match(/^\s+gpu\s+spot\s+g5,g6\s+4\s+WhenEmpty after 1m\s+al2023@latest\s+100Gi\s+16\.38 \(g5\.16xlarge\)$/m);
+            expect(text).to.match(
+                /^\s+POOL\s+CAPACITY\s+INSTANCES\s+GPU LIMIT\s+CONSOLIDATION\s+AMI\s+ROOT VOLUME\s+\$\/H CEILING$/m,
+            );
+            expect(text).to.match(
+                /^\s+gpu\s+spot\s+g5,g6\s+4\s+WhenEmpty after 1m\s+al2023@latest\s+100Gi\s+16\.38 \(g5\.16xlarge\)$/m,
+            );
             expect(text).to.match(/0 mandatory violations/);
             const order = ["stack dev", "GPU pools:", "Policies:", "Wrote "].map(s => text.indexOf(s));
             expect(order).to.deep.equal([...order].sort((a, b) => a - b));
@@ -52,8 +56,12 @@ describe("npm run plan", function () {
             const resources = readJson(path.join(out, "resources.json"));
             expect(resources).to.have.length(36);
             const pool = resources.find((r: any) => r.type === "kubernetes:karpenter.sh/v1:NodePool");
-            expect(pool.urn).to.equal("urn:pulumi:dev::gpu-karpenter::gpu-karpenter:index:GpuKarpenter$kubernetes:karpenter.sh/v1:NodePool::gpu-karpenter-gpu-nodepool");
-            expect(pool.parent).to.equal("urn:pulumi:dev::gpu-karpenter::gpu-karpenter:index:GpuKarpenter::gpu-karpenter");
+            expect(pool.urn).to.equal(
+                "urn:pulumi:dev::gpu-karpenter::gpu-karpenter:index:GpuKarpenter$kubernetes:karpenter.sh/v1:NodePool::gpu-karpenter-gpu-nodepool",
+            );
+            expect(pool.parent).to.equal(
+                "urn:pulumi:dev::gpu-karpenter::gpu-karpenter:index:GpuKarpenter::gpu-karpenter",
+            );
             const nodeClass = resources.find((r: any) => r.type === "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass");
             expect(pool.dependencies).to.include(nodeClass.urn);
             expect(Object.keys(pool)).to.deep.equal(["urn", "type", "name", "parent", "dependencies", "inputs"]);
@@ -62,7 +70,10 @@ describe("npm run plan", function () {
         });
 
         it("writes each Kubernetes object as a complete manifest that round-trips through YAML and passes the v1 schema", () => {
-            expect(readdirSync(path.join(out, "manifests")).sort()).to.deep.equal(["ec2nodeclass-gpu.yaml", "nodepool-gpu.yaml"]);
+            expect(readdirSync(path.join(out, "manifests")).sort()).to.deep.equal([
+                "ec2nodeclass-gpu.yaml",
+                "nodepool-gpu.yaml",
+            ]);
             const pool = readYaml(path.join(out, "manifests", "nodepool-gpu.yaml"));
             expect(pool).to.deep.include({ apiVersion: "karpenter.sh/v1", kind: "NodePool" });
             expect(pool.metadata.name).to.equal("gpu");
@@ -74,11 +85,18 @@ describe("npm run plan", function () {
         });
 
         it("writes each Helm release with chart, repository, version, namespace, skipCrds and values", () => {
-            expect(readdirSync(path.join(out, "helm")).sort()).to.deep.equal(["karpenter-crd.yaml", "karpenter.yaml", "nvidia-device-plugin.yaml"]);
+            expect(readdirSync(path.join(out, "helm")).sort()).to.deep.equal([
+                "karpenter-crd.yaml",
+                "karpenter.yaml",
+                "nvidia-device-plugin.yaml",
+            ]);
             const karpenter = readYaml(path.join(out, "helm", "karpenter.yaml"));
             expect(karpenter).to.deep.include({
-                chart: "oci://public.ecr.aws/karpenter/karpenter", repository: "oci://public.ecr.aws/karpenter",
-                version: "1.14.1", namespace: "kube-system", skipCrds: true,
+                chart: "oci://public.ecr.aws/karpenter/karpenter",
+                repository: "oci://public.ecr.aws/karpenter",
+                version: "1.14.1",
+                namespace: "kube-system",
+                skipCrds: true,
             });
             expect(karpenter.values.settings).to.deep.equal({ clusterName: "dev-ai", interruptionQueue: "dev-ai" });
             const plugin = readYaml(path.join(out, "helm", "nvidia-device-plugin.yaml"));
@@ -87,15 +105,24 @@ describe("npm run plan", function () {
 
         it("writes each role's trust policy, policy documents and managed policy ARNs", () => {
             const node = path.join(out, "iam", "gpu-karpenter-node-role");
-            expect(readJson(path.join(node, "trust-policy.json")).Statement[0].Principal).to.deep.equal({ Service: "ec2.amazonaws.com" });
+            expect(readJson(path.join(node, "trust-policy.json")).Statement[0].Principal).to.deep.equal({
+                Service: "ec2.amazonaws.com",
+            });
             expect(readJson(path.join(node, "managed-policies.json"))).to.have.length(4);
             const controller = path.join(out, "iam", "gpu-karpenter-controller-role");
             expect(readdirSync(controller).sort()).to.deep.equal([
-                "gpu-karpenter-controller-eksintegration.json", "gpu-karpenter-controller-iamintegration.json",
-                "gpu-karpenter-controller-interruption.json", "gpu-karpenter-controller-nodelifecycle.json",
-                "gpu-karpenter-controller-resourcediscovery.json", "managed-policies.json", "trust-policy.json",
+                "gpu-karpenter-controller-eksintegration.json",
+                "gpu-karpenter-controller-iamintegration.json",
+                "gpu-karpenter-controller-interruption.json",
+                "gpu-karpenter-controller-nodelifecycle.json",
+                "gpu-karpenter-controller-resourcediscovery.json",
+                "managed-policies.json",
+                "trust-policy.json",
             ]);
-            const lifecycle = readFileSync(path.join(controller, "gpu-karpenter-controller-nodelifecycle.json"), "utf8");
+            const lifecycle = readFileSync(
+                path.join(controller, "gpu-karpenter-controller-nodelifecycle.json"),
+                "utf8",
+            );
             expect(lifecycle).to.contain('\n  "Statement": [');
             expect(JSON.parse(lifecycle).Statement.map((s: any) => s.Sid)).to.include("AllowScopedDeletion");
         });
@@ -105,22 +132,32 @@ describe("npm run plan", function () {
         const out = path.join(tmp, "prod");
         const result = await planCli("--stack", "prod", "--out", out);
         expect(result.code, result.stderr).to.equal(0);
-        expect(result.stdout).to.match(/^\s+inference\s+spot\s+g6,g6e\s+16\s+WhenEmptyOrUnderutilized after 5m\s+al2023@v20251016\s+150Gi\s+121\.24 \(g6e\.16xlarge\)$/m);
-        expect(result.stdout).to.match(/^\s+training\s+spot\s+p5\.48xlarge,p5e\.48xlarge,p4d\.24xlarge\s+64\s+WhenEmpty after 2m\s+al2023@v20251016\s+500Gi\s+440\.32 \(p5\.48xlarge\)$/m);
-        expect(readdirSync(path.join(out, "manifests"))).to.include.members(["nodepool-inference.yaml", "nodepool-training.yaml"]);
+        expect(result.stdout).to.match(
+            /^\s+inference\s+spot\s+g6,g6e\s+16\s+WhenEmptyOrUnderutilized after 5m\s+al2023@v20251016\s+150Gi\s+121\.24 \(g6e\.16xlarge\)$/m,
+        );
+        expect(result.stdout).to.match(
+            /^\s+training\s+spot\s+p5\.48xlarge,p5e\.48xlarge,p4d\.24xlarge\s+64\s+WhenEmpty after 2m\s+al2023@v20251016\s+500Gi\s+440\.32 \(p5\.48xlarge\)$/m,
+        );
+        expect(readdirSync(path.join(out, "manifests"))).to.include.members([
+            "nodepool-inference.yaml",
+            "nodepool-training.yaml",
+        ]);
         const trust = readJson(path.join(out, "iam", "gpu-karpenter-controller-role", "trust-policy.json"));
         expect(trust.Statement[0].Principal).to.deep.equal({ Service: "pods.eks.amazonaws.com" });
     });
 
     it("discovers what --cluster describes: the node groups' subnets, the issuer in the trust policy", async () => {
         const clusterFile = path.join(tmp, "cluster.json");
-        writeFileSync(clusterFile, JSON.stringify({
-            accountId: "999988887777",
-            cluster: {
-                oidcIssuer: "https://oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE",
-                nodeGroups: [{ name: "workers", subnetIds: ["subnet-0123456789abcdef0"] }],
-            },
-        }));
+        writeFileSync(
+            clusterFile,
+            JSON.stringify({
+                accountId: "999988887777",
+                cluster: {
+                    oidcIssuer: "https://oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE",
+                    nodeGroups: [{ name: "workers", subnetIds: ["subnet-0123456789abcdef0"] }],
+                },
+            }),
+        );
         const out = path.join(tmp, "other");
         const result = await planCli("--cluster", clusterFile, "--out", out);
         expect(result.code, result.stderr).to.equal(0);
@@ -128,8 +165,12 @@ describe("npm run plan", function () {
         expect(nodeClass.spec.subnetSelectorTerms).to.deep.equal([{ id: "subnet-0123456789abcdef0" }]);
         expect(nodeClass.spec.securityGroupSelectorTerms).to.deep.equal([{ id: "sg-0c1a2b3c4d5e6f708" }]);
         const trust = readJson(path.join(out, "iam", "gpu-karpenter-controller-role", "trust-policy.json"));
-        expect(trust.Statement[0].Principal.Federated).to.equal("arn:aws:iam::999988887777:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE");
-        expect(trust.Statement[0].Condition.StringEquals).to.have.property("oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE:sub");
+        expect(trust.Statement[0].Principal.Federated).to.equal(
+            "arn:aws:iam::999988887777:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE",
+        );
+        expect(trust.Statement[0].Condition.StringEquals).to.have.property(
+            "oidc.eks.us-west-2.amazonaws.com/id/FEEDFACE:sub",
+        );
     });
 
     describe("with a stack of its own", () => {
@@ -138,7 +179,10 @@ describe("npm run plan", function () {
 
         /** Plans stack `name`, whose file sets clusterName dev-ai and then `config` (lines under `config:`). */
         async function planOwnStack(name: string, config: string[]) {
-            writeFileSync(stackFile(name), ["config:", "  gpu-karpenter:clusterName: dev-ai", ...config.map(l => `  ${l}`)].join("\n"));
+            writeFileSync(
+                stackFile(name),
+                ["config:", "  gpu-karpenter:clusterName: dev-ai", ...config.map(l => `  ${l}`)].join("\n"),
+            );
             const out = path.join(tmp, name);
             return { out, result: await planCli("--stack", name, "--out", out) };
         }
@@ -148,13 +192,20 @@ describe("npm run plan", function () {
                 "gpu-karpenter:gpuPools:",
                 "  - name: gpu",
                 "    capacityTypes: [spot]",
-                "    labels: { example.com/shared: yes, example.com/preemptible: on, example.com/since: 2026-11-23, example.com/batch: \"1_000\" }",
+                '    labels: { example.com/shared: yes, example.com/preemptible: on, example.com/since: 2026-11-23, example.com/batch: "1_000" }',
             ]);
             expect(result.code).to.equal(0);
             const manifest = readFileSync(path.join(out, "manifests", "nodepool-gpu.yaml"), "utf8");
-            const labels = { "example.com/shared": "yes", "example.com/preemptible": "on", "example.com/since": "2026-11-23", "example.com/batch": "1_000" };
+            const labels = {
+                "example.com/shared": "yes",
+                "example.com/preemptible": "on",
+                "example.com/since": "2026-11-23",
+                "example.com/batch": "1_000",
+            };
             expect(yaml11(manifest).spec.template.metadata.labels).to.deep.equal(labels);
-            expect(readYaml(path.join(out, "manifests", "nodepool-gpu.yaml")).spec.template.metadata.labels).to.deep.equal(labels);
+            expect(
+                readYaml(path.join(out, "manifests", "nodepool-gpu.yaml")).spec.template.metadata.labels,
+            ).to.deep.equal(labels);
         });
 
         it("exits 1 with the policy line when a pool breaks a mandatory policy, and still writes the files", async () => {
@@ -171,7 +222,9 @@ describe("npm run plan", function () {
         it("exits 2 naming the key on a bad config, and writes nothing", async () => {
             const { out, result } = await planOwnStack("testbad", ["gpu-karpenter:identity: kiam"]);
             expect(result.code).to.equal(2);
-            expect(result.stderr).to.contain(`gpu-karpenter:identity: "kiam" is not allowed; use one of "irsa", "podIdentity"`);
+            expect(result.stderr).to.contain(
+                `gpu-karpenter:identity: "kiam" is not allowed; use one of "irsa", "podIdentity"`,
+            );
             expect(result.stderr).not.to.match(/\n\s+at /);
             expect(existsSync(out)).to.equal(false);
         });
@@ -186,7 +239,9 @@ describe("npm run plan", function () {
         expect(unknown.stderr).to.contain(`unknown argument "--stak"`);
         const project = await planCli("--out", ".");
         expect(project.code).to.equal(2);
-        expect(project.stderr).to.equal("error: --out .: the plan replaces that folder, and the project is inside it; name a folder of its own\n");
+        expect(project.stderr).to.equal(
+            "error: --out .: the plan replaces that folder, and the project is inside it; name a folder of its own\n",
+        );
         expect(existsSync(path.join(ROOT, "Pulumi.yaml"))).to.equal(true);
     });
 
@@ -199,14 +254,27 @@ describe("npm run plan", function () {
         writeFileSync(path.join(out, "helm"), "a file where a folder goes\n");
         expect((await planCli("--out", out)).code).to.equal(0);
         expect(readdirSync(out).sort()).to.deep.equal(["cost.json", "helm", "iam", "manifests", "resources.json"]);
-        expect(readdirSync(path.join(out, "manifests")).sort()).to.deep.equal(["ec2nodeclass-gpu.yaml", "nodepool-gpu.yaml"]);
-        expect(readdirSync(path.join(out, "iam")).sort()).to.deep.equal(["gpu-karpenter-controller-role", "gpu-karpenter-node-role"]);
-        expect(readdirSync(path.join(out, "helm")).sort()).to.deep.equal(["karpenter-crd.yaml", "karpenter.yaml", "nvidia-device-plugin.yaml"]);
+        expect(readdirSync(path.join(out, "manifests")).sort()).to.deep.equal([
+            "ec2nodeclass-gpu.yaml",
+            "nodepool-gpu.yaml",
+        ]);
+        expect(readdirSync(path.join(out, "iam")).sort()).to.deep.equal([
+            "gpu-karpenter-controller-role",
+            "gpu-karpenter-node-role",
+        ]);
+        expect(readdirSync(path.join(out, "helm")).sort()).to.deep.equal([
+            "karpenter-crd.yaml",
+            "karpenter.yaml",
+            "nvidia-device-plugin.yaml",
+        ]);
         expect(readdirSync(tmp).filter(f => f.startsWith("again"))).to.deep.equal(["again"]);
     });
 
     it("has a bench script that runs", async () => {
-        const { stdout } = await exec("bash", [path.join(ROOT, "offline/bench.sh")], { cwd: ROOT, env: { ...process.env, BENCH_RUNS: "1" } });
+        const { stdout } = await exec("bash", [path.join(ROOT, "offline/bench.sh")], {
+            cwd: ROOT,
+            env: { ...process.env, BENCH_RUNS: "1" },
+        });
         expect(stdout).to.match(/dev plan median \d+\.\d\d s; 50 pools median \d+\.\d\d s \(\d+\.\d\dx\)/);
     });
 });

@@ -15,11 +15,13 @@ interface Run {
 /** `npm run check-manifests -- ARGS`, without npm in between. */
 function checkManifests(...args: string[]): Promise<Run> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [require.resolve("tsx/cli"), "policies/check-manifests.ts", ...args], { cwd: ROOT });
+        const child = spawn(process.execPath, [require.resolve("tsx/cli"), "policies/check-manifests.ts", ...args], {
+            cwd: ROOT,
+        });
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", d => stdout += d);
-        child.stderr.on("data", d => stderr += d);
+        child.stdout.on("data", d => (stdout += d));
+        child.stderr.on("data", d => (stderr += d));
         child.on("error", reject);
         child.on("close", code => resolve({ code, stdout, stderr }));
     });
@@ -128,13 +130,36 @@ describe("policies: check-manifests command line", function () {
         const cases: Record<string, string[]> = {
             bad: [file("bad.yaml", BAD), good],
             advisory: [good, file("advisory.yaml", ADVISORY)],
-            configured: ["--policy-pack-config", file("limit.json", '{"gpu-nodepool-gpu-limit": {"maxGpuLimit": 4}}'), good],
-            badConfig: ["--policy-pack-config", file("bad-config.json", JSON.stringify({
-                "gpu-nodepool-consolidation": { allowedPolicies: ["WhenEmpty", "WhenEmpty"], maxConsolidateAfter: "Never" },
-                "gpu-nodepool-tiant": "advisory",
-            })), good],
-            reservedConfig: ["--policy-pack-config", file("reserved.json", '{"gpu-nodepool-spot-only": {"allowedCapacityTypes": ["spot", "reserved"]}}'),
-                file("reserved.yaml", GOOD.replace("values: [spot]", "values: [reserved, spot]").replace("values: [g5, g6e]", "values: [p5]"))],
+            configured: [
+                "--policy-pack-config",
+                file("limit.json", '{"gpu-nodepool-gpu-limit": {"maxGpuLimit": 4}}'),
+                good,
+            ],
+            badConfig: [
+                "--policy-pack-config",
+                file(
+                    "bad-config.json",
+                    JSON.stringify({
+                        "gpu-nodepool-consolidation": {
+                            allowedPolicies: ["WhenEmpty", "WhenEmpty"],
+                            maxConsolidateAfter: "Never",
+                        },
+                        "gpu-nodepool-tiant": "advisory",
+                    }),
+                ),
+                good,
+            ],
+            reservedConfig: [
+                "--policy-pack-config",
+                file("reserved.json", '{"gpu-nodepool-spot-only": {"allowedCapacityTypes": ["spot", "reserved"]}}'),
+                file(
+                    "reserved.yaml",
+                    GOOD.replace("values: [spot]", "values: [reserved, spot]").replace(
+                        "values: [g5, g6e]",
+                        "values: [p5]",
+                    ),
+                ),
+            ],
             unreadable: [
                 good,
                 path.join(dir, "missing.yaml"),
@@ -144,7 +169,7 @@ describe("policies: check-manifests command line", function () {
             noFiles: [],
         };
         const results = await Promise.all(Object.values(cases).map(args => checkManifests(...args)));
-        Object.keys(cases).forEach((name, i) => runs[name] = results[i]);
+        Object.keys(cases).forEach((name, i) => (runs[name] = results[i]));
     });
 
     after(() => rmSync(dir, { recursive: true, force: true }));
@@ -176,9 +201,13 @@ describe("policies: check-manifests command line", function () {
 
     it("takes a --policy-pack-config file like pulumi preview", () => {
         expect(runs.configured.code).to.equal(1);
-        expect(runs.configured.stdout).to.contain('gpu-nodepool-gpu-limit mandatory NodePool/gpu-spot: GPU NodePool "gpu-spot" has spec.limits["nvidia.com/gpu"] "8", above the maximum of 4 GPUs.');
+        expect(runs.configured.stdout).to.contain(
+            'gpu-nodepool-gpu-limit mandatory NodePool/gpu-spot: GPU NodePool "gpu-spot" has spec.limits["nvidia.com/gpu"] "8", above the maximum of 4 GPUs.',
+        );
         expect(runs.reservedConfig).to.include({ code: 0, stderr: "" });
-        expect(runs.reservedConfig.stdout).to.equal("checked 4 resources: 0 mandatory violations, 0 advisory violations\n");
+        expect(runs.reservedConfig.stdout).to.equal(
+            "checked 4 resources: 0 mandatory violations, 0 advisory violations\n",
+        );
     });
 
     it("refuses a config the engine would refuse, or would silently ignore parts of, with exit 2", () => {
@@ -195,9 +224,15 @@ describe("policies: check-manifests command line", function () {
     it("exits 2 on unreadable input, saying why for each file on stderr", () => {
         expect(runs.unreadable).to.include({ code: 2, stdout: "" });
         const [missing, syntax, notKubernetes, ...rest] = runs.unreadable.stderr.split("\n");
-        expect(missing).to.equal(`check-manifests: ${dir}/missing.yaml: cannot read: ENOENT: no such file or directory, open '${dir}/missing.yaml'`);
-        expect(syntax).to.match(/^check-manifests: .*\/syntax\.yaml: invalid YAML: Flow sequence .* at line 3, column 1:$/);
-        expect(notKubernetes).to.equal(`check-manifests: ${dir}/values.yaml: a document is not a Kubernetes object (it needs apiVersion and kind)`);
+        expect(missing).to.equal(
+            `check-manifests: ${dir}/missing.yaml: cannot read: ENOENT: no such file or directory, open '${dir}/missing.yaml'`,
+        );
+        expect(syntax).to.match(
+            /^check-manifests: .*\/syntax\.yaml: invalid YAML: Flow sequence .* at line 3, column 1:$/,
+        );
+        expect(notKubernetes).to.equal(
+            `check-manifests: ${dir}/values.yaml: a document is not a Kubernetes object (it needs apiVersion and kind)`,
+        );
         expect(rest).to.deep.equal([""]);
         expect(runs.noFiles).to.include({ code: 2, stdout: "" });
         expect(runs.noFiles.stderr).to.contain("usage: check-manifests");

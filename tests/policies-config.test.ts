@@ -6,8 +6,15 @@ import { PolicyInfo, validatePolicyPackConfig } from "../policies/policy-config"
 import { evaluateResources } from "../policies/rules";
 
 const ALL_POLICIES = [
-    "gpu-nodepool-spot-only", "gpu-nodepool-consolidation", "gpu-nodepool-gpu-limit", "gpu-nodepool-hourly-cost", "karpenter-v1-api",
-    "gpu-nodepool-taint", "gpu-nodepool-termination-grace", "gpu-nodepool-instance-diversity", "spot-gpu-requires-interruption-handling",
+    "gpu-nodepool-spot-only",
+    "gpu-nodepool-consolidation",
+    "gpu-nodepool-gpu-limit",
+    "gpu-nodepool-hourly-cost",
+    "karpenter-v1-api",
+    "gpu-nodepool-taint",
+    "gpu-nodepool-termination-grace",
+    "gpu-nodepool-instance-diversity",
+    "spot-gpu-requires-interruption-handling",
     "gpu-stack-hourly-cost",
 ];
 
@@ -23,7 +30,11 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
                     maxConsolidateAfter: "10m",
                 },
                 "gpu-nodepool-gpu-limit": { enforcementLevel: "mandatory" },
-                "gpu-nodepool-hourly-cost": { enforcementLevel: "mandatory", unpricedTypes: "allow", region: "us-east-1" },
+                "gpu-nodepool-hourly-cost": {
+                    enforcementLevel: "mandatory",
+                    unpricedTypes: "allow",
+                    region: "us-east-1",
+                },
                 "karpenter-v1-api": { enforcementLevel: "mandatory" },
                 "gpu-nodepool-taint": { enforcementLevel: "advisory" },
                 "gpu-nodepool-termination-grace": { enforcementLevel: "advisory" },
@@ -42,26 +53,42 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
             "gpu-nodepool-gpu-limit": { enforcementLevel: "remediate", maxGpuLimit: 16 },
         });
         expect(problems).to.deep.equal([]);
-        expect(Object.entries(config).map(([name, c]) => `${name} ${(c as { enforcementLevel: string }).enforcementLevel}`)).to.deep.equal([
-            "gpu-nodepool-spot-only advisory", "gpu-nodepool-consolidation advisory", "gpu-nodepool-gpu-limit remediate",
-            "gpu-nodepool-hourly-cost advisory", "karpenter-v1-api advisory", "gpu-nodepool-taint disabled",
-            "gpu-nodepool-termination-grace advisory", "gpu-nodepool-instance-diversity advisory", "spot-gpu-requires-interruption-handling advisory", "gpu-stack-hourly-cost advisory",
+        expect(
+            Object.entries(config).map(
+                ([name, c]) => `${name} ${(c as { enforcementLevel: string }).enforcementLevel}`,
+            ),
+        ).to.deep.equal([
+            "gpu-nodepool-spot-only advisory",
+            "gpu-nodepool-consolidation advisory",
+            "gpu-nodepool-gpu-limit remediate",
+            "gpu-nodepool-hourly-cost advisory",
+            "karpenter-v1-api advisory",
+            "gpu-nodepool-taint disabled",
+            "gpu-nodepool-termination-grace advisory",
+            "gpu-nodepool-instance-diversity advisory",
+            "spot-gpu-requires-interruption-handling advisory",
+            "gpu-stack-hourly-cost advisory",
         ]);
         expect(config["gpu-nodepool-consolidation"]).to.deep.equal({
-            enforcementLevel: "advisory", allowedPolicies: ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"], maxConsolidateAfter: "5m",
+            enforcementLevel: "advisory",
+            allowedPolicies: ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"],
+            maxConsolidateAfter: "5m",
         });
         expect(config["gpu-nodepool-gpu-limit"]).to.deep.equal({ enforcementLevel: "remediate", maxGpuLimit: 16 });
     });
 
     it("gives the runner a config it applies: the checked file's verdicts are the file's", () => {
         const pool = {
-            type: "kubernetes:karpenter.sh/v1:NodePool", name: "gpu",
+            type: "kubernetes:karpenter.sh/v1:NodePool",
+            name: "gpu",
             props: {
                 metadata: { name: "gpu" },
                 spec: {
                     template: {
                         spec: {
-                            requirements: [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }],
+                            requirements: [
+                                { key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] },
+                            ],
                             taints: [{ key: "nvidia.com/gpu", effect: "NoSchedule" }],
                             terminationGracePeriod: "1h",
                         },
@@ -77,18 +104,22 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
             "gpu-nodepool-consolidation": { enforcementLevel: "mandatory", maxConsolidateAfter: "5m" },
         });
         expect(evaluateResources([pool], config).map(v => `${v.policy} ${v.enforcement}`)).to.deep.equal([
-            "gpu-nodepool-spot-only advisory", "gpu-nodepool-consolidation mandatory", "gpu-nodepool-gpu-limit advisory",
+            "gpu-nodepool-spot-only advisory",
+            "gpu-nodepool-consolidation mandatory",
+            "gpu-nodepool-gpu-limit advisory",
         ]);
     });
 
     it("refuses what the engine refuses: bad levels, entries of the wrong type, values the schemas reject", () => {
-        expect(validatePolicyPackConfig({
-            "gpu-nodepool-taint": "strict",
-            "gpu-nodepool-gpu-limit": { enforcementLevel: 1, maxGpuLimit: 4 },
-            "karpenter-v1-api": ["mandatory"],
-            "gpu-nodepool-spot-only": { allowedCapacityTypes: ["spot", "spot", "preemptible"] },
-            "gpu-nodepool-consolidation": { allowedPolicies: [], maxConsolidateAfter: "Never" },
-        }).problems).to.deep.equal([
+        expect(
+            validatePolicyPackConfig({
+                "gpu-nodepool-taint": "strict",
+                "gpu-nodepool-gpu-limit": { enforcementLevel: 1, maxGpuLimit: 4 },
+                "karpenter-v1-api": ["mandatory"],
+                "gpu-nodepool-spot-only": { allowedCapacityTypes: ["spot", "spot", "preemptible"] },
+                "gpu-nodepool-consolidation": { allowedPolicies: [], maxConsolidateAfter: "Never" },
+            }).problems,
+        ).to.deep.equal([
             'gpu-nodepool-taint: "strict" is not an enforcement level; use one of advisory, mandatory, remediate, disabled',
             "gpu-nodepool-gpu-limit: enforcementLevel 1 is not allowed; use one of advisory, mandatory, remediate, disabled",
             'karpenter-v1-api: ["mandatory"] is not allowed; use an enforcement level (advisory, mandatory, remediate, disabled) or an object of settings',
@@ -100,16 +131,20 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
         expect(validatePolicyPackConfig({ "gpu-nodepool-gpu-limit": { maxGpuLimit: 2.5 } }).problems).to.deep.equal([
             'gpu-nodepool-gpu-limit: maxGpuLimit: must be an integer, got 2.5 (The highest spec.limits["nvidia.com/gpu"] a GPU NodePool may set. No maximum when unset.)',
         ]);
-        expect(validatePolicyPackConfig(["gpu-nodepool-taint"]).problems).to.deep.equal(["a policy pack config is a JSON object keyed by policy name"]);
+        expect(validatePolicyPackConfig(["gpu-nodepool-taint"]).problems).to.deep.equal([
+            "a policy pack config is a JSON object keyed by policy name",
+        ]);
     });
 
     it("also refuses what the engine would silently ignore: unknown policy and setting names, all's settings, environments", () => {
-        expect(validatePolicyPackConfig({
-            "gpu-nodepool-tiant": "advisory",
-            "gpu-nodepool-gpu-limit": { maxGpuLimt: 16 },
-            all: { enforcementLevel: "advisory", maxGpuLimit: 16 },
-            environments: ["acme/policy-settings"],
-        }).problems).to.deep.equal([
+        expect(
+            validatePolicyPackConfig({
+                "gpu-nodepool-tiant": "advisory",
+                "gpu-nodepool-gpu-limit": { maxGpuLimt: 16 },
+                all: { enforcementLevel: "advisory", maxGpuLimit: 16 },
+                environments: ["acme/policy-settings"],
+            }).problems,
+        ).to.deep.equal([
             "environments: ESC environments are resolved by Pulumi Cloud, which this check has no access to; write the values into the file instead",
             `gpu-nodepool-tiant: no such policy in this pack, and the engine would silently ignore it (policies: ${ALL_POLICIES.join(", ")})`,
             "all: takes only an enforcementLevel; settings maxGpuLimit are ignored by the engine",
@@ -121,10 +156,16 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
     });
 
     it("checks against the schemas it is given, as the engine checks against GetAnalyzerInfo's", () => {
-        const infos: PolicyInfo[] = [{
-            name: "tagged", enforcementLevel: "advisory",
-            configSchema: { properties: { team: { type: "string" }, limit: { type: "integer", default: 3 } }, required: ["team"] },
-        }];
+        const infos: PolicyInfo[] = [
+            {
+                name: "tagged",
+                enforcementLevel: "advisory",
+                configSchema: {
+                    properties: { team: { type: "string" }, limit: { type: "integer", default: 3 } },
+                    required: ["team"],
+                },
+            },
+        ];
         expect(validatePolicyPackConfig({}, infos)).to.deep.equal({
             config: { tagged: { enforcementLevel: "advisory", limit: 3 } },
             problems: ["tagged: team: is required"],

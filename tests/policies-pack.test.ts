@@ -13,13 +13,23 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { PolicyInfo, validatePolicyPackConfig } from "../policies/policy-config";
 import { UNKNOWN, policies as sourcePolicies } from "../policies/rules";
-import { PACK_NAME, POLICIES_DIR, RunningPack, installPolicyPack, packPolicyPack, startPolicyPack } from "../offline/policy-pack";
+import {
+    PACK_NAME,
+    POLICIES_DIR,
+    RunningPack,
+    installPolicyPack,
+    packPolicyPack,
+    startPolicyPack,
+} from "../offline/policy-pack";
 import type { RecordedResource } from "../offline/run-program";
 import { run } from "./helpers";
 
 // policies/build.js is plain JavaScript (npm runs it with node alone).
 const { buildPack } = require("../policies/build") as {
-    buildPack: (options?: { entry?: string; outfile?: string }) => { inputs: Record<string, unknown>; outputs: Record<string, { imports: { path: string }[] }> };
+    buildPack: (options?: { entry?: string; outfile?: string }) => {
+        inputs: Record<string, unknown>;
+        outputs: Record<string, { imports: { path: string }[] }>;
+    };
 };
 
 // The engine's side of the wire, from the SDK this repository depends on.
@@ -34,18 +44,32 @@ const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb");
 const { Empty } = fromPulumi("google-protobuf/google/protobuf/empty_pb");
 
 const LEVEL_NAMES: Record<number, string> = Object.fromEntries(
-    Object.entries(analyzerPb.EnforcementLevel as Record<string, number>).map(([name, n]) => [n, name.toLowerCase()]));
-const LEVEL_NUMBERS: Record<string, number> = Object.fromEntries(Object.entries(LEVEL_NAMES).map(([n, name]) => [name, Number(n)]));
+    Object.entries(analyzerPb.EnforcementLevel as Record<string, number>).map(([name, n]) => [n, name.toLowerCase()]),
+);
+const LEVEL_NUMBERS: Record<string, number> = Object.fromEntries(
+    Object.entries(LEVEL_NAMES).map(([n, name]) => [name, Number(n)]),
+);
 
-const STACK = { organization: "acme", project: "gpu-karpenter", stack: "dev", dryRun: true, config: { "aws:region": "us-west-2" } };
+const STACK = {
+    organization: "acme",
+    project: "gpu-karpenter",
+    stack: "dev",
+    dryRun: true,
+    config: { "aws:region": "us-west-2" },
+};
 const urnOf = (type: string, name: string) => `urn:pulumi:${STACK.stack}::${STACK.project}::${type}::${name}`;
 
 type Client = Record<string, (request: unknown, callback: (error: Error | null, response: any) => void) => void>;
 const call = (client: Client, method: string, request: unknown): Promise<any> =>
-    new Promise((resolve, reject) => client[method](request, (error, response) => error ? reject(error) : resolve(response)));
+    new Promise((resolve, reject) =>
+        client[method](request, (error, response) => (error ? reject(error) : resolve(response))),
+    );
 
 /** The engine's AnalyzerResource: options are always sent (the policy SDK refuses a request without them). */
-function analyzerResource<T>(message: T & Record<string, any>, r: { urn: string; type: string; name: string; props: unknown }): T {
+function analyzerResource<T>(
+    message: T & Record<string, any>,
+    r: { urn: string; type: string; name: string; props: unknown },
+): T {
     message.setUrn(r.urn);
     message.setType(r.type);
     message.setName(r.name);
@@ -63,24 +87,35 @@ interface Diagnostic {
 
 function diagnostics(response: any): Diagnostic[] {
     return response.getDiagnosticsList().map((d: any) => ({
-        policy: d.getPolicyname(), level: LEVEL_NAMES[d.getEnforcementlevel()], urn: d.getUrn(),
+        policy: d.getPolicyname(),
+        level: LEVEL_NAMES[d.getEnforcementlevel()],
+        urn: d.getUrn(),
         // The policy SDK reports "<description>\n<message>".
         message: d.getMessage().split("\n").slice(1).join("\n"),
     }));
 }
 
-const req = (key: string, operator: string, ...values: unknown[]) => ({ key, operator, ...(values.length ? { values } : {}) });
+const req = (key: string, operator: string, ...values: unknown[]) => ({
+    key,
+    operator,
+    ...(values.length ? { values } : {}),
+});
 const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" };
 
 function nodePool(name: string, nodeClassGroup: string, requirements: unknown, rest: Record<string, unknown> = {}) {
     const type = "kubernetes:karpenter.sh/v1:NodePool";
-    const nodeClassRef = nodeClassGroup === "eks.amazonaws.com"
-        ? { group: nodeClassGroup, kind: "NodeClass", name: "default" }
-        : { group: nodeClassGroup, kind: "EC2NodeClass", name };
+    const nodeClassRef =
+        nodeClassGroup === "eks.amazonaws.com"
+            ? { group: nodeClassGroup, kind: "NodeClass", name: "default" }
+            : { group: nodeClassGroup, kind: "EC2NodeClass", name };
     return {
-        urn: urnOf(type, name), type, name,
+        urn: urnOf(type, name),
+        type,
+        name,
         props: {
-            apiVersion: "karpenter.sh/v1", kind: "NodePool", metadata: { name },
+            apiVersion: "karpenter.sh/v1",
+            kind: "NodePool",
+            metadata: { name },
             spec: {
                 template: { spec: { nodeClassRef, requirements, taints: [GPU_TAINT], terminationGracePeriod: "1h" } },
                 limits: { "nvidia.com/gpu": 8 },
@@ -116,7 +151,10 @@ describe("policies: the packed pack, installed outside the repository and run as
             },
         });
         const enginePort: number = await new Promise((resolve, reject) =>
-            engine.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e: Error | null, port: number) => e ? reject(e) : resolve(port)));
+            engine.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e: Error | null, port: number) =>
+                e ? reject(e) : resolve(port),
+            ),
+        );
 
         pack = await startPolicyPack(packDir, `127.0.0.1:${enginePort}`, STACK);
         client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${pack.port}`, grpc.credentials.createInsecure());
@@ -139,10 +177,18 @@ describe("policies: the packed pack, installed outside the repository and run as
     });
 
     it("ships only its own files: the bundle, its map, PulumiPolicy.yaml, the build guard, package.json, README", () => {
-        const listed = require("child_process").execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n").sort();
+        const listed = require("child_process")
+            .execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" })
+            .trim()
+            .split("\n")
+            .sort();
         expect(listed).to.deep.equal([
-            "package/PulumiPolicy.yaml", "package/README.md", "package/bin/index.js", "package/bin/index.js.map",
-            "package/build.js", "package/package.json",
+            "package/PulumiPolicy.yaml",
+            "package/README.md",
+            "package/bin/index.js",
+            "package/bin/index.js.map",
+            "package/build.js",
+            "package/package.json",
         ]);
         const manifest = JSON.parse(readFileSync(path.join(packDir, "package.json"), "utf8"));
         expect(manifest).to.include({ name: PACK_NAME, main: "bin/index.js" });
@@ -159,29 +205,50 @@ describe("policies: the packed pack, installed outside the repository and run as
     it("serves the policies of these sources, with their config schemas, under its package name and version", async () => {
         const info = await call(client, "getAnalyzerInfo", new Empty());
         expect(info.getName()).to.equal(PACK_NAME);
-        expect(info.getVersion()).to.equal(JSON.parse(readFileSync(path.join(POLICIES_DIR, "package.json"), "utf8")).version);
+        expect(info.getVersion()).to.equal(
+            JSON.parse(readFileSync(path.join(POLICIES_DIR, "package.json"), "utf8")).version,
+        );
         expect(info.getSupportsconfig()).to.equal(true);
         infos = info.getPoliciesList().map((p: any) => ({
             name: p.getName(),
             enforcementLevel: LEVEL_NAMES[p.getEnforcementlevel()],
-            ...(p.getConfigschema() ? { configSchema: { properties: p.getConfigschema().getProperties().toJavaScript() } } : {}),
+            ...(p.getConfigschema()
+                ? { configSchema: { properties: p.getConfigschema().getProperties().toJavaScript() } }
+                : {}),
         }));
-        expect(infos).to.deep.equal(sourcePolicies.map(p => ({
-            name: p.name, enforcementLevel: p.enforcementLevel, ...(p.configSchema ? { configSchema: p.configSchema } : {}),
-        })));
+        expect(infos).to.deep.equal(
+            sourcePolicies.map(p => ({
+                name: p.name,
+                enforcementLevel: p.enforcementLevel,
+                ...(p.configSchema ? { configSchema: p.configSchema } : {}),
+            })),
+        );
         const plugin = await call(client, "getPluginInfo", new Empty());
-        const installedPolicySdk = JSON.parse(readFileSync(require.resolve("@pulumi/policy/package.json", { paths: [packDir] }), "utf8"));
-        expect(plugin.getVersion().replace(/^v/, ""), "the installed @pulumi/policy's version").to.equal(installedPolicySdk.version.replace(/^v/, ""));
+        const installedPolicySdk = JSON.parse(
+            readFileSync(require.resolve("@pulumi/policy/package.json", { paths: [packDir] }), "utf8"),
+        );
+        expect(plugin.getVersion().replace(/^v/, ""), "the installed @pulumi/policy's version").to.equal(
+            installedPolicySdk.version.replace(/^v/, ""),
+        );
     });
 
     it("refuses, like the engine, a config its schemas refuse: duplicates in allowedPolicies", () => {
-        expect(validatePolicyPackConfig({ "gpu-nodepool-consolidation": { allowedPolicies: ["WhenEmpty", "WhenEmpty"] } }, infos).problems)
-            .to.deep.equal(['gpu-nodepool-consolidation: allowedPolicies: lists "WhenEmpty" more than once, got ["WhenEmpty","WhenEmpty"] (The spec.disruption.consolidationPolicy values a GPU NodePool may use.)']);
+        expect(
+            validatePolicyPackConfig(
+                { "gpu-nodepool-consolidation": { allowedPolicies: ["WhenEmpty", "WhenEmpty"] } },
+                infos,
+            ).problems,
+        ).to.deep.equal([
+            'gpu-nodepool-consolidation: allowedPolicies: lists "WhenEmpty" more than once, got ["WhenEmpty","WhenEmpty"] (The spec.disruption.consolidationPolicy values a GPU NodePool may use.)',
+        ]);
     });
 
     describe("configured with allowedCapacityTypes [spot, reserved]", () => {
         before(async () => {
-            const { config, problems } = validatePolicyPackConfig({ "gpu-nodepool-spot-only": { allowedCapacityTypes: ["spot", "reserved"] } }, infos);
+            const { config, problems } = validatePolicyPackConfig(
+                { "gpu-nodepool-spot-only": { allowedCapacityTypes: ["spot", "reserved"] } },
+                infos,
+            );
             expect(problems).to.deep.equal([]);
             const request = new analyzerPb.ConfigureAnalyzerRequest();
             for (const [name, entry] of Object.entries(config)) {
@@ -203,32 +270,69 @@ describe("policies: the packed pack, installed outside the repository and run as
 
         it("judges NodePools, self-managed and EKS Auto Mode alike, with unknown values skipped", async () => {
             const pools = [
-                nodePool("spot", "karpenter.k8s.aws", [req("karpenter.sh/capacity-type", "In", "spot"), req("karpenter.k8s.aws/instance-family", "In", "g5", "g6")]),
-                nodePool("reserved", "karpenter.k8s.aws", [req("karpenter.sh/capacity-type", "In", "reserved", "spot"), req("node.kubernetes.io/instance-type", "In", "p5.48xlarge", "p5e.48xlarge")]),
-                nodePool("on-demand", "karpenter.k8s.aws", [req("karpenter.sh/capacity-type", "In", "on-demand"), req("karpenter.k8s.aws/instance-family", "In", "g6e")]),
+                nodePool("spot", "karpenter.k8s.aws", [
+                    req("karpenter.sh/capacity-type", "In", "spot"),
+                    req("karpenter.k8s.aws/instance-family", "In", "g5", "g6"),
+                ]),
+                nodePool("reserved", "karpenter.k8s.aws", [
+                    req("karpenter.sh/capacity-type", "In", "reserved", "spot"),
+                    req("node.kubernetes.io/instance-type", "In", "p5.48xlarge", "p5e.48xlarge"),
+                ]),
+                nodePool("on-demand", "karpenter.k8s.aws", [
+                    req("karpenter.sh/capacity-type", "In", "on-demand"),
+                    req("karpenter.k8s.aws/instance-family", "In", "g6e"),
+                ]),
                 // The issue's Auto Mode pool: CPU only, on-demand. Nothing to say about it.
-                nodePool("general-purpose", "eks.amazonaws.com", [req("eks.amazonaws.com/instance-category", "In", "c", "m", "r"), req("karpenter.sh/capacity-type", "In", "on-demand")],
-                    { limits: { cpu: "1000" }, disruption: { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "30s" } }),
-                nodePool("auto-gpu", "eks.amazonaws.com", [req("eks.amazonaws.com/instance-gpu-manufacturer", "In", "nvidia"), req("karpenter.sh/capacity-type", "In", "spot", "on-demand")],
-                    { disruption: { consolidationPolicy: "Balanced", consolidateAfter: "5m" } }),
+                nodePool(
+                    "general-purpose",
+                    "eks.amazonaws.com",
+                    [
+                        req("eks.amazonaws.com/instance-category", "In", "c", "m", "r"),
+                        req("karpenter.sh/capacity-type", "In", "on-demand"),
+                    ],
+                    {
+                        limits: { cpu: "1000" },
+                        disruption: { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "30s" },
+                    },
+                ),
+                nodePool(
+                    "auto-gpu",
+                    "eks.amazonaws.com",
+                    [
+                        req("eks.amazonaws.com/instance-gpu-manufacturer", "In", "nvidia"),
+                        req("karpenter.sh/capacity-type", "In", "spot", "on-demand"),
+                    ],
+                    { disruption: { consolidationPolicy: "Balanced", consolidateAfter: "5m" } },
+                ),
                 // During a preview: a computed capacity-type value and consolidateAfter; the limit is known and missing.
-                nodePool("preview", "karpenter.k8s.aws", [req("karpenter.sh/capacity-type", "In", UNKNOWN), req("karpenter.k8s.aws/instance-family", "In", "g6")],
-                    { limits: {}, disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: UNKNOWN } }),
+                nodePool(
+                    "preview",
+                    "karpenter.k8s.aws",
+                    [
+                        req("karpenter.sh/capacity-type", "In", UNKNOWN),
+                        req("karpenter.k8s.aws/instance-family", "In", "g6"),
+                    ],
+                    { limits: {}, disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: UNKNOWN } },
+                ),
             ];
             const verdicts: Record<string, string[]> = {};
             for (const pool of pools) {
                 verdicts[pool.name] = (await analyze(pool)).map(d => `${d.policy} ${d.level}: ${d.message}`);
             }
             expect(verdicts).to.deep.equal({
-                "spot": [],
-                "reserved": [],
-                "on-demand": ['gpu-nodepool-spot-only mandatory: GPU NodePool "on-demand" admits on-demand capacity through its karpenter.sh/capacity-type requirement, so it can launch GPU nodes that are not spot or reserved. Fix: give it the requirement {key: karpenter.sh/capacity-type, operator: In, values: [spot, reserved]}.'],
+                spot: [],
+                reserved: [],
+                "on-demand": [
+                    'gpu-nodepool-spot-only mandatory: GPU NodePool "on-demand" admits on-demand capacity through its karpenter.sh/capacity-type requirement, so it can launch GPU nodes that are not spot or reserved. Fix: give it the requirement {key: karpenter.sh/capacity-type, operator: In, values: [spot, reserved]}.',
+                ],
                 "general-purpose": [],
                 "auto-gpu": [
                     'gpu-nodepool-spot-only mandatory: GPU NodePool "auto-gpu" admits on-demand capacity through its karpenter.sh/capacity-type requirement, so it can launch GPU nodes that are not spot or reserved. Fix: give it the requirement {key: karpenter.sh/capacity-type, operator: In, values: [spot, reserved]}.',
                     'gpu-nodepool-gpu-limit mandatory: GPU NodePool "auto-gpu" admits g6f.large, g6f.xlarge, g6f.2xlarge and 2 more, which have a fraction of a GPU each (Karpenter counts no nvidia.com/gpu on them), so its spec.limits["nvidia.com/gpu"] does not cap how many it launches. Fix: add the requirement {key: eks.amazonaws.com/instance-gpu-count, operator: Gt, values: ["0"]}, or leave out g6f and gr6f.',
                 ],
-                "preview": ['gpu-nodepool-gpu-limit mandatory: GPU NodePool "preview" sets no spec.limits["nvidia.com/gpu"], so it can launch GPU nodes without bound. Fix: set spec.limits["nvidia.com/gpu"] to the most GPUs the pool may run.'],
+                preview: [
+                    'gpu-nodepool-gpu-limit mandatory: GPU NodePool "preview" sets no spec.limits["nvidia.com/gpu"], so it can launch GPU nodes without bound. Fix: set spec.limits["nvidia.com/gpu"] to the most GPUs the pool may run.',
+                ],
             });
         });
 
@@ -243,7 +347,8 @@ describe("policies: the packed pack, installed outside the repository and run as
             const preview = (r: RecordedResource) => {
                 const props = JSON.parse(JSON.stringify(r.inputs));
                 if (r.type === "aws:sqs/queue:Queue") props.arn = UNKNOWN;
-                if (r.type === "aws:cloudwatch/eventTarget:EventTarget") Object.assign(props, { arn: UNKNOWN, rule: UNKNOWN });
+                if (r.type === "aws:cloudwatch/eventTarget:EventTarget")
+                    Object.assign(props, { arn: UNKNOWN, rule: UNKNOWN });
                 return { urn: r.urn, type: r.type, name: r.name, props };
             };
 
@@ -261,14 +366,30 @@ describe("policies: the packed pack, installed outside the repository and run as
             });
 
             it("names, on the spot GPU pool, the EventBridge rule whose detail-type matches nothing Karpenter handles", async () => {
-                const misspelt = resources.map(r => r.type === "aws:cloudwatch/eventRule:EventRule" && String(r.props.name).endsWith("-state-change")
-                    ? { ...r, props: { ...r.props, eventPattern: JSON.stringify({ "source": ["aws.ec2"], "detail-type": ["C2 Instance State-change Notification"] }) } }
-                    : r);
+                const misspelt = resources.map(r =>
+                    r.type === "aws:cloudwatch/eventRule:EventRule" && String(r.props.name).endsWith("-state-change")
+                        ? {
+                              ...r,
+                              props: {
+                                  ...r.props,
+                                  eventPattern: JSON.stringify({
+                                      source: ["aws.ec2"],
+                                      "detail-type": ["C2 Instance State-change Notification"],
+                                  }),
+                              },
+                          }
+                        : r,
+                );
                 const pool = resources.find(r => r.type === "kubernetes:karpenter.sh/v1:NodePool")!;
-                expect(await stack(misspelt)).to.deep.equal([{
-                    policy: "spot-gpu-requires-interruption-handling", level: "mandatory", urn: pool.urn,
-                    message: 'GPU NodePool "gpu" runs on spot, but the interruption queue "dev-ai" gets no "EC2 Instance State-change Notification" (aws.ec2) events: EventBridge rule "dev-ai-karpenter-state-change" sends it no event Karpenter handles (source "aws.ec2", detail-type "C2 Instance State-change Notification"), so Karpenter never hears of those events and cannot drain its GPU nodes ahead of them. Fix: target the queue with an EventBridge rule with pattern {"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"]}, or correct the rules named.',
-                }]);
+                expect(await stack(misspelt)).to.deep.equal([
+                    {
+                        policy: "spot-gpu-requires-interruption-handling",
+                        level: "mandatory",
+                        urn: pool.urn,
+                        message:
+                            'GPU NodePool "gpu" runs on spot, but the interruption queue "dev-ai" gets no "EC2 Instance State-change Notification" (aws.ec2) events: EventBridge rule "dev-ai-karpenter-state-change" sends it no event Karpenter handles (source "aws.ec2", detail-type "C2 Instance State-change Notification"), so Karpenter never hears of those events and cannot drain its GPU nodes ahead of them. Fix: target the queue with an EventBridge rule with pattern {"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"]}, or correct the rules named.',
+                    },
+                ]);
             });
         });
     });
@@ -288,7 +409,10 @@ describe("policies: the pack's build", () => {
         try {
             require("fs").mkdirSync(path.join(dir, "data"));
             require("fs").writeFileSync(path.join(dir, "data", "prices.json"), JSON.stringify({ "g6.xlarge": 0.8048 }));
-            require("fs").writeFileSync(path.join(dir, "entry.ts"), 'import prices from "./data/prices.json";\nexport const price: number = prices["g6.xlarge"];\n');
+            require("fs").writeFileSync(
+                path.join(dir, "entry.ts"),
+                'import prices from "./data/prices.json";\nexport const price: number = prices["g6.xlarge"];\n',
+            );
             const outfile = path.join(dir, "out", "index.js");
             const metafile = buildPack({ entry: path.join(dir, "entry.ts"), outfile });
             rmSync(path.join(dir, "data"), { recursive: true });
@@ -307,7 +431,12 @@ describe("policies: the pack's build", () => {
             const imports = Object.values(metafile.outputs).flatMap(o => o.imports.map(i => i.path));
             expect([...new Set(imports)]).to.deep.equal(["@pulumi/policy"]);
             expect(Object.keys(dependencies)).to.include("@pulumi/policy");
-            expect(Object.keys(metafile.inputs).some(f => f.startsWith("../components/gpu.ts") || f.endsWith("components/gpu.ts")), "the shared rules are inside").to.equal(true);
+            expect(
+                Object.keys(metafile.inputs).some(
+                    f => f.startsWith("../components/gpu.ts") || f.endsWith("components/gpu.ts"),
+                ),
+                "the shared rules are inside",
+            ).to.equal(true);
         } finally {
             rmSync(path.dirname(outfile), { recursive: true, force: true });
         }

@@ -13,7 +13,9 @@ describe("running a program offline", () => {
     it("runs it as a preview, with the outputs the cloud adds concrete", async () => {
         let dryRun: boolean | undefined;
         const run = await runProgram({
-            stack: "t", config, fake: fakeCluster(),
+            stack: "t",
+            config,
+            fake: fakeCluster(),
             program: () => {
                 dryRun = pulumi.runtime.isDryRun();
                 const queue = new Queue("q", { name: "jobs" });
@@ -25,24 +27,36 @@ describe("running a program offline", () => {
     });
 
     it("fails, naming the resource and field, when an input holds an output the offline cloud does not answer", async () => {
-        const e = await runError(runProgram({
-            stack: "t", config, fake: fakeCluster(),
-            program: () => {
-                // The mocks answer nothing for a tag, so its `value` output is unknown in a preview.
-                const first = new Tag("first", { resourceId: "subnet-1", key: "team", value: "ml" });
-                new Tag("second", { resourceId: "subnet-2", key: "team", value: first.value });
-            },
-        }));
+        const e = await runError(
+            runProgram({
+                stack: "t",
+                config,
+                fake: fakeCluster(),
+                program: () => {
+                    // The mocks answer nothing for a tag, so its `value` output is unknown in a preview.
+                    const first = new Tag("first", { resourceId: "subnet-1", key: "team", value: "ml" });
+                    new Tag("second", { resourceId: "subnet-2", key: "team", value: first.value });
+                },
+            }),
+        );
         expect(e).to.be.instanceOf(ProgramFailure);
-        expect(e.message).to.equal("aws:ec2/tag:Tag second: input value is only known after deployment, and the " +
-            "offline cloud (cloudMocks in offline/cloud-mocks.ts) does not answer it");
+        expect(e.message).to.equal(
+            "aws:ec2/tag:Tag second: input value is only known after deployment, and the " +
+                "offline cloud (cloudMocks in offline/cloud-mocks.ts) does not answer it",
+        );
     });
 
     it("fails the same way for a stack output", async () => {
-        const e = await runError(runProgram({
-            stack: "t", config, fake: fakeCluster(),
-            program: () => ({ tagValue: new Tag("only", { resourceId: "subnet-1", key: "team", value: "ml" }).value }),
-        }));
+        const e = await runError(
+            runProgram({
+                stack: "t",
+                config,
+                fake: fakeCluster(),
+                program: () => ({
+                    tagValue: new Tag("only", { resourceId: "subnet-1", key: "team", value: "ml" }).value,
+                }),
+            }),
+        );
         expect(e.message).to.match(/^stack output tagValue is only known after deployment/);
     });
 });

@@ -19,7 +19,10 @@ describe("offline SDK loading", () => {
             require("@pulumi/pulumi");
             const eager = Object.keys(require.cache).filter(f => /[\\\\/]node_modules[\\\\/](typescript|@npmcli[\\\\/]arborist)[\\\\/]/.test(f));
             process.stdout.write(JSON.stringify(eager));`;
-        const out = execFileSync(process.execPath, ["--require", "tsx/cjs", "-e", script], { cwd: PROJECT_DIR, encoding: "utf8" });
+        const out = execFileSync(process.execPath, ["--require", "tsx/cjs", "-e", script], {
+            cwd: PROJECT_DIR,
+            encoding: "utf8",
+        });
         expect(JSON.parse(out)).to.deep.equal([]);
     });
 
@@ -30,7 +33,10 @@ describe("offline SDK loading", () => {
         expect((resolved as unknown as { _debugStackTrace: string })._debugStackTrace).to.equal("Error");
         const failure = new Error("boom");
         const rejected = debuggable.debuggablePromise(Promise.reject(failure), "test");
-        await rejected.then(() => expect.fail("resolved"), (e: unknown) => expect(e).to.equal(failure));
+        await rejected.then(
+            () => expect.fail("resolved"),
+            (e: unknown) => expect(e).to.equal(failure),
+        );
         expect(Error.stackTraceLimit).to.equal(limit);
     });
 });
