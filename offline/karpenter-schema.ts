@@ -1,5 +1,5 @@
 // Says whether a Karpenter v1 NodePool or EC2NodeClass would be accepted on CREATE by a Kubernetes
-// API server with the Karpenter 1.14 CRDs installed: ObjectMeta rules, the structural OpenAPI
+// API server with the vendored Karpenter CRDs installed: ObjectMeta rules, the structural OpenAPI
 // schema and every x-kubernetes-validations (CEL) rule. Offline: the schemas are vendored in
 // ./schemas (see its README). ajv and the CEL library are loaded, and the schemas compiled, on the
 // first call only: importing this module costs no more than parsing the vendored JSON.
@@ -8,6 +8,10 @@ import type { default as Ajv, ErrorObject, Format, ValidateFunction } from "ajv"
 import type { Environment, ParseResult } from "@marcbachmann/cel-js";
 import nodePoolSchema from "./schemas/karpenter.sh_nodepools.v1.json";
 import ec2NodeClassSchema from "./schemas/karpenter.k8s.aws_ec2nodeclasses.v1.json";
+import schemaSource from "./schemas/SOURCE.json";
+
+/** The release the vendored schemas come from, as messages name it: "Karpenter 1.14.1". */
+export const KARPENTER_RELEASE = `Karpenter ${schemaSource.source.tag.replace(/^v/, "")}`;
 
 export interface SchemaError {
     /** `Kind/name`, e.g. "NodePool/gpu". */
@@ -63,7 +67,7 @@ const KINDS: KarpenterKind[] = [
 ];
 const KARPENTER_GROUPS = new Set(KINDS.map(k => k.apiVersion.split("/")[0]));
 
-const UNKNOWN_FIELD = "unknown field: not in the Karpenter 1.14 CRD, so the API server would drop it silently";
+const UNKNOWN_FIELD = `unknown field: not in the ${KARPENTER_RELEASE} CRD, so the API server would drop it silently`;
 
 // Errors after which the API server does not run CEL rules (apiextensions-apiserver hasBlockingErr):
 // the value does not have the shape the rules were written for.
@@ -103,7 +107,7 @@ const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 const TRANSITION_RULE = /\boldSelf\b/;
 
 /**
- * The reasons the Kubernetes API server with the Karpenter 1.14 CRDs would reject (or silently
+ * The reasons the Kubernetes API server with the vendored Karpenter CRDs would reject (or silently
  * change) `obj` on CREATE; [] when it would accept it as given. Defaults in the CRD are applied
  * first, as the API server does, to a copy: `obj` is not modified.
  */
@@ -162,7 +166,7 @@ export function assertValidKarpenterObjects(objs: unknown[]): void {
     const errors = objs.flatMap(o => validateKarpenterObject(o));
     if (errors.length > 0) {
         const lines = errors.map(e => `  ${e.object}${e.field ? ` ${e.field}` : ""}: ${e.reason}`);
-        throw new Error(`the Karpenter 1.14 CRDs would reject these objects:\n${lines.join("\n")}`);
+        throw new Error(`the ${KARPENTER_RELEASE} CRDs would reject these objects:\n${lines.join("\n")}`);
     }
 }
 
@@ -183,7 +187,7 @@ function servedKind(
         const sameKind = KINDS.find(k => k.kind === kind);
         report(
             "apiVersion",
-            `${String(apiVersion)} is not served by Karpenter 1.14, which serves NodePool and EC2NodeClass as v1 only ` +
+            `${String(apiVersion)} is not served by ${KARPENTER_RELEASE}, which serves NodePool and EC2NodeClass as v1 only ` +
                 `(v1beta1 was removed in Karpenter 1.1); use ${sameKind ? sameKind.apiVersion : expected}`,
         );
     } else {

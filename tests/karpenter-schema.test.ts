@@ -64,7 +64,7 @@ function expectError(obj: unknown, field: string, reason: string): SchemaError[]
 }
 
 const GPU_COUNT = "karpenter.k8s.aws/instance-gpu-count";
-const UNKNOWN_FIELD = "unknown field: not in the Karpenter 1.14 CRD, so the API server would drop it silently";
+const UNKNOWN_FIELD = "unknown field: not in the Karpenter 1.14.1 CRD, so the API server would drop it silently";
 const AMI_FAMILY_NOT_SUPPORTED =
     "family is not supported, must be one of the following: " +
     "'al2', 'al2023', 'bottlerocket', 'windows2019', 'windows2022', 'windows2025'";
@@ -326,7 +326,7 @@ describe("karpenter-schema", () => {
                     object: "NodePool/gpu",
                     field: "apiVersion",
                     reason:
-                        "karpenter.sh/v1beta1 is not served by Karpenter 1.14, which serves NodePool and " +
+                        "karpenter.sh/v1beta1 is not served by Karpenter 1.14.1, which serves NodePool and " +
                         "EC2NodeClass as v1 only (v1beta1 was removed in Karpenter 1.1); use karpenter.sh/v1",
                 },
             ]);
@@ -470,7 +470,7 @@ describe("karpenter-schema", () => {
             const nc = gpuNodeClass();
             nc.spec.instanceProfile = "profile";
             expect(() => assertValidKarpenterObjects([np, nc])).to.throw(
-                "the Karpenter 1.14 CRDs would reject these objects:\n" +
+                "the Karpenter 1.14.1 CRDs would reject these objects:\n" +
                     "  NodePool/gpu spec.template.spec.expireAfter: " +
                     'must match ^(([0-9]+(s|m|h))+|Never)$, got "1 minute"\n' +
                     "  EC2NodeClass/gpu spec: must specify exactly one of ['role', 'instanceProfile']",
