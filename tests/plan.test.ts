@@ -52,6 +52,13 @@ describe("npm run plan", function () {
             expect(order.every(i => i >= 0)).to.equal(true);
         });
 
+        it("prints exactly what the README says a fresh clone's npm run plan prints", () => {
+            const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+            const sample = readme.split("`npm run plan` on a fresh clone prints:")[1].split("```")[1];
+            const printed = result.stdout.replace(`Wrote ${path.relative(ROOT, out)}/`, "Wrote plan/dev/");
+            expect(printed.trim()).to.equal(sample.trim());
+        });
+
         it("writes every registered resource with its type, parent, dependencies and inputs", () => {
             const resources = readJson(path.join(out, "resources.json"));
             expect(resources).to.have.length(36);
