@@ -12,14 +12,14 @@ trap 'rm -rf "$out" Pulumi.bench50.yaml' EXIT
 
 # The dev stack's config with 50 pools.
 node -e '
-const { load, dump } = require("js-yaml");
+const { parse, stringify } = require("yaml");
 const fs = require("fs");
-const dev = load(fs.readFileSync("Pulumi.dev.yaml", "utf8"));
+const dev = parse(fs.readFileSync("Pulumi.dev.yaml", "utf8"));
 const families = ["g5", "g6", "g6e", "g5g", "gr6", "g4dn"];
 dev.config["gpu-karpenter:gpuPools"] = Array.from({ length: 50 }, (_, i) => ({
   name: `gpu-${i}`, instanceFamilies: [families[i % 6], families[(i + 1) % 6]], gpuLimit: 4, consolidateAfter: "1m",
 }));
-fs.writeFileSync("Pulumi.bench50.yaml", dump(dev));
+fs.writeFileSync("Pulumi.bench50.yaml", stringify(dev));
 '
 
 plan() { echo "node offline/launch.js offline/plan --stack $1 --out $out/$1"; }

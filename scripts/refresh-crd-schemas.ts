@@ -6,9 +6,9 @@
 // openAPIV3Schema as JSON with nothing changed, and SOURCE.json, where they came from. The project
 // reads only those files, never the upstream folder, at run time and in tests.
 import { existsSync, mkdirSync, writeFileSync } from "fs";
-import { CORE_SCHEMA, load } from "js-yaml";
 import * as path from "path";
 import { RefreshError, readProvenance, readText, readVerified, sha256 } from "./upstream";
+import { fromYaml } from "../components/yaml";
 
 export { RefreshError };
 
@@ -44,9 +44,9 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function v1Schema(yamlText: string, file: string): unknown {
     let crd: unknown;
     try {
-        // The core schema, not js-yaml's default: a date-like scalar stays the string the API server
-        // would see (sigs.k8s.io/yaml keeps it a string too), not a Date.
-        crd = load(yamlText, { schema: CORE_SCHEMA, filename: file });
+        // The core schema: a date-like scalar stays the string the API server would see
+        // (sigs.k8s.io/yaml keeps it a string too), not a Date.
+        crd = fromYaml(yamlText);
     } catch (e) {
         throw new RefreshError(
             `${file}: is not YAML (or holds more than one document): ${(e as Error).message.split("\n")[0]}`,

@@ -4,11 +4,11 @@
 import { expect } from "chai";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { load } from "js-yaml";
 import { cronProblem } from "../components/cron";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
 import type { ProgramRun } from "../offline/run-program";
 import { fakeCluster, ofType, one, run, runError } from "./helpers";
+import { fromYaml } from "../components/yaml";
 
 const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
 const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
@@ -199,7 +199,7 @@ describe("controller feature gates", () => {
 
 describe("examples/training-job.yaml", () => {
     it("asks for GPUs, tolerates the GPU taint and keeps Karpenter from disrupting it", () => {
-        const job: any = load(readFileSync(path.join(__dirname, "..", "examples", "training-job.yaml"), "utf8"));
+        const job: any = fromYaml(readFileSync(path.join(__dirname, "..", "examples", "training-job.yaml"), "utf8"));
         expect(job).to.deep.include({ apiVersion: "batch/v1", kind: "Job" });
         const pod = job.spec.template;
         expect(pod.metadata.annotations).to.deep.equal({ "karpenter.sh/do-not-disrupt": "true" });

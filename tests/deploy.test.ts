@@ -4,7 +4,6 @@ import { expect } from "chai";
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { load } from "js-yaml";
 import { resolveArgs } from "../components/args";
 import { kubeconfig, loginIdentity } from "../components/gpu-karpenter";
 import { STACK_CONFIG_KEYS } from "../components/stack-config";
@@ -14,13 +13,14 @@ import { stackConfig } from "../offline/stack";
 import { awaitCreate, parseJsonPath, type AwaitOutcome } from "../offline/kubernetes-await";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
 import { fakeCluster, ofType, one, planCli, run, runError } from "./helpers";
+import { fromYaml } from "../components/yaml";
 
 const ROOT = path.resolve(__dirname, "..");
 const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
 const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const PROVIDER = "pulumi:providers:kubernetes";
-const project = () => validateProject(load(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")));
+const project = () => validateProject(fromYaml(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")));
 
 function thrown(fn: () => unknown): Error {
     try {
@@ -334,7 +334,7 @@ describe("node access for a role that already has it", () => {
 
     const PATCH = "kubernetes:core/v1:ConfigMapPatch";
     const mapRoles = (r: ProgramRun) =>
-        load((one(r, PATCH, "gpu-karpenter-aws-auth").inputs.data as any).mapRoles) as { rolearn: string }[];
+        fromYaml((one(r, PATCH, "gpu-karpenter-aws-auth").inputs.data as any).mapRoles) as { rolearn: string }[];
     const configMapOnly = (changes: (c: ReturnType<typeof fakeCluster>["cluster"]) => void = () => undefined) =>
         fakeCluster(f => {
             f.cluster.authenticationMode = "CONFIG_MAP";

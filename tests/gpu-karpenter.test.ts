@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { load } from "js-yaml";
 import { exampleWorkloadManifest } from "../components/example-workload";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
 import { asEngineResources } from "../offline/plan";
@@ -11,6 +10,7 @@ import { ProgramFailure } from "../offline/run-program";
 import { fakeCluster, json, ofType, one, run, runDefaults, runError } from "./helpers";
 import { mergeStackConfig, validateProject } from "../offline/pulumi-project";
 import { runStack } from "../offline/stack";
+import { fromYaml } from "../components/yaml";
 
 const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
 const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
@@ -402,7 +402,7 @@ describe("GpuKarpenter defaults", function () {
 
     it("registers the same resources whether Pulumi.yaml's declared defaults are applied or left out", async () => {
         // As `pulumi up` hands a stack that sets only the cluster and region: the CLI fills in every default.
-        const project = validateProject(load(readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")));
+        const project = validateProject(fromYaml(readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")));
         const merged = mergeStackConfig("defaults", project, {
             "aws:region": "us-west-2",
             "gpu-karpenter:clusterName": "demo",
@@ -426,7 +426,7 @@ describe("GpuKarpenter variations", function () {
         );
         expect(ofType(r, "aws:eks/accessEntry:AccessEntry")).to.be.empty;
         const patch = one(r, "kubernetes:core/v1:ConfigMapPatch", "gpu-karpenter-aws-auth");
-        const roles = load((patch.inputs.data as any).mapRoles);
+        const roles = fromYaml((patch.inputs.data as any).mapRoles);
         expect(roles).to.deep.equal([
             {
                 rolearn: "arn:aws:iam::111122223333:role/eks-system-node-role",
@@ -682,7 +682,7 @@ describe("what the component renders, checked by the CRDs and the policy pack", 
 
 describe("examples/gpu-workload.yaml", () => {
     it("is the component's example workload, a pod asking for one GPU that tolerates the GPU taint", () => {
-        const file: any = load(readFileSync(path.join(__dirname, "..", "examples", "gpu-workload.yaml"), "utf8"));
+        const file: any = fromYaml(readFileSync(path.join(__dirname, "..", "examples", "gpu-workload.yaml"), "utf8"));
         expect(file).to.deep.equal(exampleWorkloadManifest());
         expect(file.spec.template.spec.containers[0].resources.limits).to.deep.equal({ "nvidia.com/gpu": "1" });
     });

@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { load } from "js-yaml";
 import { parse as parseYaml } from "yaml";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
 import { type CliResult, planCli as runPlanCli } from "./helpers";
+import { fromYaml } from "../components/yaml";
 
 const ROOT = path.resolve(__dirname, "..");
 const exec = promisify(execFile);
@@ -16,7 +16,7 @@ const exec = promisify(execFile);
 const planCli = (...args: string[]): Promise<CliResult> => runPlanCli(args);
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));
-const readYaml = (file: string): any => load(readFileSync(file, "utf8"));
+const readYaml = (file: string): any => fromYaml(readFileSync(file, "utf8"));
 /** How kubectl reads a manifest: YAML 1.1, where yes, on, dates and 1_000 are not strings. */
 const yaml11 = (text: string): any => parseYaml(text, { version: "1.1" });
 
