@@ -7,7 +7,15 @@
 // reads only those files, never the upstream folder, at run time and in tests.
 import { existsSync, mkdirSync, writeFileSync } from "fs";
 import * as path from "path";
-import { RefreshError, readProvenance, readText, readVerified, sha256 } from "./upstream";
+import {
+    RefreshError,
+    parseCommandLine,
+    readProvenance,
+    readText,
+    readVerified,
+    runAsCommand,
+    sha256,
+} from "./upstream";
 import { fromYaml } from "../components/yaml";
 
 export { RefreshError };
@@ -119,20 +127,8 @@ const USAGE =
     "usage: npm run refresh-crd-schemas -- <upstream folder, e.g. shared/upstream/karpenter/v1.14.1> [--out DIR]";
 
 export function main(argv: string[], log: (line: string) => void = console.log): number {
-    let upstreamDir: string | undefined;
-    let outDir = SCHEMA_DIR;
-    for (let i = 0; i < argv.length; i++) {
-        const [flag, value] = [argv[i], argv[i + 1]];
-        if (flag === "--out" && value !== undefined) {
-            outDir = path.resolve(value);
-            i++;
-        } else if (flag.startsWith("-") || upstreamDir !== undefined) {
-            throw new RefreshError(`unexpected argument ${JSON.stringify(flag)}\n${USAGE}`);
-        } else {
-            upstreamDir = flag;
-        }
-    }
-    if (!upstreamDir) throw new RefreshError(USAGE);
+    const { folder: upstreamDir, options } = parseCommandLine(argv, USAGE, ["--out"]);
+    const outDir = options["--out"] ? path.resolve(options["--out"]) : SCHEMA_DIR;
     const { outputs, source } = buildSchemas(path.resolve(upstreamDir));
     mkdirSync(outDir, { recursive: true });
     for (const [file, text] of outputs) writeFileSync(path.join(outDir, file), text);
@@ -143,12 +139,4 @@ export function main(argv: string[], log: (line: string) => void = console.log):
     return 0;
 }
 
-if (require.main === module) {
-    try {
-        process.exitCode = main(process.argv.slice(2));
-    } catch (e) {
-        if (!(e instanceof RefreshError)) throw e;
-        console.error(`refresh-crd-schemas: ${e.message}`);
-        process.exitCode = 2;
-    }
-}
+if (require.main === module) runAsCommand("refresh-crd-schemas", main);

@@ -8,7 +8,7 @@
 import { existsSync, writeFileSync } from "fs";
 import * as path from "path";
 import type { GpuInstanceType } from "../components/cost";
-import { RefreshError, readProvenance, readText, readVerified } from "./upstream";
+import { RefreshError, parseCommandLine, readProvenance, readText, readVerified, runAsCommand } from "./upstream";
 
 export { RefreshError };
 
@@ -214,26 +214,12 @@ export function formatTable(table: InstanceTypeTable): string {
 const USAGE = "usage: npm run refresh-instance-types -- <data folder> [--out FILE] [--generated-at YYYY-MM-DD]";
 
 export function main(argv: string[], log: (line: string) => void = console.log): number {
-    let dataDir: string | undefined;
-    let out = TABLE_FILE;
-    let generatedAt = new Date().toISOString().slice(0, 10);
-    for (let i = 0; i < argv.length; i++) {
-        const [flag, value] = [argv[i], argv[i + 1]];
-        if ((flag === "--out" || flag === "--generated-at") && value !== undefined) {
-            if (flag === "--out") out = path.resolve(value);
-            else if (/^\d{4}-\d{2}-\d{2}$/.test(value)) generatedAt = value;
-            else
-                throw new RefreshError(
-                    `--generated-at ${JSON.stringify(value)} is not a date like 2026-12-01\n${USAGE}`,
-                );
-            i++;
-        } else if (flag.startsWith("-") || dataDir !== undefined) {
-            throw new RefreshError(`unexpected argument ${JSON.stringify(flag)}\n${USAGE}`);
-        } else {
-            dataDir = flag;
-        }
+    const { folder: dataDir, options } = parseCommandLine(argv, USAGE, ["--out", "--generated-at"]);
+    const out = options["--out"] ? path.resolve(options["--out"]) : TABLE_FILE;
+    const generatedAt = options["--generated-at"] ?? new Date().toISOString().slice(0, 10);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(generatedAt)) {
+        throw new RefreshError(`--generated-at ${JSON.stringify(generatedAt)} is not a date like 2026-12-01\n${USAGE}`);
     }
-    if (!dataDir) throw new RefreshError(USAGE);
     const table = buildTable(path.resolve(dataDir), generatedAt);
     writeFileSync(out, formatTable(table));
     const families = new Set(table.instanceTypes.map(r => r.family));
@@ -246,12 +232,4 @@ export function main(argv: string[], log: (line: string) => void = console.log):
     return 0;
 }
 
-if (require.main === module) {
-    try {
-        process.exitCode = main(process.argv.slice(2));
-    } catch (e) {
-        if (!(e instanceof RefreshError)) throw e;
-        console.error(`refresh-instance-types: ${e.message}`);
-        process.exitCode = 2;
-    }
-}
+if (require.main === module) runAsCommand("refresh-instance-types", main);

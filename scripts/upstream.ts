@@ -103,3 +103,40 @@ export function readProvenance(readme: string, readmeFile: string, files: string
     }
     return { repository: repo[1], license: repo[2], tag: release[1], commit: release[2], paths, checksums, refs };
 }
+
+/**
+ * A refresh script's command line: one folder and `--flag value` options among `flags`; anything
+ * else is an error that ends with `usage`.
+ */
+export function parseCommandLine(
+    argv: string[],
+    usage: string,
+    flags: string[],
+): { folder: string; options: Record<string, string> } {
+    let folder: string | undefined;
+    const options: Record<string, string> = {};
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, value] = [argv[i], argv[i + 1]];
+        if (flags.includes(flag) && value !== undefined) {
+            options[flag] = value;
+            i++;
+        } else if (flag.startsWith("-") || folder !== undefined) {
+            throw new RefreshError(`unexpected argument ${JSON.stringify(flag)}\n${usage}`);
+        } else {
+            folder = flag;
+        }
+    }
+    if (!folder) throw new RefreshError(usage);
+    return { folder, options };
+}
+
+/** Runs a refresh script's `main` as a command: a RefreshError is printed, without a stack, and exits 2. */
+export function runAsCommand(name: string, main: (argv: string[]) => number): void {
+    try {
+        process.exitCode = main(process.argv.slice(2));
+    } catch (e) {
+        if (!(e instanceof RefreshError)) throw e;
+        console.error(`${name}: ${e.message}`);
+        process.exitCode = 2;
+    }
+}
