@@ -482,6 +482,13 @@ class Problems {
             return v;
         }) as pulumi.Input<T>;
     }
+    /** An optional string input that must match `pattern`; otherwise it "is not" `what`. */
+    matching(key: string, value: unknown, pattern: RegExp, what: string): pulumi.Input<string> | undefined {
+        if (value === undefined) return undefined;
+        return this.input(key, value as pulumi.Input<string>, v =>
+            typeof v === "string" && pattern.test(v) ? undefined : `${show(v)} is not ${what}`,
+        );
+    }
     stringMap(key: string, value: unknown): Record<string, string> {
         if (value === undefined) return {};
         if (this.object(key, value)) {
@@ -901,14 +908,12 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     if (!p.object("args", raw)) throw new GpuKarpenterConfigError(p.list.join("\n"));
     p.unknownKeys("", raw, ARG_KEYS);
 
-    const clusterName =
-        raw.clusterName === undefined
-            ? undefined
-            : p.input("clusterName", raw.clusterName as pulumi.Input<string>, v =>
-                  typeof v === "string" && CLUSTER_NAME.test(v)
-                      ? undefined
-                      : `${show(v)} is not an EKS cluster name (1-100 letters, digits, "-" or "_", starting with a letter or digit)`,
-              );
+    const clusterName = p.matching(
+        "clusterName",
+        raw.clusterName,
+        CLUSTER_NAME,
+        `an EKS cluster name (1-100 letters, digits, "-" or "_", starting with a letter or digit)`,
+    );
     if (clusterName === undefined)
         p.add("clusterName", "is required: the name of the EKS cluster to add GPU capacity to");
     if (raw.cluster !== undefined && p.object("cluster", raw.cluster)) {
@@ -986,14 +991,12 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
 
     const subnetIds = resolveIds(p, "subnetIds", raw.subnetIds);
     const securityGroupIds = resolveIds(p, "securityGroupIds", raw.securityGroupIds);
-    const nodeRoleArn =
-        raw.nodeRoleArn === undefined
-            ? undefined
-            : p.input("nodeRoleArn", raw.nodeRoleArn as pulumi.Input<string>, v =>
-                  typeof v === "string" && ROLE_ARN.test(v)
-                      ? undefined
-                      : `${show(v)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`,
-              );
+    const nodeRoleArn = p.matching(
+        "nodeRoleArn",
+        raw.nodeRoleArn,
+        ROLE_ARN,
+        "an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)",
+    );
     if (nodeRoleArn !== undefined && raw.nodeRoleName !== undefined) {
         p.add("nodeRoleName", "cannot be set with nodeRoleArn: the node role is brought, not created");
     }

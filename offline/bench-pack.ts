@@ -9,15 +9,7 @@ import { mkdtempSync, rmSync } from "fs";
 import { createServer } from "net";
 import { tmpdir } from "os";
 import * as path from "path";
-import { installPolicyPack, packPolicyPack, startPolicyPack } from "./policy-pack";
-
-const STACK = {
-    organization: "acme",
-    project: "gpu-karpenter",
-    stack: "dev",
-    dryRun: true,
-    config: { "aws:region": "us-west-2" },
-};
+import { DEV_PREVIEW, installPolicyPack, packPolicyPack, startPolicyPack } from "./policy-pack";
 
 export async function main(args: string[]): Promise<number> {
     const runs = Number(process.env.BENCH_RUNS ?? 10);
@@ -35,7 +27,7 @@ export async function main(args: string[]): Promise<number> {
         const engineAddress = `127.0.0.1:${(engine.address() as { port: number }).port}`;
         const start = async () => {
             const t0 = process.hrtime.bigint();
-            const pack = await startPolicyPack(packDir, engineAddress, STACK);
+            const pack = await startPolicyPack(packDir, engineAddress, DEV_PREVIEW);
             const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
             await pack.stop();
             return seconds;

@@ -92,6 +92,15 @@ export interface StackInfo {
     config: Record<string, string>;
 }
 
+/** The stack the pack is started for where any will do: the dev stack's preview. */
+export const DEV_PREVIEW: StackInfo = {
+    organization: "acme",
+    project: "gpu-karpenter",
+    stack: "dev",
+    dryRun: true,
+    config: { "aws:region": "us-west-2" },
+};
+
 export interface RunningPack {
     port: number;
     process: ChildProcess;

@@ -140,3 +140,9 @@ export function runAsCommand(name: string, main: (argv: string[]) => number): vo
         process.exitCode = 2;
     }
 }
+
+/** Where generated files came from, as both refresh scripts record it. */
+export function sourceRecord<F>(provenance: Provenance, files: F[]) {
+    const { repository, license, tag, commit } = provenance;
+    return { repository, license, tag, commit, files };
+}

@@ -260,28 +260,20 @@ describe("a first launch in a fresh account", () => {
     });
 
     it("reports a look-up it may not make as a failure, not as a missing role or OIDC provider", async () => {
-        const role = await runError(
-            run(
-                "dev",
-                {},
-                fakeCluster(f => {
-                    f.deniedLookups = ["aws:iam/getRole:getRole"];
-                }),
-            ),
-        );
+        const denied = (token: string) =>
+            runError(
+                run(
+                    "dev",
+                    {},
+                    fakeCluster(f => void (f.deniedLookups = [token])),
+                ),
+            );
+        const role = await denied("aws:iam/getRole:getRole");
         expect(role.message).to.contain(
             "looking up the IAM role AWSServiceRoleForEC2Spot (spot GPU pools need it) failed",
         );
         expect(role.message).to.contain("AccessDenied");
-        const oidc = await runError(
-            run(
-                "dev",
-                {},
-                fakeCluster(f => {
-                    f.deniedLookups = ["aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"];
-                }),
-            ),
-        );
+        const oidc = await denied("aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider");
         expect(oidc.message).to.contain(
             `identity: "irsa": looking up the IAM OIDC provider for https://oidc.eks.us-west-2.amazonaws.com/id/`,
         );
@@ -417,30 +409,15 @@ describe("logging in to the cluster as the stack's AWS identity", () => {
                 { roleArn: "arn:aws:iam::111122223333:role/deployer" },
             ],
         });
+        const getToken = ["eks", "get-token", "--cluster-name", "dev-ai", "--region", "us-west-2", "--output", "json"];
         expect(user(r).args).to.deep.equal([
-            "eks",
-            "get-token",
-            "--cluster-name",
-            "dev-ai",
-            "--region",
-            "us-west-2",
-            "--output",
-            "json",
+            ...getToken,
             "--profile",
             "ml-platform",
             "--role-arn",
             "arn:aws:iam::111122223333:role/deployer",
         ]);
-        expect(user(await run("dev")).args).to.deep.equal([
-            "eks",
-            "get-token",
-            "--cluster-name",
-            "dev-ai",
-            "--region",
-            "us-west-2",
-            "--output",
-            "json",
-        ]);
+        expect(user(await run("dev")).args).to.deep.equal(getToken);
     });
 
     it("lets a caller of the component name the profile and role", () => {

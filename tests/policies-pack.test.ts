@@ -14,6 +14,7 @@ import * as path from "path";
 import { PolicyInfo, validatePolicyPackConfig } from "../policies/policy-config";
 import { UNKNOWN, policies as sourcePolicies } from "../policies/rules";
 import {
+    DEV_PREVIEW,
     PACK_NAME,
     POLICIES_DIR,
     RunningPack,
@@ -50,13 +51,7 @@ const LEVEL_NUMBERS: Record<string, number> = Object.fromEntries(
     Object.entries(LEVEL_NAMES).map(([n, name]) => [name, Number(n)]),
 );
 
-const STACK = {
-    organization: "acme",
-    project: "gpu-karpenter",
-    stack: "dev",
-    dryRun: true,
-    config: { "aws:region": "us-west-2" },
-};
+const STACK = DEV_PREVIEW;
 const urnOf = (type: string, name: string) => `urn:pulumi:${STACK.stack}::${STACK.project}::${type}::${name}`;
 
 type Client = Record<string, (request: unknown, callback: (error: Error | null, response: any) => void) => void>;
