@@ -157,7 +157,7 @@ const currentReady = (status: "True" | "False") =>
  * `Matches`, await/internal/awaiter.go `Await`). `condition=Ready` said only "timed out waiting for
  * the condition", and Ready's own message names just the failing condition ("SubnetsReady=False").
  */
-export const NODE_CLASS_READY_AWAIT =
+const NODE_CLASS_READY_AWAIT =
     "jsonpath={.status..[?(" +
     `(@ == "True" && ${currentReady("True")}) || (@ == $.status.conditions && ${currentReady("False")})` +
     ")]}=True";

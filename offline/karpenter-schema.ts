@@ -11,7 +11,7 @@ import ec2NodeClassSchema from "./schemas/karpenter.k8s.aws_ec2nodeclasses.v1.js
 import schemaSource from "./schemas/SOURCE.json";
 
 /** The release the vendored schemas come from, as messages name it: "Karpenter 1.14.1". */
-export const KARPENTER_RELEASE = `Karpenter ${schemaSource.source.tag.replace(/^v/, "")}`;
+const KARPENTER_RELEASE = `Karpenter ${schemaSource.source.tag.replace(/^v/, "")}`;
 
 export interface SchemaError {
     /** `Kind/name`, e.g. "NodePool/gpu". */

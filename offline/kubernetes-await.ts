@@ -46,7 +46,7 @@ export function parseJsonPath(raw: string): ParsedJsonPath {
 }
 
 /** Go's `fmt.Sprint` of a decoded JSON value: `[a b]`, `map[k:v]` with sorted keys, `<nil>`. */
-export function goSprint(value: unknown): string {
+function goSprint(value: unknown): string {
     if (value === null || value === undefined) return "<nil>";
     if (Array.isArray(value)) return `[${value.map(goSprint).join(" ")}]`;
     if (typeof value === "object") {
@@ -104,11 +104,13 @@ export function awaitCreate(urn: string, annotation: string, observed: Record<st
             // The watch loop ignores match errors; only the last state's error is reported.
         }
     }
+    // The provider evaluates the last state once more for its error; with no new event it is not
+    // satisfied now either.
     let reason = "timed out waiting for the condition";
     const last = observed.at(-1);
     if (last) {
         try {
-            if (satisfied(parsed, last)) return { ready: true, live: last };
+            satisfied(parsed, last);
         } catch (err) {
             reason = (err as Error).message;
         }
