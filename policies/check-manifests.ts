@@ -4,7 +4,7 @@
 // The stack policy is left out: manifests hold no SQS queue or EventBridge rule to check against.
 import { readFileSync } from "fs";
 import { parseAllDocuments } from "yaml";
-import { validatePolicyPackConfig } from "./policy-config";
+import { PolicyPackConfigFileError, readPolicyPackConfigFile } from "./policy-config";
 import {
     EngineResource,
     PolicyPackConfig,
@@ -51,17 +51,11 @@ function readManifests(file: string): EngineResource[] {
 
 /** The file checked as the engine checks it, with its defaults filled in. */
 function readConfig(file: string): PolicyPackConfig {
-    let raw: unknown;
     try {
-        raw = JSON.parse(readText(file));
+        return readPolicyPackConfigFile(file);
     } catch (e) {
-        throw e instanceof InputError ? e : new InputError(`${file}: invalid JSON: ${(e as Error).message}`);
+        throw e instanceof PolicyPackConfigFileError ? new InputError(e.message) : e;
     }
-    const { config, problems } = validatePolicyPackConfig(raw);
-    if (problems.length > 0) {
-        throw new InputError(`${file}: invalid policy pack config:\n  ${problems.join("\n  ")}`);
-    }
-    return config;
 }
 
 function main(args: string[]): number {

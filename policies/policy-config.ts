@@ -7,6 +7,7 @@
 // (ESC environments, which only Pulumi Cloud can open). check-manifests and the
 // offline plan use it; the pack itself does not (the engine has done this by the time it runs), so
 // ajv stays out of the pack's bundle.
+import { readFileSync } from "fs";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { PolicyConfigSchema, PolicyPackConfig } from "@pulumi/policy";
 import { knobProblem, policies as packPolicies } from "./rules";
@@ -213,4 +214,33 @@ export function validatePolicyPackConfig(
         }
     }
     return { config, problems };
+}
+
+/** Why a --policy-pack-config file was refused; the message starts with the file's name. */
+export class PolicyPackConfigFileError extends Error {}
+
+/**
+ * Reads, parses and checks a --policy-pack-config file as the engine does; throws a
+ * PolicyPackConfigFileError naming every problem. Returns the config with its defaults filled in.
+ */
+export function readPolicyPackConfigFile(file: string): PolicyPackConfig {
+    let text: string;
+    try {
+        text = readFileSync(file, "utf8");
+    } catch (e) {
+        throw new PolicyPackConfigFileError(`${file}: cannot read: ${(e as Error).message}`);
+    }
+    // The engine takes an empty file as no config.
+    if (text.trim() === "") return {};
+    let raw: unknown;
+    try {
+        raw = JSON.parse(text);
+    } catch (e) {
+        throw new PolicyPackConfigFileError(`${file}: invalid JSON: ${(e as Error).message}`);
+    }
+    const { config, problems } = validatePolicyPackConfig(raw);
+    if (problems.length > 0) {
+        throw new PolicyPackConfigFileError(`${file}: invalid policy pack config:\n  ${problems.join("\n  ")}`);
+    }
+    return config;
 }

@@ -4,7 +4,8 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { PRICE_SOURCE } from "../components/cost";
 import { parsePlanArgs } from "../offline/plan";
-import { loadPolicyPackConfig, policyPackConfigProblems } from "../offline/policy-pack-config";
+import { loadPolicyPackConfig } from "../offline/policy-pack-config";
+import { validatePolicyPackConfig } from "../policies/policy-config";
 import { type CliResult, planCli as runPlanCli } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -229,25 +230,26 @@ describe("npm run plan: what the GPU pools can cost", function () {
         );
         expect(loadPolicyPackConfig(file("empty.json", "  \n"))).to.deep.equal({});
         expect(() => loadPolicyPackConfig(file("broken.json", "{"))).to.throw(/invalid JSON/);
-        expect(policyPackConfigProblems([])).to.deep.equal([
+        expect(validatePolicyPackConfig([]).problems).to.deep.equal([
             "a policy pack config is a JSON object keyed by policy name",
         ]);
-        expect(policyPackConfigProblems({ environments: ["prod/budgets"] })[0]).to.match(
+        expect(validatePolicyPackConfig({ environments: ["prod/budgets"] }).problems[0]).to.match(
             /^environments: ESC environments are resolved by Pulumi Cloud/,
         );
-        expect(policyPackConfigProblems({ "gpu-nodepool-taint": 3 })).to.deep.equal([
+        expect(validatePolicyPackConfig({ "gpu-nodepool-taint": 3 }).problems).to.deep.equal([
             "gpu-nodepool-taint: 3 is not allowed; use an enforcement level (advisory, mandatory, remediate, disabled) or an object of settings",
         ]);
         expect(
-            policyPackConfigProblems({ "gpu-nodepool-consolidation": { allowedPolicies: ["WhenEmpty", "WhenEmpty"] } }),
+            validatePolicyPackConfig({ "gpu-nodepool-consolidation": { allowedPolicies: ["WhenEmpty", "WhenEmpty"] } })
+                .problems,
         ).to.deep.equal([
             'gpu-nodepool-consolidation: allowedPolicies: lists "WhenEmpty" more than once, got ["WhenEmpty","WhenEmpty"] (The spec.disruption.consolidationPolicy values a GPU NodePool may use.)',
         ]);
         expect(
-            policyPackConfigProblems({
+            validatePolicyPackConfig({
                 all: "advisory",
                 "gpu-stack-hourly-cost": { maxHourlyCost: 100, region: "us-gov-east-1" },
-            }),
+            }).problems,
         ).to.deep.equal([]);
     });
 });
