@@ -249,15 +249,11 @@ export interface PlanResult {
 export async function plan(options: PlanOptions): Promise<PlanResult> {
     const lines: string[] = [];
     let run;
-    let region: string;
     let policyConfig: PolicyPackConfig = {};
     try {
         if (options.policyPackConfig) policyConfig = loadPolicyPackConfig(options.policyPackConfig);
         const fake = loadFakeCluster(options.clusterFile);
-        const config = stackConfig(options.stack);
-        // As the offline cloud (cloud-mocks.ts) answers the program's region look-up.
-        region = config["aws:region"] ?? fake.region;
-        run = await runStack(options.stack, config, fake);
+        run = await runStack(options.stack, stackConfig(options.stack), fake);
     } catch (e) {
         const cause = e instanceof ProgramFailure ? e.cause : e;
         if (
@@ -277,7 +273,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
         .flatMap(o => validateKarpenterObject(o));
     const engineResources = asEngineResources(run.resources);
     const violations: Violation[] = evaluateResources(engineResources, policyConfig);
-    const cost = costReport(objects, region);
+    const cost = costReport(objects, run.region);
 
     writePlan(options.outDir, run.resources, objects, cost);
 

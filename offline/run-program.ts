@@ -51,6 +51,8 @@ export interface ProgramRun {
     outputs: Record<string, unknown>;
     /** What the program logged with pulumi.log.warn, which `pulumi preview` shows as warnings. */
     warnings: string[];
+    /** The stack's region, as the offline cloud answered the program's look-up. */
+    region: string;
 }
 
 // With no engine to send it to, the SDK prints a log.warn message to stderr as
@@ -230,7 +232,7 @@ export async function runProgram(opts: {
         if (failures.length > 0) throw failures[0];
         const resources = recorded.filter(Boolean);
         assertKnown(resources, outputs);
-        return { resources, outputs, warnings: logged.warnings };
+        return { resources, outputs, warnings: logged.warnings, region };
     } catch (e) {
         await new Promise(resolve => setImmediate(resolve));
         throw new ProgramFailure(e, recorded.filter(Boolean));
