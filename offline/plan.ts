@@ -148,26 +148,22 @@ export interface CostReport {
 
 /** Each GPU pool's nominal worst-case hourly cost, by the computation the budget policies use. */
 export function costReport(objects: KubernetesObject[], region: string): CostReport {
-    const pools = objects
-        .filter(o => o.kind === "NodePool" && isGpuPool(o) === true)
-        .map(o => {
-            const { cost } = nodePoolCost(o, region)!;
-            return {
-                pool: o.metadata.name,
-                gpuLimit: cost.gpuLimit ?? null,
-                hourlyCeiling: cost.hourlyCeiling === null ? null : roundCents(cost.hourlyCeiling),
-                ceilingInstanceType: cost.ceilingInstanceType,
-                unpricedTypes: cost.unpricedTypes,
-                exact: cost.hourlyCeiling,
-            };
-        });
-    const total = stackHourlyCeiling(pools.map(p => ({ hourlyCeiling: p.exact })));
+    const pools = objects.filter(o => o.kind === "NodePool" && isGpuPool(o) === true);
+    const costs = pools.map(o => nodePoolCost(o, region)!.cost);
+    // The sum of the exact ceilings, rounded once, not of the rounded ones.
+    const total = stackHourlyCeiling(costs);
     return {
         currency: CURRENCY,
         region,
         priceRegion: priceRegionOf(region),
         priceSource: PRICE_SOURCE,
-        pools: pools.map(({ exact: _exact, ...p }) => p),
+        pools: costs.map((cost, i) => ({
+            pool: pools[i].metadata.name,
+            gpuLimit: cost.gpuLimit ?? null,
+            hourlyCeiling: cost.hourlyCeiling === null ? null : roundCents(cost.hourlyCeiling),
+            ceilingInstanceType: cost.ceilingInstanceType,
+            unpricedTypes: cost.unpricedTypes,
+        })),
         stackHourlyCeiling: total === null ? null : roundCents(total),
     };
 }
