@@ -64,6 +64,7 @@ const AUTH_MODES = ["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"];
 export function fakeCluster(given: FakeClusterDescription = {}, source = "fakeCluster"): FakeCluster {
     const defaults = structuredClone(defaultCluster) as FakeCluster;
     const bad = (field: string, why: string) => new FakeClusterError(`${source}: ${field} ${why}`);
+    // policies/values has the same, but this module ships in gpu-karpenter/testing, which has no policies/.
     const isObject = (v: unknown): v is Record<string, unknown> =>
         v !== null && typeof v === "object" && !Array.isArray(v);
     if (!isObject(given))

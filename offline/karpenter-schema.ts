@@ -9,6 +9,7 @@ import type { Environment, ParseResult } from "@marcbachmann/cel-js";
 import nodePoolSchema from "./schemas/karpenter.sh_nodepools.v1.json";
 import ec2NodeClassSchema from "./schemas/karpenter.k8s.aws_ec2nodeclasses.v1.json";
 import schemaSource from "./schemas/SOURCE.json";
+import { isObject } from "../policies/values";
 
 /** The release the vendored schemas come from, as messages name it: "Karpenter 1.14.1". */
 const KARPENTER_RELEASE = `Karpenter ${schemaSource.source.tag.replace(/^v/, "")}`;
@@ -115,7 +116,7 @@ export function validateKarpenterObject(obj: unknown): SchemaError[] {
     const object = objectLabel(obj);
     const errors: SchemaError[] = [];
     const report = (field: string, reason: string) => errors.push({ object, field, reason });
-    if (!isRecord(obj)) {
+    if (!isObject(obj)) {
         report("", `must be a Kubernetes object, got ${show(obj)}`);
         return errors;
     }
@@ -198,7 +199,7 @@ function servedKind(
 
 // Custom resources get ObjectMeta validation from the API server, not from the CRD schema.
 function checkMetadata(meta: unknown, kind: KarpenterKind, report: (field: string, reason: string) => void): void {
-    if (!isRecord(meta)) {
+    if (!isObject(meta)) {
         report("metadata", meta === undefined ? "required" : `must be an object, got ${show(meta)}`);
         return;
     }
@@ -250,7 +251,7 @@ function checkStringMap(
     if (map === undefined) {
         return;
     }
-    if (!isRecord(map)) {
+    if (!isObject(map)) {
         report(field, `must be a map of strings, got ${show(map)}`);
         return;
     }
@@ -315,7 +316,7 @@ function dropNulls(node: CrdSchema, value: unknown): void {
         for (const item of value) {
             dropNulls(node.items, item);
         }
-    } else if (isRecord(value)) {
+    } else if (isObject(value)) {
         for (const key of Object.keys(value)) {
             const v = value[key];
             const property = node.properties?.[key];
@@ -446,7 +447,7 @@ function checkRules(node: CrdSchema, value: unknown, field: string, ctx: RuleCon
     if (Array.isArray(value) && node.items) {
         const items = node.items;
         self = value.map((v, i) => checkRules(items, v, `${field}[${i}]`, ctx));
-    } else if (isRecord(value)) {
+    } else if (isObject(value)) {
         const out: Record<string, unknown> = {};
         for (const key of Object.keys(value)) {
             const property = node.properties?.[key];
@@ -568,15 +569,15 @@ function celProgram(expression: string): ParseResult {
 function valueAt(data: unknown, segments: string[]): unknown {
     let value = data;
     for (const s of segments) {
-        value = Array.isArray(value) ? value[Number(s)] : isRecord(value) ? value[s] : undefined;
+        value = Array.isArray(value) ? value[Number(s)] : isObject(value) ? value[s] : undefined;
     }
     return value;
 }
 
 function objectLabel(obj: unknown): string {
-    const kind = isRecord(obj) && typeof obj.kind === "string" ? obj.kind : "object";
-    const meta = isRecord(obj) ? obj.metadata : undefined;
-    const name = isRecord(meta) && typeof meta.name === "string" ? meta.name : "<no name>";
+    const kind = isObject(obj) && typeof obj.kind === "string" ? obj.kind : "object";
+    const meta = isObject(obj) ? obj.metadata : undefined;
+    const name = isObject(meta) && typeof meta.name === "string" ? meta.name : "<no name>";
     return `${kind}/${name}`;
 }
 
@@ -612,10 +613,6 @@ function isWithin(inner: string, outer: string): boolean {
     return outer === "" || inner === outer || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function isSchema(value: unknown): value is CrdSchema {
-    return isRecord(value);
+    return isObject(value);
 }

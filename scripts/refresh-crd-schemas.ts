@@ -18,6 +18,7 @@ import {
     sha256,
 } from "./upstream";
 import { fromYaml } from "../components/yaml";
+import { isObject } from "../policies/values";
 
 export { RefreshError };
 
@@ -47,8 +48,6 @@ export interface Refresh {
     source: SchemaSource;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
 /** The openAPIV3Schema of the CRD's `v1` version. */
 export function v1Schema(yamlText: string, file: string): unknown {
     let crd: unknown;
@@ -61,21 +60,21 @@ export function v1Schema(yamlText: string, file: string): unknown {
             `${file}: is not YAML (or holds more than one document): ${(e as Error).message.split("\n")[0]}`,
         );
     }
-    const spec = isRecord(crd) ? crd.spec : undefined;
-    if (!isRecord(crd) || crd.kind !== "CustomResourceDefinition" || !isRecord(spec) || !Array.isArray(spec.versions)) {
+    const spec = isObject(crd) ? crd.spec : undefined;
+    if (!isObject(crd) || crd.kind !== "CustomResourceDefinition" || !isObject(spec) || !Array.isArray(spec.versions)) {
         throw new RefreshError(`${file}: is not a CustomResourceDefinition with spec.versions`);
     }
     const versions = spec.versions as unknown[];
-    const names = versions.map(v => (isRecord(v) ? String(v.name) : "?"));
-    const version = versions.find(v => isRecord(v) && v.name === VERSION) as Record<string, unknown> | undefined;
+    const names = versions.map(v => (isObject(v) ? String(v.name) : "?"));
+    const version = versions.find(v => isObject(v) && v.name === VERSION) as Record<string, unknown> | undefined;
     if (!version) {
         throw new RefreshError(
             `${file}: has no ${VERSION} version (it has ${names.join(", ") || "none"}); ` +
                 "offline/karpenter-schema.ts checks v1 objects only",
         );
     }
-    const schema = isRecord(version.schema) ? version.schema.openAPIV3Schema : undefined;
-    if (!isRecord(schema)) throw new RefreshError(`${file}: version ${VERSION} has no schema.openAPIV3Schema`);
+    const schema = isObject(version.schema) ? version.schema.openAPIV3Schema : undefined;
+    if (!isObject(schema)) throw new RefreshError(`${file}: version ${VERSION} has no schema.openAPIV3Schema`);
     return schema;
 }
 
