@@ -11,7 +11,7 @@ import { readFileSync } from "fs";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { PolicyConfigSchema, PolicyPackConfig } from "@pulumi/policy";
 import { knobProblem, policies as packPolicies } from "./rules";
-import { isObject } from "./values";
+import { isObject, valueAt } from "./values";
 
 /** pulumi/pulumi sdk/go/common/apitype/policy.go, EnforcementLevel.IsValid. */
 export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
@@ -106,17 +106,13 @@ function settingPath(instancePath: string): string {
         .join("");
 }
 
-function valueAtPath(root: unknown, instancePath: string): unknown {
-    return instancePath
-        .split("/")
-        .slice(1)
-        .reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], root);
-}
-
 function describeError(e: ErrorObject, knobs: Record<string, unknown>, schema: PolicyConfigSchema): string {
-    const value = valueAtPath(knobs, e.instancePath);
+    // ajv's instancePath runs through objects and arrays only, where valueAt is a plain walk;
+    // its ~0/~1 escapes are not decoded.
+    const segments = e.instancePath.split("/").slice(1);
+    const value = valueAt(knobs, ...segments);
     const got = `, got ${JSON.stringify(value)}`;
-    const knob = e.instancePath.split("/")[1];
+    const knob = segments[0];
     const description = knob ? schema.properties?.[knob]?.description : undefined;
     let message: string;
     switch (e.keyword) {
