@@ -9,7 +9,7 @@ const AWS_AUTH_ID = "kube-system/aws-auth";
 
 /** Pulumi's auto-naming adds seven random hex characters; here they are derived, so plans diff cleanly. */
 function physicalName(logicalName: string): string {
-    return `${logicalName}-${createHash("sha256").update(logicalName).digest("hex").slice(0, 7)}`;
+    return `${logicalName}-${hash(logicalName, 7).toLowerCase()}`;
 }
 
 /**
@@ -32,6 +32,9 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
     const c = fake.cluster;
     const arn = (service: string, resource: string, inRegion = true) =>
         `arn:${partition}:${service}:${inRegion ? region : ""}:${accountId}:${resource}`;
+    // On use, not up front: a consumer's fake may leave oidcIssuer undefined, read only by these answers.
+    const oidcIssuerHost = () => c.oidcIssuer.replace(/^https:\/\//, "");
+    const oidcProviderArn = () => arn("iam", `oidc-provider/${oidcIssuerHost()}`, false);
     // What this program's patches wrote to an aws-auth the cluster did not have.
     let appliedAwsAuth: Record<string, string> | undefined;
     return {
@@ -156,11 +159,7 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                                 identities: [{ oidcs: [{ issuer: c.oidcIssuer }] }],
                                 vpcConfig: { vpcId: inputs.vpcId, clusterSecurityGroupId: c.clusterSecurityGroupId },
                             },
-                            oidcProviderArn: arn(
-                                "iam",
-                                `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`,
-                                false,
-                            ),
+                            oidcProviderArn: oidcProviderArn(),
                             // @pulumi/eks's own group, not the one EKS gives the cluster and its managed nodes.
                             clusterSecurityGroupId: `sg-${hash(`${args.name}-eksClusterSecurityGroup`, 17).toLowerCase()}`,
                         },
@@ -235,16 +234,18 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                         securityGroupIds: [],
                     },
                 };
-            case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+            case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": {
                 if (!c.oidcProvider || inputs.url !== c.oidcIssuer) {
                     throw new Error(`finding IAM OIDC Provider by url (${inputs.url}): not found`);
                 }
+                const providerArn = oidcProviderArn();
                 return {
-                    id: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                    arn: arn("iam", `oidc-provider/${c.oidcIssuer.replace(/^https:\/\//, "")}`, false),
-                    url: c.oidcIssuer.replace(/^https:\/\//, ""),
+                    id: providerArn,
+                    arn: providerArn,
+                    url: oidcIssuerHost(),
                     clientIdLists: ["sts.amazonaws.com"],
                 };
+            }
             case "aws:iam/getRole:getRole":
                 if (inputs.name !== SPOT_SERVICE_LINKED_ROLE || !fake.spotServiceLinkedRole) {
                     throw new Error(`reading IAM Role (${inputs.name}): couldn't find resource`);
