@@ -11,10 +11,10 @@
 import table from "./data/gpu-instance-types.json";
 import {
     ARCH_LABEL,
-    EKS_AUTO_INSTANCE_LABEL_PREFIX,
     INSTANCE_TYPE_LABEL,
     INSTANCE_TYPE_LABEL_BETA,
     KARPENTER_INSTANCE_LABEL_PREFIX,
+    canonicalInstanceLabel,
     instanceCategoryOf,
     instanceFamilyOf,
     isGpuInstanceFamily,
@@ -146,20 +146,20 @@ const INSTANCE_LABELS = [
 ] as const;
 type InstanceLabel = (typeof INSTANCE_LABELS)[number];
 
-/** Every label key a requirement can restrict instance types by, in both spellings, to its label. */
+/** Every label key a requirement can restrict instance types by, in Karpenter's spelling, to its label. */
 const LABEL_KEYS = new Map<string, InstanceLabel | "type" | "arch">([
     [INSTANCE_TYPE_LABEL, "type"],
     [INSTANCE_TYPE_LABEL_BETA, "type"],
     [ARCH_LABEL, "arch"],
-    ...INSTANCE_LABELS.flatMap(l => [
-        [`${KARPENTER_INSTANCE_LABEL_PREFIX}${l}`, l] as [string, InstanceLabel],
-        [`${EKS_AUTO_INSTANCE_LABEL_PREFIX}${l}`, l] as [string, InstanceLabel],
-    ]),
+    ...INSTANCE_LABELS.map(l => [`${KARPENTER_INSTANCE_LABEL_PREFIX}${l}`, l] as [string, InstanceLabel]),
 ]);
+
+/** The label a requirement on `key` restricts, in either label spelling; undefined for other keys. */
+const labelOf = (key: string) => LABEL_KEYS.get(canonicalInstanceLabel(key));
 
 /** Whether a requirement on `key` can narrow the instance types (in either label spelling). */
 export function isInstanceLabelKey(key: string): boolean {
-    return LABEL_KEYS.has(key);
+    return labelOf(key) !== undefined;
 }
 
 type Labels = Partial<Record<InstanceLabel | "type" | "arch", string>>;
@@ -230,7 +230,7 @@ function meets(r: Requirement, value: string | undefined): boolean {
 
 function admits(requirements: Requirement[], labels: Labels): boolean {
     return requirements.every(r => {
-        const label = LABEL_KEYS.get(r.key);
+        const label = labelOf(r.key);
         return label === undefined || meets(r, labels[label]);
     });
 }
@@ -259,7 +259,7 @@ export interface AdmittedTypes {
 export function admittedGpuInstanceTypes(requirements: Requirement[]): AdmittedTypes {
     const types = GPU_INSTANCE_TYPES.filter(t => admits(requirements, ROW_LABELS.get(t)!));
     const named = (label: "type" | "family") =>
-        requirements.filter(r => LABEL_KEYS.get(r.key) === label && r.operator === "In").flatMap(r => r.values ?? []);
+        requirements.filter(r => labelOf(r.key) === label && r.operator === "In").flatMap(r => r.values ?? []);
     const typeNames = named("type");
     const candidates: { name: string; labels: Labels }[] =
         typeNames.length > 0

@@ -9,6 +9,13 @@
 export const KARPENTER_INSTANCE_LABEL_PREFIX = "karpenter.k8s.aws/instance-";
 export const EKS_AUTO_INSTANCE_LABEL_PREFIX = "eks.amazonaws.com/instance-";
 
+/** A label key in Karpenter's spelling: `eks.amazonaws.com/instance-family` -> `karpenter.k8s.aws/instance-family`. */
+export function canonicalInstanceLabel(key: string): string {
+    return key.startsWith(EKS_AUTO_INSTANCE_LABEL_PREFIX)
+        ? KARPENTER_INSTANCE_LABEL_PREFIX + key.slice(EKS_AUTO_INSTANCE_LABEL_PREFIX.length)
+        : key;
+}
+
 /** Karpenter's well-known labels that describe an instance's GPUs. */
 export const GPU_LABELS = [
     "karpenter.k8s.aws/instance-gpu-count",
@@ -20,17 +27,6 @@ export const GPU_LABELS = [
 export const INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family";
 export const INSTANCE_CATEGORY_LABEL = "karpenter.k8s.aws/instance-category";
 export const INSTANCE_SIZE_LABEL = "karpenter.k8s.aws/instance-size";
-
-/** EKS Auto Mode's names for GPU_LABELS. */
-export const AUTO_MODE_GPU_LABELS = [
-    "eks.amazonaws.com/instance-gpu-count",
-    "eks.amazonaws.com/instance-gpu-name",
-    "eks.amazonaws.com/instance-gpu-manufacturer",
-    "eks.amazonaws.com/instance-gpu-memory",
-] as const;
-export const AUTO_MODE_INSTANCE_FAMILY_LABEL = "eks.amazonaws.com/instance-family";
-export const AUTO_MODE_INSTANCE_CATEGORY_LABEL = "eks.amazonaws.com/instance-category";
-export const AUTO_MODE_INSTANCE_SIZE_LABEL = "eks.amazonaws.com/instance-size";
 
 export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 export const INSTANCE_TYPE_LABEL_BETA = "beta.kubernetes.io/instance-type";
