@@ -15,7 +15,7 @@ import {
     INSTANCE_TYPE_LABEL_BETA,
     KARPENTER_INSTANCE_LABEL_PREFIX,
     canonicalInstanceLabel,
-    instanceCategoryOf,
+    familyLabels,
     instanceFamilyOf,
     isGpuInstanceFamily,
     nvidiaFamilyProblem,
@@ -163,15 +163,6 @@ export function isInstanceLabelKey(key: string): boolean {
 }
 
 type Labels = Partial<Record<InstanceLabel | "type" | "arch", string>>;
-
-/** Karpenter's generation label: the number after the category letters, `p6-b200` -> 6. */
-function generationOf(family: string): string | undefined {
-    return /^[a-z]+([0-9]+)/.exec(family)?.[1];
-}
-
-function familyLabels(family: string): Labels {
-    return { family, category: instanceCategoryOf(family), generation: generationOf(family) };
-}
 
 const ROW_LABELS = new Map<GpuInstanceType, Labels>(
     GPU_INSTANCE_TYPES.map(t => [

@@ -66,6 +66,16 @@ export function instanceCategoryOf(family: string): string {
     return m ? m[0] : "";
 }
 
+/** Karpenter's generation: the number after the category letters, `p6-b200` -> `6`. */
+export function instanceGenerationOf(family: string): string | undefined {
+    return /^[a-z]+([0-9]+)/.exec(family)?.[1];
+}
+
+/** The instance labels Karpenter derives from the family name; refresh-instance-types checks them against its data. */
+export function familyLabels(family: string): { family: string; category: string; generation: string | undefined } {
+    return { family, category: instanceCategoryOf(family), generation: instanceGenerationOf(family) };
+}
+
 export function isGpuInstanceFamily(family: string): boolean {
     return GPU_FAMILY.test(family.toLowerCase());
 }
