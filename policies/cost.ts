@@ -20,10 +20,10 @@ import {
     poolCost,
     priceBasis,
 } from "../components/cost";
-import { NODEPOOL_TYPE, isAutoModePool, isGpuPool } from "./nodepool";
+import { NODEPOOL_TYPE, isAutoModePool, isGpuPool, poolLabel } from "./nodepool";
 import type { Knobs, ResourceRule, StackRule } from "./rules";
 import type { EngineResource } from "./karpenter";
-import { UNKNOWN, isUnknown, knownString, listAt, quantityValue, valueAt } from "./values";
+import { UNKNOWN, displayName, isUnknown, listAt, quantityValue, valueAt } from "./values";
 
 export const UNPRICED_TYPES_CHOICES = ["allow", "deny"] as const;
 export type UnpricedTypes = (typeof UNPRICED_TYPES_CHOICES)[number];
@@ -131,19 +131,12 @@ function costSchema(what: string): PolicyConfigSchema {
 
 // ---- messages ------------------------------------------------------------------------------------
 
-function poolName(pool: EngineResource): string {
-    return knownString(valueAt(pool.props, "metadata", "name")) ?? pool.name;
-}
-
-function poolLabel(pool: EngineResource): string {
-    return `GPU NodePool "${poolName(pool)}"`;
-}
-
-function unpricedNote(cost: PoolCost): string {
-    return cost.unpricedTypes.length === 0
+/** ` p5e.48xlarge has no us-east-1 price in the table and is not counted.`; "" for no types. */
+function unpricedNote(types: string[], priceRegion: string, where = " in the table"): string {
+    return types.length === 0
         ? ""
-        : ` ${listTypes(cost.unpricedTypes)} ${cost.unpricedTypes.length === 1 ? "has" : "have"} no ${cost.priceRegion} price in the table and ` +
-              `${cost.unpricedTypes.length === 1 ? "is" : "are"} not counted.`;
+        : ` ${listTypes(types)} ${types.length === 1 ? "has" : "have"} no ${priceRegion} price${where} and ` +
+              `${types.length === 1 ? "is" : "are"} not counted.`;
 }
 
 /** The message for a pool that admits fractional-GPU types, which its GPU limit does not count; undefined when it admits none. */
@@ -220,7 +213,7 @@ export const nodePoolHourlyCost: ResourceRule = {
         if (cost.hourlyCeiling !== null && cost.hourlyCeiling > max) {
             const limit = limitWithin(nodePool, max);
             return [
-                `${poolLabel(pool)} can cost up to ${ceilingText(cost)}, above the ${budget} maximum.${unpricedNote(cost)} ` +
+                `${poolLabel(pool)} can cost up to ${ceilingText(cost)}, above the ${budget} maximum.${unpricedNote(cost.unpricedTypes, cost.priceRegion)} ` +
                     `Fix: ${limit !== undefined ? `lower ${LIMIT_FIELD} to ${limit} or less, or ` : ""}` +
                     `leave ${cost.ceilingInstanceType} out of the types it admits ` +
                     `({key: ${INSTANCE_TYPE_LABEL}, operator: NotIn, values: [${cost.ceilingInstanceType}]}).`,
@@ -276,7 +269,7 @@ export const stackHourlyCost: StackRule = {
         if (known.length > 0 && sum > max) {
             const unpriced = [...new Set(pools.flatMap(p => p.cost?.unpricedTypes ?? []))];
             const parts = known
-                .map(p => `"${poolName(p.resource)}" ${formatHourly(p.cost!.hourlyCeiling!)}`)
+                .map(p => `"${displayName(p.resource)}" ${formatHourly(p.cost!.hourlyCeiling!)}`)
                 .join(", ");
             return [
                 {
@@ -284,11 +277,8 @@ export const stackHourlyCost: StackRule = {
                     message:
                         `The stack's ${known.length} GPU NodePool${known.length === 1 ? "" : "s"} can cost up to ${formatHourly(sum)} ` +
                         `together (${parts}, at ${priceBasis(known[0].cost!)}), above the stack's ${budget} maximum.` +
-                        (unpriced.length > 0
-                            ? ` ${listTypes(unpriced)} ${unpriced.length === 1 ? "has" : "have"} no ${known[0].cost!.priceRegion} price and ` +
-                              `${unpriced.length === 1 ? "is" : "are"} not counted.`
-                            : "") +
-                        ` Fix: lower the pools' ${LIMIT_FIELD} (gpuLimit), starting with "${poolName(known[0].resource)}", whose ` +
+                        unpricedNote(unpriced, known[0].cost!.priceRegion, "") +
+                        ` Fix: lower the pools' ${LIMIT_FIELD} (gpuLimit), starting with "${displayName(known[0].resource)}", whose ` +
                         `${known[0].cost!.ceilingInstanceType} sets its ceiling, or leave their most expensive types out, until the sum is ${budget} or less.`,
                 },
             ];

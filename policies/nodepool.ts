@@ -16,12 +16,18 @@ import {
     isGpuInstanceFamily,
     isGpuInstanceType,
 } from "../components/gpu";
-import { UNKNOWN, isUnknown, knownString, listAt, valueAt } from "./values";
+import type { EngineResource } from "./karpenter";
+import { UNKNOWN, displayName, isUnknown, knownString, listAt, valueAt } from "./values";
 
 export const NODEPOOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool";
 
 /** The nodeClassRef group of EKS Auto Mode's NodeClass; self-managed Karpenter's EC2NodeClass is karpenter.k8s.aws. */
 export const AUTO_MODE_NODECLASS_GROUP = "eks.amazonaws.com";
+
+/** How messages name a GPU pool: `GPU NodePool "gpu"`. */
+export function poolLabel(pool: EngineResource): string {
+    return `GPU NodePool "${displayName(pool)}"`;
+}
 
 const nodeClassGroup = (props: unknown) => valueAt(props, "spec", "template", "spec", "nodeClassRef", "group");
 

@@ -30,8 +30,9 @@ import {
     isGpuPool,
     mayBeAutoModePool,
     pinnedGpuInstanceTypes,
+    poolLabel,
 } from "./nodepool";
-import { UNKNOWN, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
+import { UNKNOWN, displayName, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
 import { COST_RESOURCE_RULES, COST_STACK_RULES, fractionalGpuMessage } from "./cost";
 
 export type { EngineResource } from "./karpenter";
@@ -77,17 +78,9 @@ function kindOf(type: string): string {
     return type.slice(type.lastIndexOf(":") + 1);
 }
 
-function displayName(r: EngineResource): string {
-    return knownString(valueAt(r.props, "metadata", "name")) ?? r.name;
-}
-
 /** `a`, `a or b`, `a, b or c`. */
 function oneOf(values: string[]): string {
     return values.length <= 1 ? values.join("") : `${values.slice(0, -1).join(", ")} or ${values[values.length - 1]}`;
-}
-
-function poolLabel(pool: EngineResource): string {
-    return `GPU NodePool "${displayName(pool)}"`;
 }
 
 /** A NodePool rule that only looks at pools that can launch GPU nodes. */
