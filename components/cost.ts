@@ -77,9 +77,12 @@ export function familyInstanceTypes(family: string): GpuInstanceType[] {
     return GPU_INSTANCE_TYPES.filter(t => t.family === family);
 }
 
-/** NVIDIA families whose every type has a fraction of a GPU: Karpenter counts 0 GPUs and no nvidia.com/gpu. */
+/** A type with a fraction of a GPU (g6f, gr6f): Karpenter counts 0 GPUs and no nvidia.com/gpu. */
+const isFractional = (t: GpuInstanceType) => t.gpus === 0;
+
+/** NVIDIA families whose every type has a fraction of a GPU. */
 export const FRACTIONAL_GPU_FAMILIES: readonly string[] = [...FAMILIES].filter(f =>
-    familyInstanceTypes(f).every(t => t.gpus === 0),
+    familyInstanceTypes(f).every(isFractional),
 );
 
 /** Why a fractional-GPU family cannot be a pool's family; undefined for others. */
@@ -273,6 +276,13 @@ export function admittedGpuInstanceTypes(requirements: Requirement[]): AdmittedT
     return { types, unlisted };
 }
 
+const fractionalTypesOf = (types: GpuInstanceType[]) => types.filter(isFractional).map(t => t.type);
+
+/** The fractional-GPU types the requirements admit, which no GPU limit counts (PoolCost's fractionalTypes). */
+export function fractionalGpuTypes(requirements: Requirement[]): string[] {
+    return fractionalTypesOf(admittedGpuInstanceTypes(requirements).types);
+}
+
 // ---- the ceiling -----------------------------------------------------------------------------
 
 /** Whose prices stand for `region`: its own, or us-east-1's when the table has none for it. */
@@ -335,7 +345,7 @@ export function poolCost(requirements: Requirement[], gpuLimit: number | undefin
         priceRegion,
         gpuLimit,
         admittedTypes: types.map(t => t.type),
-        fractionalTypes: types.filter(t => t.gpus === 0).map(t => t.type),
+        fractionalTypes: fractionalTypesOf(types),
         unpricedTypes,
         hourlyCeiling,
         ceilingInstanceType: best?.type ?? null,

@@ -15,15 +15,16 @@ import {
     PoolCost,
     Requirement,
     formatHourly,
+    fractionalGpuTypes,
     isInstanceLabelKey,
     listTypes,
     poolCost,
     priceBasis,
 } from "../components/cost";
-import { NODEPOOL_TYPE, isAutoModePool, isGpuPool, poolLabel } from "./nodepool";
+import { NODEPOOL_TYPE, isAutoModePool, isGpuPool, poolLabel, requirementsOf } from "./nodepool";
 import type { Knobs, ResourceRule, StackRule } from "./rules";
 import type { EngineResource } from "./karpenter";
-import { UNKNOWN, displayName, isUnknown, listAt, quantityValue, valueAt } from "./values";
+import { UNKNOWN, displayName, isUnknown, quantityValue, valueAt } from "./values";
 
 export const UNPRICED_TYPES_CHOICES = ["allow", "deny"] as const;
 export type UnpricedTypes = (typeof UNPRICED_TYPES_CHOICES)[number];
@@ -41,23 +42,27 @@ export interface NodePoolCost {
     requirements: Requirement[];
 }
 
+/** The pool's requirements that can narrow its instance types; undefined while one of them, or any key, is not known yet. */
+function instanceRequirements(props: unknown): Requirement[] | undefined {
+    const all = requirementsOf(props);
+    if (all === UNKNOWN) return undefined;
+    const requirements: Requirement[] = [];
+    for (const { key, operator, values } of all) {
+        if (isUnknown(key)) return undefined;
+        if (!isInstanceLabelKey(key)) continue;
+        if (isUnknown(operator) || values === UNKNOWN || values.some(isUnknown)) return undefined;
+        requirements.push({ key, operator: String(operator), values: values.map(String) });
+    }
+    return requirements;
+}
+
 /**
  * A NodePool's cost from its properties as the engine hands them over (or a manifest); undefined
  * while a requirement that could narrow its instance types, or its GPU limit, is not known yet.
  */
 export function nodePoolCost(props: unknown, region?: string): NodePoolCost | undefined {
-    const list = listAt(props, "spec", "template", "spec", "requirements");
-    if (list === UNKNOWN) return undefined;
-    const requirements: Requirement[] = [];
-    for (const r of list) {
-        const key = valueAt(r, "key");
-        if (isUnknown(key)) return undefined;
-        if (typeof key !== "string" || !isInstanceLabelKey(key)) continue;
-        const operator = valueAt(r, "operator");
-        const values = listAt(r, "values");
-        if (isUnknown(operator) || values === UNKNOWN || values.some(isUnknown)) return undefined;
-        requirements.push({ key, operator: String(operator), values: values.map(String) });
-    }
+    const requirements = instanceRequirements(props);
+    if (!requirements) return undefined;
     const limit = valueAt(props, "spec", "limits", NVIDIA_GPU_RESOURCE);
     if (isUnknown(limit)) return undefined;
     const gpuLimit = limit === undefined || limit === null ? undefined : quantityValue(limit);
@@ -139,9 +144,13 @@ function unpricedNote(types: string[], priceRegion: string, where = " in the tab
               `${types.length === 1 ? "is" : "are"} not counted.`;
 }
 
-/** The message for a pool that admits fractional-GPU types, which its GPU limit does not count; undefined when it admits none. */
+/**
+ * The message for a pool that admits fractional-GPU types, which its GPU limit does not count;
+ * undefined when it admits none or its requirements are not known yet (its caller has checked the limit).
+ */
 export function fractionalGpuMessage(pool: EngineResource): string | undefined {
-    const fractional = nodePoolCost(pool.props)?.cost.fractionalTypes ?? [];
+    const requirements = instanceRequirements(pool.props);
+    const fractional = requirements ? fractionalGpuTypes(requirements) : [];
     if (fractional.length === 0) return undefined;
     return (
         `${poolLabel(pool)} admits ${listTypes(fractional)}, which have a fraction of a GPU each (Karpenter counts no ${NVIDIA_GPU_RESOURCE} ` +
