@@ -26,18 +26,19 @@ import type { Knobs, ResourceRule, StackRule } from "./rules";
 import type { EngineResource } from "./karpenter";
 import { UNKNOWN, displayName, isUnknown, quantityValue, valueAt } from "./values";
 
-export const UNPRICED_TYPES_CHOICES = ["allow", "deny"] as const;
-export type UnpricedTypes = (typeof UNPRICED_TYPES_CHOICES)[number];
-export const COST_DEFAULTS = { unpricedTypes: "allow" as UnpricedTypes, region: DEFAULT_PRICE_REGION };
+const UNPRICED_TYPES_CHOICES = ["allow", "deny"] as const;
+type UnpricedTypes = (typeof UNPRICED_TYPES_CHOICES)[number];
+const COST_DEFAULTS = { unpricedTypes: "allow" as UnpricedTypes, region: DEFAULT_PRICE_REGION };
 
 // AWS region names: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5, ...
 const REGION_PATTERN = "^[a-z]{2}(-[a-z]+)+-[0-9]+$";
+const REGION = new RegExp(REGION_PATTERN);
 const LIMIT_FIELD = `spec.limits["${NVIDIA_GPU_RESOURCE}"]`;
 /** The fix for fractional-GPU types, in the label spelling the pool's Karpenter reads (EKS Auto Mode's or its own). */
 const wholeGpusRequirement = (pool: EngineResource) =>
     `{key: ${isAutoModePool(pool.props) ? EKS_AUTO_INSTANCE_LABEL_PREFIX : KARPENTER_INSTANCE_LABEL_PREFIX}gpu-count, operator: Gt, values: ["0"]}`;
 
-export interface NodePoolCost {
+interface NodePoolCost {
     cost: PoolCost;
     requirements: Requirement[];
 }
@@ -93,7 +94,7 @@ function costKnobs(policy: string, knobs: Knobs): CostKnobs {
             `unpricedTypes must be ${UNPRICED_TYPES_CHOICES.map(c => `"${c}"`).join(" or ")}, got ${JSON.stringify(unpricedTypes)}`,
         );
     }
-    if (typeof region !== "string" || !new RegExp(REGION_PATTERN).test(region)) {
+    if (typeof region !== "string" || !REGION.test(region)) {
         problems.push(`region must be an AWS region such as "us-east-1", got ${JSON.stringify(region)}`);
     }
     if (problems.length > 0) throw new Error(`${policy}: ${problems.join("; ")}`);
@@ -191,8 +192,8 @@ function ceilingText(cost: PoolCost): string {
 
 // ---- policies ------------------------------------------------------------------------------------
 
-export const NODEPOOL_COST_POLICY = "gpu-nodepool-hourly-cost";
-export const STACK_COST_POLICY = "gpu-stack-hourly-cost";
+const NODEPOOL_COST_POLICY = "gpu-nodepool-hourly-cost";
+const STACK_COST_POLICY = "gpu-stack-hourly-cost";
 
 export const nodePoolHourlyCost: ResourceRule = {
     name: NODEPOOL_COST_POLICY,
@@ -309,6 +310,3 @@ export const stackHourlyCost: StackRule = {
         return [];
     },
 };
-
-export const COST_RESOURCE_RULES: ResourceRule[] = [nodePoolHourlyCost];
-export const COST_STACK_RULES: StackRule[] = [stackHourlyCost];

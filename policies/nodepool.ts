@@ -22,7 +22,7 @@ import { UNKNOWN, displayName, isUnknown, knownString, listAt, valueAt } from ".
 export const NODEPOOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool";
 
 /** The nodeClassRef group of EKS Auto Mode's NodeClass; self-managed Karpenter's EC2NodeClass is karpenter.k8s.aws. */
-export const AUTO_MODE_NODECLASS_GROUP = "eks.amazonaws.com";
+const AUTO_MODE_NODECLASS_GROUP = "eks.amazonaws.com";
 
 /** How messages name a GPU pool: `GPU NodePool "gpu"`. */
 export function poolLabel(pool: EngineResource): string {

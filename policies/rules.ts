@@ -33,7 +33,7 @@ import {
     poolLabel,
 } from "./nodepool";
 import { UNKNOWN, displayName, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
-import { COST_RESOURCE_RULES, COST_STACK_RULES, fractionalGpuMessage } from "./cost";
+import { fractionalGpuMessage, nodePoolHourlyCost, stackHourlyCost } from "./cost";
 
 export type { EngineResource } from "./karpenter";
 export type { PolicyPackConfig } from "@pulumi/policy";
@@ -102,13 +102,11 @@ function gpuPoolRule(
 // readers below only fall back to the same defaults, and refuse what the schema refuses, for
 // callers that skip that.
 
-export { CONSOLIDATION_POLICIES };
-
 /** gpu-nodepool-spot-only's knob when the config leaves it out. */
-export const SPOT_ONLY_DEFAULTS = { allowedCapacityTypes: ["spot"] as string[] };
+const SPOT_ONLY_DEFAULTS = { allowedCapacityTypes: ["spot"] as string[] };
 
 /** gpu-nodepool-consolidation's knobs when the config leaves them out; gpu-nodepool-gpu-limit has no maximum by default. */
-export const CONSOLIDATION_DEFAULTS = {
+const CONSOLIDATION_DEFAULTS = {
     allowedPolicies: [...CONSOLIDATION_POLICIES] as string[],
     maxConsolidateAfter: "10m",
 };
@@ -492,13 +490,13 @@ const RESOURCE_RULES: ResourceRule[] = [
     spotOnly,
     consolidation,
     gpuLimit,
-    ...COST_RESOURCE_RULES,
+    nodePoolHourlyCost,
     karpenterV1Api,
     gpuTaint,
     terminationGrace,
     instanceDiversity,
 ];
-const STACK_RULES: StackRule[] = [interruptionHandling, ...COST_STACK_RULES];
+const STACK_RULES: StackRule[] = [interruptionHandling, stackHourlyCost];
 
 // ---- running the policies ------------------------------------------------------------------------
 
