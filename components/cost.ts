@@ -11,11 +11,11 @@
 import table from "./data/gpu-instance-types.json";
 import {
     ARCH_LABEL,
-    EKS_AUTO_INSTANCE_LABEL_PREFIX,
     INSTANCE_TYPE_LABEL,
     INSTANCE_TYPE_LABEL_BETA,
     KARPENTER_INSTANCE_LABEL_PREFIX,
-    instanceCategoryOf,
+    canonicalInstanceLabel,
+    familyLabels,
     instanceFamilyOf,
     isGpuInstanceFamily,
     nvidiaFamilyProblem,
@@ -77,9 +77,12 @@ export function familyInstanceTypes(family: string): GpuInstanceType[] {
     return GPU_INSTANCE_TYPES.filter(t => t.family === family);
 }
 
-/** NVIDIA families whose every type has a fraction of a GPU: Karpenter counts 0 GPUs and no nvidia.com/gpu. */
+/** A type with a fraction of a GPU (g6f, gr6f): Karpenter counts 0 GPUs and no nvidia.com/gpu. */
+const isFractional = (t: GpuInstanceType) => t.gpus === 0;
+
+/** NVIDIA families whose every type has a fraction of a GPU. */
 export const FRACTIONAL_GPU_FAMILIES: readonly string[] = [...FAMILIES].filter(f =>
-    familyInstanceTypes(f).every(t => t.gpus === 0),
+    familyInstanceTypes(f).every(isFractional),
 );
 
 /** Why a fractional-GPU family cannot be a pool's family; undefined for others. */
@@ -146,32 +149,23 @@ const INSTANCE_LABELS = [
 ] as const;
 type InstanceLabel = (typeof INSTANCE_LABELS)[number];
 
-/** Every label key a requirement can restrict instance types by, in both spellings, to its label. */
+/** Every label key a requirement can restrict instance types by, in Karpenter's spelling, to its label. */
 const LABEL_KEYS = new Map<string, InstanceLabel | "type" | "arch">([
     [INSTANCE_TYPE_LABEL, "type"],
     [INSTANCE_TYPE_LABEL_BETA, "type"],
     [ARCH_LABEL, "arch"],
-    ...INSTANCE_LABELS.flatMap(l => [
-        [`${KARPENTER_INSTANCE_LABEL_PREFIX}${l}`, l] as [string, InstanceLabel],
-        [`${EKS_AUTO_INSTANCE_LABEL_PREFIX}${l}`, l] as [string, InstanceLabel],
-    ]),
+    ...INSTANCE_LABELS.map(l => [`${KARPENTER_INSTANCE_LABEL_PREFIX}${l}`, l] as [string, InstanceLabel]),
 ]);
+
+/** The label a requirement on `key` restricts, in either label spelling; undefined for other keys. */
+const labelOf = (key: string) => LABEL_KEYS.get(canonicalInstanceLabel(key));
 
 /** Whether a requirement on `key` can narrow the instance types (in either label spelling). */
 export function isInstanceLabelKey(key: string): boolean {
-    return LABEL_KEYS.has(key);
+    return labelOf(key) !== undefined;
 }
 
 type Labels = Partial<Record<InstanceLabel | "type" | "arch", string>>;
-
-/** Karpenter's generation label: the number after the category letters, `p6-b200` -> 6. */
-function generationOf(family: string): string | undefined {
-    return /^[a-z]+([0-9]+)/.exec(family)?.[1];
-}
-
-function familyLabels(family: string): Labels {
-    return { family, category: instanceCategoryOf(family), generation: generationOf(family) };
-}
 
 const ROW_LABELS = new Map<GpuInstanceType, Labels>(
     GPU_INSTANCE_TYPES.map(t => [
@@ -230,7 +224,7 @@ function meets(r: Requirement, value: string | undefined): boolean {
 
 function admits(requirements: Requirement[], labels: Labels): boolean {
     return requirements.every(r => {
-        const label = LABEL_KEYS.get(r.key);
+        const label = labelOf(r.key);
         return label === undefined || meets(r, labels[label]);
     });
 }
@@ -259,7 +253,7 @@ export interface AdmittedTypes {
 export function admittedGpuInstanceTypes(requirements: Requirement[]): AdmittedTypes {
     const types = GPU_INSTANCE_TYPES.filter(t => admits(requirements, ROW_LABELS.get(t)!));
     const named = (label: "type" | "family") =>
-        requirements.filter(r => LABEL_KEYS.get(r.key) === label && r.operator === "In").flatMap(r => r.values ?? []);
+        requirements.filter(r => labelOf(r.key) === label && r.operator === "In").flatMap(r => r.values ?? []);
     const typeNames = named("type");
     const candidates: { name: string; labels: Labels }[] =
         typeNames.length > 0
@@ -280,6 +274,13 @@ export function admittedGpuInstanceTypes(requirements: Requirement[]): AdmittedT
                   .map(f => ({ name: `${f}.*`, labels: familyLabels(f) }));
     const unlisted = [...new Set(candidates.filter(c => admits(requirements, c.labels)).map(c => c.name))];
     return { types, unlisted };
+}
+
+const fractionalTypesOf = (types: GpuInstanceType[]) => types.filter(isFractional).map(t => t.type);
+
+/** The fractional-GPU types the requirements admit, which no GPU limit counts (PoolCost's fractionalTypes). */
+export function fractionalGpuTypes(requirements: Requirement[]): string[] {
+    return fractionalTypesOf(admittedGpuInstanceTypes(requirements).types);
 }
 
 // ---- the ceiling -----------------------------------------------------------------------------
@@ -344,7 +345,7 @@ export function poolCost(requirements: Requirement[], gpuLimit: number | undefin
         priceRegion,
         gpuLimit,
         admittedTypes: types.map(t => t.type),
-        fractionalTypes: types.filter(t => t.gpus === 0).map(t => t.type),
+        fractionalTypes: fractionalTypesOf(types),
         unpricedTypes,
         hourlyCeiling,
         ceilingInstanceType: best?.type ?? null,

@@ -9,6 +9,13 @@
 export const KARPENTER_INSTANCE_LABEL_PREFIX = "karpenter.k8s.aws/instance-";
 export const EKS_AUTO_INSTANCE_LABEL_PREFIX = "eks.amazonaws.com/instance-";
 
+/** A label key in Karpenter's spelling: `eks.amazonaws.com/instance-family` -> `karpenter.k8s.aws/instance-family`. */
+export function canonicalInstanceLabel(key: string): string {
+    return key.startsWith(EKS_AUTO_INSTANCE_LABEL_PREFIX)
+        ? KARPENTER_INSTANCE_LABEL_PREFIX + key.slice(EKS_AUTO_INSTANCE_LABEL_PREFIX.length)
+        : key;
+}
+
 /** Karpenter's well-known labels that describe an instance's GPUs. */
 export const GPU_LABELS = [
     "karpenter.k8s.aws/instance-gpu-count",
@@ -20,17 +27,6 @@ export const GPU_LABELS = [
 export const INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family";
 export const INSTANCE_CATEGORY_LABEL = "karpenter.k8s.aws/instance-category";
 export const INSTANCE_SIZE_LABEL = "karpenter.k8s.aws/instance-size";
-
-/** EKS Auto Mode's names for GPU_LABELS. */
-export const AUTO_MODE_GPU_LABELS = [
-    "eks.amazonaws.com/instance-gpu-count",
-    "eks.amazonaws.com/instance-gpu-name",
-    "eks.amazonaws.com/instance-gpu-manufacturer",
-    "eks.amazonaws.com/instance-gpu-memory",
-] as const;
-export const AUTO_MODE_INSTANCE_FAMILY_LABEL = "eks.amazonaws.com/instance-family";
-export const AUTO_MODE_INSTANCE_CATEGORY_LABEL = "eks.amazonaws.com/instance-category";
-export const AUTO_MODE_INSTANCE_SIZE_LABEL = "eks.amazonaws.com/instance-size";
 
 export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 export const INSTANCE_TYPE_LABEL_BETA = "beta.kubernetes.io/instance-type";
@@ -68,6 +64,16 @@ export function instanceFamilyOf(instanceType: string): string {
 export function instanceCategoryOf(family: string): string {
     const m = /^[a-z]+/.exec(family.toLowerCase());
     return m ? m[0] : "";
+}
+
+/** Karpenter's generation: the number after the category letters, `p6-b200` -> `6`. */
+export function instanceGenerationOf(family: string): string | undefined {
+    return /^[a-z]+([0-9]+)/.exec(family)?.[1];
+}
+
+/** The instance labels Karpenter derives from the family name; refresh-instance-types checks them against its data. */
+export function familyLabels(family: string): { family: string; category: string; generation: string | undefined } {
+    return { family, category: instanceCategoryOf(family), generation: instanceGenerationOf(family) };
 }
 
 export function isGpuInstanceFamily(family: string): boolean {

@@ -392,8 +392,14 @@ export function interruptionQueuePolicy(queueArn: string): PolicyDocument {
     };
 }
 
+/** An event Karpenter reads from its interruption queue. */
+export interface InterruptionEvent {
+    source: string;
+    detailType: string;
+}
+
 /** The events Karpenter handles, as EventBridge patterns keyed by a short rule suffix. */
-export const INTERRUPTION_EVENTS: Record<string, { source: string; detailType: string }> = {
+export const INTERRUPTION_EVENTS: Record<string, InterruptionEvent> = {
     health: { source: "aws.health", detailType: "AWS Health Event" },
     "spot-interruption": { source: "aws.ec2", detailType: "EC2 Spot Instance Interruption Warning" },
     rebalance: { source: "aws.ec2", detailType: "EC2 Instance Rebalance Recommendation" },
@@ -401,6 +407,6 @@ export const INTERRUPTION_EVENTS: Record<string, { source: string; detailType: s
     "capacity-reservation": { source: "aws.ec2", detailType: "EC2 Capacity Reservation Instance Interruption Warning" },
 };
 
-export function eventPattern(event: { source: string; detailType: string }): string {
+export function eventPattern(event: InterruptionEvent): string {
     return JSON.stringify({ source: [event.source], "detail-type": [event.detailType] });
 }

@@ -15,30 +15,46 @@ import {
     PoolCost,
     Requirement,
     formatHourly,
+    fractionalGpuTypes,
     isInstanceLabelKey,
     listTypes,
     poolCost,
     priceBasis,
 } from "../components/cost";
-import { NODEPOOL_TYPE, isAutoModePool, isGpuPool } from "./nodepool";
+import { NODEPOOL_TYPE, isAutoModePool, isGpuPool, poolLabel, requirementsOf } from "./nodepool";
 import type { Knobs, ResourceRule, StackRule } from "./rules";
 import type { EngineResource } from "./karpenter";
-import { UNKNOWN, isUnknown, knownString, listAt, quantityValue, valueAt } from "./values";
+import { UNKNOWN, displayName, isUnknown, quantityValue, valueAt } from "./values";
 
-export const UNPRICED_TYPES_CHOICES = ["allow", "deny"] as const;
-export type UnpricedTypes = (typeof UNPRICED_TYPES_CHOICES)[number];
-export const COST_DEFAULTS = { unpricedTypes: "allow" as UnpricedTypes, region: DEFAULT_PRICE_REGION };
+const UNPRICED_TYPES_CHOICES = ["allow", "deny"] as const;
+type UnpricedTypes = (typeof UNPRICED_TYPES_CHOICES)[number];
+const COST_DEFAULTS = { unpricedTypes: "allow" as UnpricedTypes, region: DEFAULT_PRICE_REGION };
 
 // AWS region names: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5, ...
 const REGION_PATTERN = "^[a-z]{2}(-[a-z]+)+-[0-9]+$";
+const REGION = new RegExp(REGION_PATTERN);
 const LIMIT_FIELD = `spec.limits["${NVIDIA_GPU_RESOURCE}"]`;
 /** The fix for fractional-GPU types, in the label spelling the pool's Karpenter reads (EKS Auto Mode's or its own). */
 const wholeGpusRequirement = (pool: EngineResource) =>
     `{key: ${isAutoModePool(pool.props) ? EKS_AUTO_INSTANCE_LABEL_PREFIX : KARPENTER_INSTANCE_LABEL_PREFIX}gpu-count, operator: Gt, values: ["0"]}`;
 
-export interface NodePoolCost {
+interface NodePoolCost {
     cost: PoolCost;
     requirements: Requirement[];
+}
+
+/** The pool's requirements that can narrow its instance types; undefined while one of them, or any key, is not known yet. */
+function instanceRequirements(props: unknown): Requirement[] | undefined {
+    const all = requirementsOf(props);
+    if (all === UNKNOWN) return undefined;
+    const requirements: Requirement[] = [];
+    for (const { key, operator, values } of all) {
+        if (isUnknown(key)) return undefined;
+        if (!isInstanceLabelKey(key)) continue;
+        if (isUnknown(operator) || values === UNKNOWN || values.some(isUnknown)) return undefined;
+        requirements.push({ key, operator: String(operator), values: values.map(String) });
+    }
+    return requirements;
 }
 
 /**
@@ -46,18 +62,8 @@ export interface NodePoolCost {
  * while a requirement that could narrow its instance types, or its GPU limit, is not known yet.
  */
 export function nodePoolCost(props: unknown, region?: string): NodePoolCost | undefined {
-    const list = listAt(props, "spec", "template", "spec", "requirements");
-    if (list === UNKNOWN) return undefined;
-    const requirements: Requirement[] = [];
-    for (const r of list) {
-        const key = valueAt(r, "key");
-        if (isUnknown(key)) return undefined;
-        if (typeof key !== "string" || !isInstanceLabelKey(key)) continue;
-        const operator = valueAt(r, "operator");
-        const values = listAt(r, "values");
-        if (isUnknown(operator) || values === UNKNOWN || values.some(isUnknown)) return undefined;
-        requirements.push({ key, operator: String(operator), values: values.map(String) });
-    }
+    const requirements = instanceRequirements(props);
+    if (!requirements) return undefined;
     const limit = valueAt(props, "spec", "limits", NVIDIA_GPU_RESOURCE);
     if (isUnknown(limit)) return undefined;
     const gpuLimit = limit === undefined || limit === null ? undefined : quantityValue(limit);
@@ -88,7 +94,7 @@ function costKnobs(policy: string, knobs: Knobs): CostKnobs {
             `unpricedTypes must be ${UNPRICED_TYPES_CHOICES.map(c => `"${c}"`).join(" or ")}, got ${JSON.stringify(unpricedTypes)}`,
         );
     }
-    if (typeof region !== "string" || !new RegExp(REGION_PATTERN).test(region)) {
+    if (typeof region !== "string" || !REGION.test(region)) {
         problems.push(`region must be an AWS region such as "us-east-1", got ${JSON.stringify(region)}`);
     }
     if (problems.length > 0) throw new Error(`${policy}: ${problems.join("; ")}`);
@@ -131,24 +137,21 @@ function costSchema(what: string): PolicyConfigSchema {
 
 // ---- messages ------------------------------------------------------------------------------------
 
-function poolName(pool: EngineResource): string {
-    return knownString(valueAt(pool.props, "metadata", "name")) ?? pool.name;
-}
-
-function poolLabel(pool: EngineResource): string {
-    return `GPU NodePool "${poolName(pool)}"`;
-}
-
-function unpricedNote(cost: PoolCost): string {
-    return cost.unpricedTypes.length === 0
+/** ` p5e.48xlarge has no us-east-1 price in the table and is not counted.`; "" for no types. */
+function unpricedNote(types: string[], priceRegion: string, where = " in the table"): string {
+    return types.length === 0
         ? ""
-        : ` ${listTypes(cost.unpricedTypes)} ${cost.unpricedTypes.length === 1 ? "has" : "have"} no ${cost.priceRegion} price in the table and ` +
-              `${cost.unpricedTypes.length === 1 ? "is" : "are"} not counted.`;
+        : ` ${listTypes(types)} ${types.length === 1 ? "has" : "have"} no ${priceRegion} price${where} and ` +
+              `${types.length === 1 ? "is" : "are"} not counted.`;
 }
 
-/** The message for a pool that admits fractional-GPU types, which its GPU limit does not count; undefined when it admits none. */
+/**
+ * The message for a pool that admits fractional-GPU types, which its GPU limit does not count;
+ * undefined when it admits none or its requirements are not known yet (its caller has checked the limit).
+ */
 export function fractionalGpuMessage(pool: EngineResource): string | undefined {
-    const fractional = nodePoolCost(pool.props)?.cost.fractionalTypes ?? [];
+    const requirements = instanceRequirements(pool.props);
+    const fractional = requirements ? fractionalGpuTypes(requirements) : [];
     if (fractional.length === 0) return undefined;
     return (
         `${poolLabel(pool)} admits ${listTypes(fractional)}, which have a fraction of a GPU each (Karpenter counts no ${NVIDIA_GPU_RESOURCE} ` +
@@ -189,8 +192,8 @@ function ceilingText(cost: PoolCost): string {
 
 // ---- policies ------------------------------------------------------------------------------------
 
-export const NODEPOOL_COST_POLICY = "gpu-nodepool-hourly-cost";
-export const STACK_COST_POLICY = "gpu-stack-hourly-cost";
+const NODEPOOL_COST_POLICY = "gpu-nodepool-hourly-cost";
+const STACK_COST_POLICY = "gpu-stack-hourly-cost";
 
 export const nodePoolHourlyCost: ResourceRule = {
     name: NODEPOOL_COST_POLICY,
@@ -220,7 +223,7 @@ export const nodePoolHourlyCost: ResourceRule = {
         if (cost.hourlyCeiling !== null && cost.hourlyCeiling > max) {
             const limit = limitWithin(nodePool, max);
             return [
-                `${poolLabel(pool)} can cost up to ${ceilingText(cost)}, above the ${budget} maximum.${unpricedNote(cost)} ` +
+                `${poolLabel(pool)} can cost up to ${ceilingText(cost)}, above the ${budget} maximum.${unpricedNote(cost.unpricedTypes, cost.priceRegion)} ` +
                     `Fix: ${limit !== undefined ? `lower ${LIMIT_FIELD} to ${limit} or less, or ` : ""}` +
                     `leave ${cost.ceilingInstanceType} out of the types it admits ` +
                     `({key: ${INSTANCE_TYPE_LABEL}, operator: NotIn, values: [${cost.ceilingInstanceType}]}).`,
@@ -276,7 +279,7 @@ export const stackHourlyCost: StackRule = {
         if (known.length > 0 && sum > max) {
             const unpriced = [...new Set(pools.flatMap(p => p.cost?.unpricedTypes ?? []))];
             const parts = known
-                .map(p => `"${poolName(p.resource)}" ${formatHourly(p.cost!.hourlyCeiling!)}`)
+                .map(p => `"${displayName(p.resource)}" ${formatHourly(p.cost!.hourlyCeiling!)}`)
                 .join(", ");
             return [
                 {
@@ -284,11 +287,8 @@ export const stackHourlyCost: StackRule = {
                     message:
                         `The stack's ${known.length} GPU NodePool${known.length === 1 ? "" : "s"} can cost up to ${formatHourly(sum)} ` +
                         `together (${parts}, at ${priceBasis(known[0].cost!)}), above the stack's ${budget} maximum.` +
-                        (unpriced.length > 0
-                            ? ` ${listTypes(unpriced)} ${unpriced.length === 1 ? "has" : "have"} no ${known[0].cost!.priceRegion} price and ` +
-                              `${unpriced.length === 1 ? "is" : "are"} not counted.`
-                            : "") +
-                        ` Fix: lower the pools' ${LIMIT_FIELD} (gpuLimit), starting with "${poolName(known[0].resource)}", whose ` +
+                        unpricedNote(unpriced, known[0].cost!.priceRegion, "") +
+                        ` Fix: lower the pools' ${LIMIT_FIELD} (gpuLimit), starting with "${displayName(known[0].resource)}", whose ` +
                         `${known[0].cost!.ceilingInstanceType} sets its ceiling, or leave their most expensive types out, until the sum is ${budget} or less.`,
                 },
             ];
@@ -310,6 +310,3 @@ export const stackHourlyCost: StackRule = {
         return [];
     },
 };
-
-export const COST_RESOURCE_RULES: ResourceRule[] = [nodePoolHourlyCost];
-export const COST_STACK_RULES: StackRule[] = [stackHourlyCost];

@@ -1,6 +1,6 @@
 // Karpenter's own installation as a stack shows it: its Helm charts and their versions, and the
 // interruption queue (SQS queue, EventBridge rules, the controller's settings.interruptionQueue).
-import { INTERRUPTION_EVENTS, eventPattern } from "../components/iam-documents";
+import { INTERRUPTION_EVENTS, InterruptionEvent, eventPattern } from "../components/iam-documents";
 import { UNKNOWN, isObject, isUnknown, knownString, listAt, valueAt } from "./values";
 
 /** A resource as the policy engine presents it. */
@@ -21,13 +21,9 @@ export const SQS_QUEUE_TYPE = "aws:sqs/queue:Queue";
 export const EVENT_RULE_TYPE = "aws:cloudwatch/eventRule:EventRule";
 export const EVENT_TARGET_TYPE = "aws:cloudwatch/eventTarget:EventTarget";
 
-/** An event Karpenter reads from its queue: INTERRUPTION_EVENTS, the one list the component's rules come from. */
-export interface KarpenterEvent {
-    source: string;
-    detailType: string;
-}
-
-export const SPOT_INTERRUPTION_EVENT: KarpenterEvent = INTERRUPTION_EVENTS["spot-interruption"];
+/** The events Karpenter reads from its queue: INTERRUPTION_EVENTS, the one list the component's rules come from. */
+const EVENTS: readonly InterruptionEvent[] = Object.values(INTERRUPTION_EVENTS);
+const SPOT_INTERRUPTION_EVENT = INTERRUPTION_EVENTS["spot-interruption"];
 
 export type KarpenterChart = "karpenter" | "karpenter-crd";
 
@@ -159,7 +155,7 @@ function patternEntries(pattern: unknown, field: string): unknown[] | undefined 
 }
 
 /** Does an EventBridge pattern match `event`? Unknown patterns and values are given the benefit of the doubt. */
-function patternMatches(pattern: unknown, event: KarpenterEvent): boolean {
+function patternMatches(pattern: unknown, event: InterruptionEvent): boolean {
     if (isUnknown(pattern)) {
         return true;
     }
@@ -206,7 +202,7 @@ export interface WiringProblem {
 
 const DRAINLESS_RECLAIM = "a spot reclaim kills its GPU pods without a drain";
 
-const eventName = (e: KarpenterEvent) => `"${e.detailType}" (${e.source})`;
+const eventName = (e: InterruptionEvent) => `"${e.detailType}" (${e.source})`;
 const ruleName = (rule: EngineResource) => knownString(valueAt(rule.props, "name")) ?? rule.name;
 
 /**
@@ -234,7 +230,8 @@ export function interruptionWiringProblem(resources: EngineResource[]): WiringPr
     const queues = resources.filter(r => r.type === SQS_QUEUE_TYPE);
     const rules = resources.filter(r => r.type === EVENT_RULE_TYPE);
     const targets = resources.filter(r => r.type === EVENT_TARGET_TYPE);
-    const events: KarpenterEvent[] = Object.values(INTERRUPTION_EVENTS);
+    // Each rule's pattern, parsed once for every queue and event it is checked against.
+    const patterns = new Map(rules.map(rule => [rule, parsedPattern(valueAt(rule.props, "eventPattern"))]));
 
     const targetsQueue = (target: EngineResource, queue: EngineResource) => {
         const arn = valueAt(target.props, "arn");
@@ -269,16 +266,15 @@ export function interruptionWiringProblem(resources: EngineResource[]): WiringPr
                         ? `no SQS queue in this stack is named${display}, the settings.interruptionQueue of ${setting.source}`
                         : `this stack has no SQS queue for the settings.interruptionQueue${display} of ${setting.source}`,
                 consequence: DRAINLESS_RECLAIM,
-                fix: `create the SQS queue${display} with EventBridge rules for ${events.map(e => `"${e.detailType}"`).join(", ")} targeting it`,
+                fix: `create the SQS queue${display} with EventBridge rules for ${EVENTS.map(e => `"${e.detailType}"`).join(", ")} targeting it`,
             };
             continue;
         }
         // The candidate queue that misses the fewest events: with unknown names, any may be the one.
-        let best: { sending: EngineResource[]; missing: KarpenterEvent[] } | undefined;
+        let best: { sending: EngineResource[]; missing: InterruptionEvent[] } | undefined;
         for (const queue of candidates) {
             const sending = rulesSendingTo(queue);
-            const patterns = sending.map(rule => parsedPattern(valueAt(rule.props, "eventPattern")));
-            const missing = events.filter(e => !patterns.some(p => patternMatches(p, e)));
+            const missing = EVENTS.filter(e => !sending.some(rule => patternMatches(patterns.get(rule), e)));
             if (missing.length === 0) {
                 return undefined;
             }
@@ -286,33 +282,33 @@ export function interruptionWiringProblem(resources: EngineResource[]): WiringPr
                 best = { sending, missing };
             }
         }
-        problem = eventsProblem(display, best!.sending, best!.missing, rules);
+        problem = eventsProblem(display, best!.sending, best!.missing, patterns);
     }
     return problem;
 }
 
-/** Names the events the queue does not get, the rules sending it something else, and rules that match but send nowhere. */
+/**
+ * Names the events the queue does not get, the rules sending it something else, and rules that
+ * match but send nowhere; `patterns` holds every rule of the stack with its parsed pattern.
+ */
 function eventsProblem(
     display: string,
     sending: EngineResource[],
-    missing: KarpenterEvent[],
-    rules: EngineResource[],
+    missing: InterruptionEvent[],
+    patterns: Map<EngineResource, unknown>,
 ): WiringProblem {
-    const events: KarpenterEvent[] = Object.values(INTERRUPTION_EVENTS);
     const details: string[] = [];
     for (const rule of sending) {
-        const pattern = parsedPattern(valueAt(rule.props, "eventPattern"));
-        if (!events.some(e => patternMatches(pattern, e))) {
+        const pattern = patterns.get(rule);
+        if (!EVENTS.some(e => patternMatches(pattern, e))) {
             details.push(
                 `EventBridge rule "${ruleName(rule)}" sends it no event Karpenter handles (${describePattern(pattern)})`,
             );
         }
     }
     for (const event of missing) {
-        const unrouted = rules.filter(
-            r => !sending.includes(r) && patternMatches(parsedPattern(valueAt(r.props, "eventPattern")), event),
-        );
-        for (const rule of unrouted) {
+        const unrouted = [...patterns].filter(([r, pattern]) => !sending.includes(r) && patternMatches(pattern, event));
+        for (const [rule] of unrouted) {
             details.push(
                 `EventBridge rule "${ruleName(rule)}" matches ${eventName(event)} but no target sends it to the queue`,
             );

@@ -1,10 +1,6 @@
 // What a Karpenter v1 NodePool's requirements allow: GPU instances, capacity types, instance types.
 // Requirements are ANDed, so one requirement that rules something out rules it out for the pool.
 import {
-    AUTO_MODE_GPU_LABELS,
-    AUTO_MODE_INSTANCE_CATEGORY_LABEL,
-    AUTO_MODE_INSTANCE_FAMILY_LABEL,
-    AUTO_MODE_INSTANCE_SIZE_LABEL,
     CAPACITY_TYPE_LABEL,
     CAPACITY_TYPES,
     GPU_INSTANCE_CATEGORIES,
@@ -15,16 +11,23 @@ import {
     INSTANCE_TYPE_LABEL,
     INSTANCE_TYPE_LABEL_BETA,
     NVIDIA_GPU_RESOURCE,
+    canonicalInstanceLabel,
     isGpuInstanceCategory,
     isGpuInstanceFamily,
     isGpuInstanceType,
 } from "../components/gpu";
-import { UNKNOWN, isUnknown, knownString, listAt, valueAt } from "./values";
+import type { EngineResource } from "./karpenter";
+import { UNKNOWN, displayName, isUnknown, knownString, listAt, valueAt } from "./values";
 
 export const NODEPOOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool";
 
 /** The nodeClassRef group of EKS Auto Mode's NodeClass; self-managed Karpenter's EC2NodeClass is karpenter.k8s.aws. */
-export const AUTO_MODE_NODECLASS_GROUP = "eks.amazonaws.com";
+const AUTO_MODE_NODECLASS_GROUP = "eks.amazonaws.com";
+
+/** How messages name a GPU pool: `GPU NodePool "gpu"`. */
+export function poolLabel(pool: EngineResource): string {
+    return `GPU NodePool "${displayName(pool)}"`;
+}
 
 const nodeClassGroup = (props: unknown) => valueAt(props, "spec", "template", "spec", "nodeClassRef", "group");
 
@@ -38,20 +41,14 @@ export function mayBeAutoModePool(props: unknown): boolean {
     return isAutoModePool(props) || isUnknown(nodeClassGroup(props));
 }
 
-// Self-managed Karpenter's labels and EKS Auto Mode's (karpenter.k8s.aws/... and
-// eks.amazonaws.com/...) mean the same, so a pool is read the same way whichever it uses.
 const INSTANCE_TYPE_LABELS: readonly string[] = [INSTANCE_TYPE_LABEL, INSTANCE_TYPE_LABEL_BETA];
-const INSTANCE_FAMILY_LABELS: readonly string[] = [INSTANCE_FAMILY_LABEL, AUTO_MODE_INSTANCE_FAMILY_LABEL];
-const INSTANCE_CATEGORY_LABELS: readonly string[] = [INSTANCE_CATEGORY_LABEL, AUTO_MODE_INSTANCE_CATEGORY_LABEL];
-const INSTANCE_SIZE_LABELS: readonly string[] = [INSTANCE_SIZE_LABEL, AUTO_MODE_INSTANCE_SIZE_LABEL];
-const ALL_GPU_LABELS: readonly string[] = [...GPU_LABELS, ...AUTO_MODE_GPU_LABELS];
 
 /** Labels every instance has, with the test for a value that names GPU instances. */
-const INSTANCE_LABEL_GPU_TEST: Record<string, (value: string) => boolean> = Object.fromEntries([
-    ...INSTANCE_TYPE_LABELS.map(label => [label, isGpuInstanceType] as const),
-    ...INSTANCE_FAMILY_LABELS.map(label => [label, isGpuInstanceFamily] as const),
-    ...INSTANCE_CATEGORY_LABELS.map(label => [label, isGpuInstanceCategory] as const),
-]);
+const INSTANCE_LABEL_GPU_TEST: Record<string, (value: string) => boolean> = {
+    ...Object.fromEntries(INSTANCE_TYPE_LABELS.map(label => [label, isGpuInstanceType])),
+    [INSTANCE_FAMILY_LABEL]: isGpuInstanceFamily,
+    [INSTANCE_CATEGORY_LABEL]: isGpuInstanceCategory,
+};
 
 /** Only GPU instances carry the GPU labels, and their counts and memory are positive. */
 function gpuLabelValueAdmitsGpus(value: string): boolean {
@@ -59,16 +56,20 @@ function gpuLabelValueAdmitsGpus(value: string): boolean {
     return value !== "" && !(Number.isFinite(n) && n <= 0);
 }
 
-interface Requirement {
-    /** UNKNOWN when not known yet; operator and values are then UNKNOWN too. */
+export interface Requirement {
+    /** In Karpenter's spelling, not always the pool's; UNKNOWN when not known yet, and operator and values then too. */
     key: string;
     operator: unknown;
     /** UNKNOWN when the list is not known; single values inside it may also be UNKNOWN. */
     values: unknown[] | typeof UNKNOWN;
 }
 
-/** The pool's requirements, UNKNOWN when the list is not known yet. */
-function requirementsOf(props: unknown): Requirement[] | typeof UNKNOWN {
+/**
+ * The pool's requirements, UNKNOWN when the list is not known yet. EKS Auto Mode's instance labels
+ * (eks.amazonaws.com/...) mean the same as self-managed Karpenter's, so keys come in Karpenter's
+ * spelling and a pool reads the same whichever it uses.
+ */
+export function requirementsOf(props: unknown): Requirement[] | typeof UNKNOWN {
     const list = listAt(props, "spec", "template", "spec", "requirements");
     if (list === UNKNOWN) {
         return UNKNOWN;
@@ -78,7 +79,9 @@ function requirementsOf(props: unknown): Requirement[] | typeof UNKNOWN {
         if (isUnknown(key)) {
             return [{ key: UNKNOWN, operator: UNKNOWN, values: UNKNOWN }];
         }
-        return typeof key === "string" ? [{ key, operator: valueAt(r, "operator"), values: listAt(r, "values") }] : [];
+        return typeof key === "string"
+            ? [{ key: canonicalInstanceLabel(key), operator: valueAt(r, "operator"), values: listAt(r, "values") }]
+            : [];
     });
 }
 
@@ -109,7 +112,7 @@ function gpuVerdict(r: Requirement): GpuVerdict {
     if (isUnknown(r.key) || isUnknown(r.operator)) {
         return UNSURE;
     }
-    const isGpuLabel = ALL_GPU_LABELS.includes(r.key);
+    const isGpuLabel = (GPU_LABELS as readonly string[]).includes(r.key);
     const instanceTest = INSTANCE_LABEL_GPU_TEST[r.key];
     if (!isGpuLabel && !instanceTest) {
         return NEUTRAL;
@@ -124,7 +127,7 @@ function gpuVerdict(r: Requirement): GpuVerdict {
             return inVerdict(r.values, isGpuLabel ? gpuLabelValueAdmitsGpus : instanceTest);
         case "NotIn":
             // Only categories are few enough to be excluded one by one.
-            if (!INSTANCE_CATEGORY_LABELS.includes(r.key) || r.values === UNKNOWN) {
+            if (r.key !== INSTANCE_CATEGORY_LABEL || r.values === UNKNOWN) {
                 return NEUTRAL;
             }
             if (GPU_INSTANCE_CATEGORIES.every(c => (r.values as unknown[]).includes(c))) {
@@ -270,8 +273,8 @@ export function pinnedGpuInstanceTypes(props: unknown): string[] | undefined {
     if (types) {
         return [...types].filter(isGpuInstanceType);
     }
-    const families = inValues(requirements, INSTANCE_FAMILY_LABELS);
-    const sizes = inValues(requirements, INSTANCE_SIZE_LABELS);
+    const families = inValues(requirements, [INSTANCE_FAMILY_LABEL]);
+    const sizes = inValues(requirements, [INSTANCE_SIZE_LABEL]);
     if (!families || !sizes) {
         return undefined;
     }

@@ -30,9 +30,10 @@ import {
     isGpuPool,
     mayBeAutoModePool,
     pinnedGpuInstanceTypes,
+    poolLabel,
 } from "./nodepool";
-import { UNKNOWN, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
-import { COST_RESOURCE_RULES, COST_STACK_RULES, fractionalGpuMessage } from "./cost";
+import { UNKNOWN, displayName, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
+import { fractionalGpuMessage, nodePoolHourlyCost, stackHourlyCost } from "./cost";
 
 export type { EngineResource } from "./karpenter";
 export type { PolicyPackConfig } from "@pulumi/policy";
@@ -77,17 +78,9 @@ function kindOf(type: string): string {
     return type.slice(type.lastIndexOf(":") + 1);
 }
 
-function displayName(r: EngineResource): string {
-    return knownString(valueAt(r.props, "metadata", "name")) ?? r.name;
-}
-
 /** `a`, `a or b`, `a, b or c`. */
 function oneOf(values: string[]): string {
     return values.length <= 1 ? values.join("") : `${values.slice(0, -1).join(", ")} or ${values[values.length - 1]}`;
-}
-
-function poolLabel(pool: EngineResource): string {
-    return `GPU NodePool "${displayName(pool)}"`;
 }
 
 /** A NodePool rule that only looks at pools that can launch GPU nodes. */
@@ -109,13 +102,11 @@ function gpuPoolRule(
 // readers below only fall back to the same defaults, and refuse what the schema refuses, for
 // callers that skip that.
 
-export { CONSOLIDATION_POLICIES };
-
 /** gpu-nodepool-spot-only's knob when the config leaves it out. */
-export const SPOT_ONLY_DEFAULTS = { allowedCapacityTypes: ["spot"] as string[] };
+const SPOT_ONLY_DEFAULTS = { allowedCapacityTypes: ["spot"] as string[] };
 
 /** gpu-nodepool-consolidation's knobs when the config leaves them out; gpu-nodepool-gpu-limit has no maximum by default. */
-export const CONSOLIDATION_DEFAULTS = {
+const CONSOLIDATION_DEFAULTS = {
     allowedPolicies: [...CONSOLIDATION_POLICIES] as string[],
     maxConsolidateAfter: "10m",
 };
@@ -499,13 +490,13 @@ const RESOURCE_RULES: ResourceRule[] = [
     spotOnly,
     consolidation,
     gpuLimit,
-    ...COST_RESOURCE_RULES,
+    nodePoolHourlyCost,
     karpenterV1Api,
     gpuTaint,
     terminationGrace,
     instanceDiversity,
 ];
-const STACK_RULES: StackRule[] = [interruptionHandling, ...COST_STACK_RULES];
+const STACK_RULES: StackRule[] = [interruptionHandling, stackHourlyCost];
 
 // ---- running the policies ------------------------------------------------------------------------
 

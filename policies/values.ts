@@ -76,6 +76,11 @@ export function knownString(value: unknown): string | undefined {
     return typeof value === "string" && !isUnknown(value) ? value : undefined;
 }
 
+/** How messages name a resource: metadata.name for Kubernetes objects, else the Pulumi resource name. */
+export function displayName(r: { name: string; props: unknown }): string {
+    return knownString(valueAt(r.props, "metadata", "name")) ?? r.name;
+}
+
 const QUANTITY = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)|[eE]([+-]?[0-9]+))?$/;
 const QUANTITY_SUFFIX: Record<string, number> = {
     m: 1e-3,

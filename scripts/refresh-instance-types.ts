@@ -8,6 +8,14 @@
 import { existsSync, writeFileSync } from "fs";
 import * as path from "path";
 import type { GpuInstanceType } from "../components/cost";
+// Only the dependency-free gpu.ts: cost.ts loads the table this script writes.
+import {
+    ARCH_LABEL,
+    KARPENTER_INSTANCE_LABEL_PREFIX,
+    NVIDIA_GPU_RESOURCE,
+    familyLabels,
+    instanceFamilyOf,
+} from "../components/gpu";
 import {
     RefreshError,
     parseCommandLine,
@@ -26,9 +34,6 @@ export const TABLE_FILE = path.resolve(__dirname, "..", "components", "data", "g
 const INSTANCE_TYPES_FILE = "instance-types.md";
 const PRICE_FILES = ["zz_generated.pricing_aws.go", "zz_generated.pricing_aws_us_gov.go"];
 
-/** A row of the table, as the cost module reads it. */
-export type InstanceTypeRow = GpuInstanceType;
-
 export interface SourceFile {
     file: string;
     path: string;
@@ -43,7 +48,7 @@ export interface InstanceTypeTable {
     source: { repository: string; license: string; tag: string; commit: string; files: SourceFile[] };
     generatedAt: string;
     regions: string[];
-    instanceTypes: InstanceTypeRow[];
+    instanceTypes: GpuInstanceType[];
 }
 
 /**
@@ -97,7 +102,7 @@ export function parsePrices(
     return { generatedAt: stamp[1], prices };
 }
 
-const LABEL = (name: string) => `karpenter.k8s.aws/instance-${name}`;
+const LABEL = (name: string) => `${KARPENTER_INSTANCE_LABEL_PREFIX}${name}`;
 
 function whole(value: string | undefined, what: string, type: string): number {
     if (value === undefined || !/^[0-9]+$/.test(value)) {
@@ -141,16 +146,13 @@ export function buildTable(dataDir: string, generatedAt: string): InstanceTypeTa
     }
     const regions = [...regionPrices.keys()];
 
-    const rows: InstanceTypeRow[] = [];
+    const rows: GpuInstanceType[] = [];
     for (const [type, { labels, resources }] of parseInstanceTypes(texts[INSTANCE_TYPES_FILE])) {
         if (labels[LABEL("gpu-manufacturer")] !== "nvidia") continue;
         const family = labels[LABEL("family")];
         const gpus = whole(labels[LABEL("gpu-count")], "instance-gpu-count", type);
-        // cost.ts derives these labels from the type name, as Karpenter does; stop if the data disagrees.
-        const size = type.slice(type.indexOf(".") + 1);
-        const category = /^[a-z]+/.exec(family)?.[0];
-        const generation = /^[a-z]+([0-9]+)/.exec(family)?.[1];
-        const derived = { family: type.slice(0, type.indexOf(".")), category, generation, size };
+        // cost.ts derives these labels from the type name (familyLabels), as Karpenter does; stop if the data disagrees.
+        const derived = { ...familyLabels(instanceFamilyOf(type)), size: type.slice(type.indexOf(".") + 1) };
         const stated = {
             family,
             category: labels[LABEL("category")],
@@ -163,10 +165,12 @@ export function buildTable(dataDir: string, generatedAt: string): InstanceTypeTa
             );
         }
         const resourceGpus =
-            resources["nvidia.com/gpu"] === undefined ? 0 : whole(resources["nvidia.com/gpu"], "nvidia.com/gpu", type);
+            resources[NVIDIA_GPU_RESOURCE] === undefined
+                ? 0
+                : whole(resources[NVIDIA_GPU_RESOURCE], NVIDIA_GPU_RESOURCE, type);
         if (resourceGpus !== gpus) {
             throw new RefreshError(
-                `${INSTANCE_TYPES_FILE}: ${type} has instance-gpu-count ${gpus} but nvidia.com/gpu ${resourceGpus}`,
+                `${INSTANCE_TYPES_FILE}: ${type} has instance-gpu-count ${gpus} but ${NVIDIA_GPU_RESOURCE} ${resourceGpus}`,
             );
         }
         const hourlyPrice: Record<string, number> = {};
@@ -182,12 +186,12 @@ export function buildTable(dataDir: string, generatedAt: string): InstanceTypeTa
             gpuMemoryMiB: whole(labels[LABEL("gpu-memory")], "instance-gpu-memory", type),
             vcpus: whole(labels[LABEL("cpu")], "instance-cpu", type),
             memoryMiB: whole(labels[LABEL("memory")], "instance-memory", type),
-            arch: labels["kubernetes.io/arch"] ?? "",
+            arch: labels[ARCH_LABEL] ?? "",
             hourlyPrice,
         });
     }
     if (rows.length === 0) throw new RefreshError(`${INSTANCE_TYPES_FILE}: lists no NVIDIA GPU instance type`);
-    const order = (a: InstanceTypeRow, b: InstanceTypeRow) =>
+    const order = (a: GpuInstanceType, b: GpuInstanceType) =>
         a.family.localeCompare(b.family) ||
         a.gpus - b.gpus ||
         a.vcpus - b.vcpus ||
