@@ -435,6 +435,23 @@ class Problems {
         this.add(key, `${show(value)} is not allowed; use one of ${allowed.map(a => `"${a}"`).join(", ")}`);
         return fallback;
     }
+    /** An optional non-empty list of distinct values, each one of `allowed`; undefined when unset or bad. */
+    distinctList<T extends string>(key: string, value: unknown, allowed: readonly T[]): T[] | undefined {
+        if (value === undefined) return undefined;
+        if (
+            Array.isArray(value) &&
+            value.length > 0 &&
+            new Set(value).size === value.length &&
+            value.every(v => (allowed as readonly unknown[]).includes(v))
+        ) {
+            return value as T[];
+        }
+        this.add(
+            key,
+            `${show(value)} is not allowed; use a list of distinct values from ${allowed.map(a => `"${a}"`).join(", ")}`,
+        );
+        return undefined;
+    }
     bool(key: string, value: unknown, fallback: boolean): boolean {
         if (value === undefined) return fallback;
         if (typeof value === "boolean") return value;
@@ -570,24 +587,8 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         );
     }
 
-    let capacityTypes = POOL_DEFAULTS.capacityTypes;
-    if (raw.capacityTypes !== undefined) {
-        const list = raw.capacityTypes;
-        if (
-            !Array.isArray(list) ||
-            list.length === 0 ||
-            !list.every(v => (CAPACITY_TYPES as readonly unknown[]).includes(v)) ||
-            new Set(list).size !== list.length
-        ) {
-            p.add(
-                `${key}.capacityTypes`,
-                `${show(list)} is not allowed; use a list of distinct values from ` +
-                    `${CAPACITY_TYPES.map(c => `"${c}"`).join(", ")}`,
-            );
-        } else {
-            capacityTypes = list as CapacityType[];
-        }
-    }
+    const capacityTypes =
+        p.distinctList(`${key}.capacityTypes`, raw.capacityTypes, CAPACITY_TYPES) ?? POOL_DEFAULTS.capacityTypes;
 
     const capacityReservations = resolveCapacityReservations(p, key, raw.capacityReservations, capacityTypes);
 
@@ -814,24 +815,7 @@ function resolveBudgets(p: Problems, key: string, value: unknown): ResolvedDisru
                     : `${show(raw.nodes)} is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`,
             );
         }
-        let reasons: ResolvedDisruptionBudget["reasons"];
-        if (raw.reasons !== undefined) {
-            const list = raw.reasons;
-            if (
-                !Array.isArray(list) ||
-                list.length === 0 ||
-                new Set(list).size !== list.length ||
-                !list.every(r => (DISRUPTION_REASONS as readonly unknown[]).includes(r))
-            ) {
-                p.add(
-                    `${at}.reasons`,
-                    `${show(list)} is not allowed; use a list of distinct values from ` +
-                        `${DISRUPTION_REASONS.map(r => `"${r}"`).join(", ")}`,
-                );
-            } else {
-                reasons = list;
-            }
-        }
+        const reasons = p.distinctList(`${at}.reasons`, raw.reasons, DISRUPTION_REASONS);
         const schedule = p.str(`${at}.schedule`, raw.schedule);
         const duration = p.str(`${at}.duration`, raw.duration);
         if ((schedule === undefined) !== (duration === undefined)) {
