@@ -364,6 +364,7 @@ const CLUSTER_KEYS: (keyof ClusterDetails)[] = [
 ];
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+const ROLE_ARN_FORMAT = "an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)";
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
 const AMI_ALIAS = /^([a-z0-9]+)@(latest|v[0-9][0-9a-z.-]*)$/;
@@ -387,6 +388,11 @@ export function plainValue<T>(value: pulumi.Input<T> | undefined): T | undefined
 function show(value: unknown): string {
     return JSON.stringify(value) ?? String(value);
 }
+
+// Shared by the plain checks and by inputs checked once their value is known, so both say the same.
+const nonEmptyStringProblem = (v: unknown) =>
+    typeof v === "string" && v.length > 0 ? undefined : `${show(v)} is not allowed; use a non-empty string`;
+const stringProblem = (v: unknown) => (typeof v === "string" ? undefined : `${show(v)} is not allowed; use a string`);
 
 /** Closest allowed key, for "did you mean" on a misspelt key. */
 export function closest(key: string, allowed: readonly string[], maxDistance?: number): string | undefined {
@@ -466,8 +472,9 @@ class Problems {
     }
     str(key: string, value: unknown, fallback?: string): string | undefined {
         if (value === undefined) return fallback;
-        if (typeof value === "string" && value.length > 0) return value;
-        this.add(key, `${show(value)} is not allowed; use a non-empty string`);
+        const why = nonEmptyStringProblem(value);
+        if (!why) return value as string;
+        this.add(key, why);
         return fallback;
     }
     object(key: string, value: unknown): value is Record<string, unknown> {
@@ -510,7 +517,8 @@ class Problems {
         if (value === undefined) return {};
         if (this.object(key, value)) {
             for (const [k, v] of Object.entries(value)) {
-                if (typeof v !== "string") this.add(`${key}.${k}`, `${show(v)} is not allowed; use a string`);
+                const why = stringProblem(v);
+                if (why) this.add(`${key}.${k}`, why);
             }
             return value as Record<string, string>;
         }
@@ -859,9 +867,7 @@ function resolveTags(p: Problems, value: unknown): Record<string, pulumi.Input<s
                 `is set by Karpenter itself; use another key (reserved: ${RESERVED_TAG_KEYS.join(", ")}, kubernetes.io/cluster/*)`,
             );
         }
-        tags[key] = p.input(`tags.${key}`, tag as pulumi.Input<string>, v =>
-            typeof v === "string" ? undefined : `${show(v)} is not allowed; use a string`,
-        );
+        tags[key] = p.input(`tags.${key}`, tag as pulumi.Input<string>, stringProblem);
     }
     return tags;
 }
@@ -975,12 +981,7 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
 
     const subnetIds = resolveIds(p, "subnetIds", raw.subnetIds);
     const securityGroupIds = resolveIds(p, "securityGroupIds", raw.securityGroupIds);
-    const nodeRoleArn = p.matching(
-        "nodeRoleArn",
-        raw.nodeRoleArn,
-        ROLE_ARN,
-        "an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)",
-    );
+    const nodeRoleArn = p.matching("nodeRoleArn", raw.nodeRoleArn, ROLE_ARN, ROLE_ARN_FORMAT);
     if (nodeRoleArn !== undefined && raw.nodeRoleName !== undefined) {
         p.add("nodeRoleName", "cannot be set with nodeRoleArn: the node role is brought, not created");
     }
@@ -1010,13 +1011,12 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         const opts = raw.providerCredentialOpts;
         p.unknownKeys("providerCredentialOpts", opts, ["profileName", "roleArn"]);
         providerCredentialOpts.profileName = p.str("providerCredentialOpts.profileName", opts.profileName);
-        providerCredentialOpts.roleArn = p.str("providerCredentialOpts.roleArn", opts.roleArn);
-        if (providerCredentialOpts.roleArn && !ROLE_ARN.test(providerCredentialOpts.roleArn)) {
-            p.add(
-                "providerCredentialOpts.roleArn",
-                `${show(providerCredentialOpts.roleArn)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`,
-            );
+        // Not p.matching: the login needs a plain string, and an empty or non-string one keeps p.str's message.
+        const roleArn = p.str("providerCredentialOpts.roleArn", opts.roleArn);
+        if (roleArn && !ROLE_ARN.test(roleArn)) {
+            p.add("providerCredentialOpts.roleArn", `${show(roleArn)} is not ${ROLE_ARN_FORMAT}`);
         }
+        providerCredentialOpts.roleArn = roleArn;
     }
 
     const resolved: ResolvedArgs = {
@@ -1037,10 +1037,10 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         interruptionQueueName:
             raw.interruptionQueueName === undefined
                 ? (clusterName ?? "")
-                : p.input("interruptionQueueName", raw.interruptionQueueName as pulumi.Input<string>, v =>
-                      typeof v === "string" && v.length > 0
-                          ? undefined
-                          : `${show(v)} is not allowed; use a non-empty string`,
+                : p.input(
+                      "interruptionQueueName",
+                      raw.interruptionQueueName as pulumi.Input<string>,
+                      nonEmptyStringProblem,
                   ),
         controller,
         devicePlugin,
