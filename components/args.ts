@@ -1,7 +1,7 @@
 // The component's inputs, their defaults, and the one validation that both `index.ts` (stack
 // config) and direct users of the component go through before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
-import { DURATION_FORMAT, isKarpenterDuration } from "./duration";
+import { BOUNDED_DURATION_FORMAT, DURATION_FORMAT, isBoundedDuration, isKarpenterDuration } from "./duration";
 import { instanceFamilyProblem, instanceTypeInfo, instanceTypeProblem, listTypes, poolCost } from "./cost";
 import { cronProblem } from "./cron";
 import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "./gpu";
@@ -614,11 +614,11 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         POOL_DEFAULTS.terminationGracePeriod,
     )!;
     // Bounded on purpose: `pulumi destroy` waits for it, so "Never" would let one pod keep a GPU instance running.
-    if (!isKarpenterDuration(terminationGracePeriod) || terminationGracePeriod === "Never") {
+    if (!isBoundedDuration(terminationGracePeriod)) {
         p.add(
             `${key}.terminationGracePeriod`,
             `${show(terminationGracePeriod)} is not allowed; use ` +
-                `${DURATION_FORMAT.replace(/, or "Never"$/, "")} (not "Never": destroy and drift must be able to finish)`,
+                `${BOUNDED_DURATION_FORMAT} (not "Never": destroy and drift must be able to finish)`,
         );
     }
 
