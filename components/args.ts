@@ -569,22 +569,22 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     if (families && types) {
         p.add(key, `set either instanceFamilies or instanceTypes, not both`);
     }
-    // Checked against the instance-type table (components/cost.ts), which the ceiling uses too.
-    let instancesValid = true;
-    const checkInstance = (where: string, problem: string | undefined) => {
-        if (problem) {
-            p.add(`${key}.${where}`, problem);
-            instancesValid = false;
-        }
-    };
-    families?.forEach((family, i) => checkInstance(`instanceFamilies[${i}]`, instanceFamilyProblem(family)));
-    types?.forEach((type, i) => checkInstance(`instanceTypes[${i}]`, instanceTypeProblem(type)));
+    // The ceiling below is worked out only when the instances and gpuLimit are valid.
     const problemsBefore = p.list.length;
+    // Checked against the instance-type table (components/cost.ts), which the ceiling uses too.
+    families?.forEach((family, i) => {
+        const problem = instanceFamilyProblem(family);
+        if (problem) p.add(`${key}.instanceFamilies[${i}]`, problem);
+    });
+    types?.forEach((type, i) => {
+        const problem = instanceTypeProblem(type);
+        if (problem) p.add(`${key}.instanceTypes[${i}]`, problem);
+    });
     const gpuLimit = p.int(`${key}.gpuLimit`, raw.gpuLimit, POOL_DEFAULTS.gpuLimit, 1, 10000, " of GPUs");
     const instances = types
         ? { key: INSTANCE_TYPE_LABEL, operator: "In", values: types }
         : { key: INSTANCE_FAMILY_LABEL, operator: "In", values: families ?? DEFAULT_POOL_FAMILIES };
-    const cost = instancesValid && p.list.length === problemsBefore ? poolCost([instances], gpuLimit) : undefined;
+    const cost = p.list.length === problemsBefore ? poolCost([instances], gpuLimit) : undefined;
     if (cost?.smallestGpuCount !== undefined) {
         const smallest = cost.admittedTypes.filter(t => instanceTypeInfo(t)?.gpus === cost.smallestGpuCount);
         p.add(
