@@ -31,6 +31,7 @@ export type NodeAccessMode = (typeof NODE_ACCESS_MODES)[number];
 export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
 export type CapacityType = (typeof CAPACITY_TYPES)[number];
 export type ConsolidationPolicy = (typeof CONSOLIDATION_POLICIES)[number];
+type FeatureGate = (typeof FEATURE_GATES)[number];
 
 export interface GpuPoolArgs {
     /** NodePool and EC2NodeClass name: a DNS label. */
@@ -914,7 +915,8 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     const controller: ResolvedArgs["controller"] = {
         ...CONTROLLER_DEFAULTS,
         nodeGroup: undefined,
-        featureGates: { nodeRepair: false, spotToSpotConsolidation: false },
+        // Typed by FEATURE_GATES, so a gate FeatureGatesArgs has and the list lacks does not compile.
+        featureGates: Object.fromEntries(FEATURE_GATES.map(gate => [gate, false])) as Record<FeatureGate, boolean>,
     };
     if (p.object("controller", controllerRaw)) {
         p.unknownKeys("controller", controllerRaw, CONTROLLER_KEYS);
