@@ -1,7 +1,7 @@
 // The component's inputs, their defaults, and the one validation that both `index.ts` (stack
 // config) and direct users of the component go through before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
-import { DURATION_FORMAT, isKarpenterDuration } from "./duration";
+import { BOUNDED_DURATION_FORMAT, DURATION_FORMAT, isBoundedDuration, isKarpenterDuration } from "./duration";
 import { instanceFamilyProblem, instanceTypeInfo, instanceTypeProblem, listTypes, poolCost } from "./cost";
 import { cronProblem } from "./cron";
 import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "./gpu";
@@ -31,6 +31,7 @@ export type NodeAccessMode = (typeof NODE_ACCESS_MODES)[number];
 export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
 export type CapacityType = (typeof CAPACITY_TYPES)[number];
 export type ConsolidationPolicy = (typeof CONSOLIDATION_POLICIES)[number];
+type FeatureGate = (typeof FEATURE_GATES)[number];
 
 export interface GpuPoolArgs {
     /** NodePool and EC2NodeClass name: a DNS label. */
@@ -364,6 +365,7 @@ const CLUSTER_KEYS: (keyof ClusterDetails)[] = [
 ];
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+const ROLE_ARN_FORMAT = "an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)";
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
 const AMI_ALIAS = /^([a-z0-9]+)@(latest|v[0-9][0-9a-z.-]*)$/;
@@ -387,6 +389,11 @@ export function plainValue<T>(value: pulumi.Input<T> | undefined): T | undefined
 function show(value: unknown): string {
     return JSON.stringify(value) ?? String(value);
 }
+
+// Shared by the plain checks and by inputs checked once their value is known, so both say the same.
+const nonEmptyStringProblem = (v: unknown) =>
+    typeof v === "string" && v.length > 0 ? undefined : `${show(v)} is not allowed; use a non-empty string`;
+const stringProblem = (v: unknown) => (typeof v === "string" ? undefined : `${show(v)} is not allowed; use a string`);
 
 /** Closest allowed key, for "did you mean" on a misspelt key. */
 export function closest(key: string, allowed: readonly string[], maxDistance?: number): string | undefined {
@@ -435,6 +442,23 @@ class Problems {
         this.add(key, `${show(value)} is not allowed; use one of ${allowed.map(a => `"${a}"`).join(", ")}`);
         return fallback;
     }
+    /** An optional non-empty list of distinct values, each one of `allowed`; undefined when unset or bad. */
+    distinctList<T extends string>(key: string, value: unknown, allowed: readonly T[]): T[] | undefined {
+        if (value === undefined) return undefined;
+        if (
+            Array.isArray(value) &&
+            value.length > 0 &&
+            new Set(value).size === value.length &&
+            value.every(v => (allowed as readonly unknown[]).includes(v))
+        ) {
+            return value as T[];
+        }
+        this.add(
+            key,
+            `${show(value)} is not allowed; use a list of distinct values from ${allowed.map(a => `"${a}"`).join(", ")}`,
+        );
+        return undefined;
+    }
     bool(key: string, value: unknown, fallback: boolean): boolean {
         if (value === undefined) return fallback;
         if (typeof value === "boolean") return value;
@@ -449,8 +473,9 @@ class Problems {
     }
     str(key: string, value: unknown, fallback?: string): string | undefined {
         if (value === undefined) return fallback;
-        if (typeof value === "string" && value.length > 0) return value;
-        this.add(key, `${show(value)} is not allowed; use a non-empty string`);
+        const why = nonEmptyStringProblem(value);
+        if (!why) return value as string;
+        this.add(key, why);
         return fallback;
     }
     object(key: string, value: unknown): value is Record<string, unknown> {
@@ -493,7 +518,8 @@ class Problems {
         if (value === undefined) return {};
         if (this.object(key, value)) {
             for (const [k, v] of Object.entries(value)) {
-                if (typeof v !== "string") this.add(`${key}.${k}`, `${show(v)} is not allowed; use a string`);
+                const why = stringProblem(v);
+                if (why) this.add(`${key}.${k}`, why);
             }
             return value as Record<string, string>;
         }
@@ -544,22 +570,22 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     if (families && types) {
         p.add(key, `set either instanceFamilies or instanceTypes, not both`);
     }
-    // Checked against the instance-type table (components/cost.ts), which the ceiling uses too.
-    let instancesValid = true;
-    const checkInstance = (where: string, problem: string | undefined) => {
-        if (problem) {
-            p.add(`${key}.${where}`, problem);
-            instancesValid = false;
-        }
-    };
-    families?.forEach((family, i) => checkInstance(`instanceFamilies[${i}]`, instanceFamilyProblem(family)));
-    types?.forEach((type, i) => checkInstance(`instanceTypes[${i}]`, instanceTypeProblem(type)));
+    // The ceiling below is worked out only when the instances and gpuLimit are valid.
     const problemsBefore = p.list.length;
+    // Checked against the instance-type table (components/cost.ts), which the ceiling uses too.
+    families?.forEach((family, i) => {
+        const problem = instanceFamilyProblem(family);
+        if (problem) p.add(`${key}.instanceFamilies[${i}]`, problem);
+    });
+    types?.forEach((type, i) => {
+        const problem = instanceTypeProblem(type);
+        if (problem) p.add(`${key}.instanceTypes[${i}]`, problem);
+    });
     const gpuLimit = p.int(`${key}.gpuLimit`, raw.gpuLimit, POOL_DEFAULTS.gpuLimit, 1, 10000, " of GPUs");
     const instances = types
         ? { key: INSTANCE_TYPE_LABEL, operator: "In", values: types }
         : { key: INSTANCE_FAMILY_LABEL, operator: "In", values: families ?? DEFAULT_POOL_FAMILIES };
-    const cost = instancesValid && p.list.length === problemsBefore ? poolCost([instances], gpuLimit) : undefined;
+    const cost = p.list.length === problemsBefore ? poolCost([instances], gpuLimit) : undefined;
     if (cost?.smallestGpuCount !== undefined) {
         const smallest = cost.admittedTypes.filter(t => instanceTypeInfo(t)?.gpus === cost.smallestGpuCount);
         p.add(
@@ -570,24 +596,8 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         );
     }
 
-    let capacityTypes = POOL_DEFAULTS.capacityTypes;
-    if (raw.capacityTypes !== undefined) {
-        const list = raw.capacityTypes;
-        if (
-            !Array.isArray(list) ||
-            list.length === 0 ||
-            !list.every(v => (CAPACITY_TYPES as readonly unknown[]).includes(v)) ||
-            new Set(list).size !== list.length
-        ) {
-            p.add(
-                `${key}.capacityTypes`,
-                `${show(list)} is not allowed; use a list of distinct values from ` +
-                    `${CAPACITY_TYPES.map(c => `"${c}"`).join(", ")}`,
-            );
-        } else {
-            capacityTypes = list as CapacityType[];
-        }
-    }
+    const capacityTypes =
+        p.distinctList(`${key}.capacityTypes`, raw.capacityTypes, CAPACITY_TYPES) ?? POOL_DEFAULTS.capacityTypes;
 
     const capacityReservations = resolveCapacityReservations(p, key, raw.capacityReservations, capacityTypes);
 
@@ -605,11 +615,11 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         POOL_DEFAULTS.terminationGracePeriod,
     )!;
     // Bounded on purpose: `pulumi destroy` waits for it, so "Never" would let one pod keep a GPU instance running.
-    if (!isKarpenterDuration(terminationGracePeriod) || terminationGracePeriod === "Never") {
+    if (!isBoundedDuration(terminationGracePeriod)) {
         p.add(
             `${key}.terminationGracePeriod`,
             `${show(terminationGracePeriod)} is not allowed; use ` +
-                `${DURATION_FORMAT.replace(/, or "Never"$/, "")} (not "Never": destroy and drift must be able to finish)`,
+                `${BOUNDED_DURATION_FORMAT} (not "Never": destroy and drift must be able to finish)`,
         );
     }
 
@@ -814,24 +824,7 @@ function resolveBudgets(p: Problems, key: string, value: unknown): ResolvedDisru
                     : `${show(raw.nodes)} is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`,
             );
         }
-        let reasons: ResolvedDisruptionBudget["reasons"];
-        if (raw.reasons !== undefined) {
-            const list = raw.reasons;
-            if (
-                !Array.isArray(list) ||
-                list.length === 0 ||
-                new Set(list).size !== list.length ||
-                !list.every(r => (DISRUPTION_REASONS as readonly unknown[]).includes(r))
-            ) {
-                p.add(
-                    `${at}.reasons`,
-                    `${show(list)} is not allowed; use a list of distinct values from ` +
-                        `${DISRUPTION_REASONS.map(r => `"${r}"`).join(", ")}`,
-                );
-            } else {
-                reasons = list;
-            }
-        }
+        const reasons = p.distinctList(`${at}.reasons`, raw.reasons, DISRUPTION_REASONS);
         const schedule = p.str(`${at}.schedule`, raw.schedule);
         const duration = p.str(`${at}.duration`, raw.duration);
         if ((schedule === undefined) !== (duration === undefined)) {
@@ -875,9 +868,7 @@ function resolveTags(p: Problems, value: unknown): Record<string, pulumi.Input<s
                 `is set by Karpenter itself; use another key (reserved: ${RESERVED_TAG_KEYS.join(", ")}, kubernetes.io/cluster/*)`,
             );
         }
-        tags[key] = p.input(`tags.${key}`, tag as pulumi.Input<string>, v =>
-            typeof v === "string" ? undefined : `${show(v)} is not allowed; use a string`,
-        );
+        tags[key] = p.input(`tags.${key}`, tag as pulumi.Input<string>, stringProblem);
     }
     return tags;
 }
@@ -924,7 +915,8 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
     const controller: ResolvedArgs["controller"] = {
         ...CONTROLLER_DEFAULTS,
         nodeGroup: undefined,
-        featureGates: { nodeRepair: false, spotToSpotConsolidation: false },
+        // Typed by FEATURE_GATES, so a gate FeatureGatesArgs has and the list lacks does not compile.
+        featureGates: Object.fromEntries(FEATURE_GATES.map(gate => [gate, false])) as Record<FeatureGate, boolean>,
     };
     if (p.object("controller", controllerRaw)) {
         p.unknownKeys("controller", controllerRaw, CONTROLLER_KEYS);
@@ -991,12 +983,7 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
 
     const subnetIds = resolveIds(p, "subnetIds", raw.subnetIds);
     const securityGroupIds = resolveIds(p, "securityGroupIds", raw.securityGroupIds);
-    const nodeRoleArn = p.matching(
-        "nodeRoleArn",
-        raw.nodeRoleArn,
-        ROLE_ARN,
-        "an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)",
-    );
+    const nodeRoleArn = p.matching("nodeRoleArn", raw.nodeRoleArn, ROLE_ARN, ROLE_ARN_FORMAT);
     if (nodeRoleArn !== undefined && raw.nodeRoleName !== undefined) {
         p.add("nodeRoleName", "cannot be set with nodeRoleArn: the node role is brought, not created");
     }
@@ -1026,13 +1013,12 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         const opts = raw.providerCredentialOpts;
         p.unknownKeys("providerCredentialOpts", opts, ["profileName", "roleArn"]);
         providerCredentialOpts.profileName = p.str("providerCredentialOpts.profileName", opts.profileName);
-        providerCredentialOpts.roleArn = p.str("providerCredentialOpts.roleArn", opts.roleArn);
-        if (providerCredentialOpts.roleArn && !ROLE_ARN.test(providerCredentialOpts.roleArn)) {
-            p.add(
-                "providerCredentialOpts.roleArn",
-                `${show(providerCredentialOpts.roleArn)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`,
-            );
+        // Not p.matching: the login needs a plain string, and an empty or non-string one keeps p.str's message.
+        const roleArn = p.str("providerCredentialOpts.roleArn", opts.roleArn);
+        if (roleArn && !ROLE_ARN.test(roleArn)) {
+            p.add("providerCredentialOpts.roleArn", `${show(roleArn)} is not ${ROLE_ARN_FORMAT}`);
         }
+        providerCredentialOpts.roleArn = roleArn;
     }
 
     const resolved: ResolvedArgs = {
@@ -1053,10 +1039,10 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         interruptionQueueName:
             raw.interruptionQueueName === undefined
                 ? (clusterName ?? "")
-                : p.input("interruptionQueueName", raw.interruptionQueueName as pulumi.Input<string>, v =>
-                      typeof v === "string" && v.length > 0
-                          ? undefined
-                          : `${show(v)} is not allowed; use a non-empty string`,
+                : p.input(
+                      "interruptionQueueName",
+                      raw.interruptionQueueName as pulumi.Input<string>,
+                      nonEmptyStringProblem,
                   ),
         controller,
         devicePlugin,

@@ -16,10 +16,10 @@ export const KARPENTER_CHART = "oci://public.ecr.aws/karpenter/karpenter";
 export const KARPENTER_CRD_CHART = "oci://public.ecr.aws/karpenter/karpenter-crd";
 export const SERVICE_ACCOUNT = "karpenter";
 /** Pod annotation whose change rolls the controller when its AWS identity changes. */
-export const IDENTITY_CHECKSUM_ANNOTATION = "gpu-karpenter.io/identity-checksum";
+const IDENTITY_CHECKSUM_ANNOTATION = "gpu-karpenter.io/identity-checksum";
 
 /** The CRD chart's values: CRDs survive `helm uninstall` (and so `pulumi destroy`). */
-export function crdValues(): Record<string, unknown> {
+function crdValues(): Record<string, unknown> {
     // Deleting a CRD deletes every NodePool and NodeClaim, other teams' included, and once the
     // controller is gone their instances would be left running with nothing to remove them.
     return { additionalAnnotations: { "helm.sh/resource-policy": "keep" } };

@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/kubernetes/provider";
-import { getOpenIdConnectProviderOutput } from "@pulumi/aws/iam";
 import {
     GpuKarpenterArgs,
     GpuKarpenterConfigError,
@@ -26,9 +25,9 @@ import {
     hasSpotServiceLinkedRole,
     lookupAwsEnvironment,
     lookupCluster,
-    lookupNodeGroups,
+    lookupNodeGroupSubnets,
+    lookupOidcProviderArn,
     lookupTags,
-    nodeGroupSubnets,
 } from "./lookups";
 
 export const GPU_KARPENTER_TYPE = "gpu-karpenter:index:GpuKarpenter";
@@ -113,7 +112,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         let subnetIds = args.subnetIds;
         if (subnetIds === undefined) {
             const clusterName = needsName("its node groups' subnets", "pass subnetIds");
-            subnetIds = nodeGroupSubnets(clusterName, await lookupNodeGroups(clusterName, invokeOpts));
+            subnetIds = await lookupNodeGroupSubnets(clusterName, invokeOpts);
         }
         const securityGroupIds = args.securityGroupIds ?? [cluster.clusterSecurityGroupId];
 
@@ -173,10 +172,13 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
             !(knownName && (await hasAddon(knownName, NODE_MONITORING_AGENT, invokeOpts)))
                 ? [registerNodeMonitoringAgent(name, args.clusterName, args.tags, this)]
                 : [];
+        // Given cluster details may leave the provider out; looked up as lookupCluster does, once the issuer is known.
         const oidcProviderArn =
             cluster.oidcProviderArn ??
             (args.identity === "irsa"
-                ? getOpenIdConnectProviderOutput({ url: cluster.oidcIssuerUrl }, invokeOpts).arn
+                ? pulumi
+                      .all([args.clusterName, cluster.oidcIssuerUrl])
+                      .apply(([clusterName, issuer]) => lookupOidcProviderArn(clusterName, issuer, invokeOpts))
                 : "");
         const node = registerNodeIdentity(name, args, env, this);
         const queue = args.interruptionQueue

@@ -22,11 +22,6 @@ export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
 // models of @kubernetes-models, which stay out of the declarations: those packages are ES modules
 // only, which a CommonJS consumer's compiler cannot load.
 
-/** A Karpenter v1 NodePool as `nodePoolManifest` builds it. */
-export type NodePoolManifest = ReturnType<typeof nodePoolManifest>;
-/** A Karpenter v1 EC2NodeClass as `ec2NodeClassManifest` builds it. */
-export type EC2NodeClassManifest = ReturnType<typeof ec2NodeClassManifest>;
-
 export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string) {
     const instanceRequirement = pool.instanceTypes
         ? { key: INSTANCE_TYPE_LABEL, operator: "In" as const, values: pool.instanceTypes }

@@ -19,12 +19,12 @@ import { type AwsEnvironment, SPOT_SERVICE_LINKED_ROLE } from "./iam-documents";
  */
 const NOT_FOUND = /couldn't find resource|\): not found|NoSuchEntity|ResourceNotFoundException|empty result/i;
 
-export function isNotFound(error: unknown): boolean {
-    return NOT_FOUND.test(error instanceof Error ? error.message : String(error));
+function errorMessage(error: unknown): string {
+    return error instanceof Error ? error.message : String(error);
 }
 
-function reason(error: unknown): string {
-    return (error instanceof Error ? error.message : String(error)).trim();
+export function isNotFound(error: unknown): boolean {
+    return NOT_FOUND.test(errorMessage(error));
 }
 
 /** Undefined when the look-up found nothing; any other failure is raised with `what` for context. */
@@ -33,8 +33,20 @@ async function unlessNotFound<T>(what: string, lookup: () => Promise<T>): Promis
         return await lookup();
     } catch (e) {
         if (isNotFound(e)) return undefined;
-        throw new GpuKarpenterConfigError(`${what} failed: ${reason(e)}`);
+        throw new GpuKarpenterConfigError(`${what} failed: ${errorMessage(e).trim()}`);
     }
+}
+
+/** Whether the look-up found anything (as unlessNotFound). */
+async function exists(what: string, lookup: () => Promise<unknown>): Promise<boolean> {
+    return (await unlessNotFound(what, lookup)) !== undefined;
+}
+
+/** What the look-up found (as unlessNotFound); when it found nothing, a config error saying `missing`. */
+async function mustFind<T>(what: string, lookup: () => Promise<T>, missing: string): Promise<T> {
+    const found = await unlessNotFound(what, lookup);
+    if (found === undefined) throw new GpuKarpenterConfigError(missing);
+    return found;
 }
 
 export async function lookupAwsEnvironment(opts: pulumi.InvokeOptions): Promise<AwsEnvironment> {
@@ -56,34 +68,15 @@ export async function lookupCluster(
     needsOidcProvider: boolean,
     opts: pulumi.InvokeOptions,
 ): Promise<ClusterDetails> {
-    const cluster = await unlessNotFound(`clusterName: reading EKS cluster ${clusterName}`, () =>
-        getCluster({ name: clusterName }, opts),
+    const cluster = await mustFind(
+        `clusterName: reading EKS cluster ${clusterName}`,
+        () => getCluster({ name: clusterName }, opts),
+        `clusterName: there is no EKS cluster named ${clusterName} in this account and region`,
     );
-    if (!cluster) {
-        throw new GpuKarpenterConfigError(
-            `clusterName: there is no EKS cluster named ${clusterName} in this account and region`,
-        );
-    }
     const oidcIssuerUrl = cluster.identities?.[0]?.oidcs?.[0]?.issuer ?? "";
-    let oidcProviderArn: string | undefined;
-    if (needsOidcProvider) {
-        if (!oidcIssuerUrl) {
-            throw new GpuKarpenterConfigError(
-                `identity: "irsa" needs an OIDC issuer, and cluster ${clusterName} has none; use "podIdentity"`,
-            );
-        }
-        const provider = await unlessNotFound(
-            `identity: "irsa": looking up the IAM OIDC provider for ${oidcIssuerUrl}`,
-            () => getOpenIdConnectProvider({ url: oidcIssuerUrl }, opts),
-        );
-        if (!provider) {
-            throw new GpuKarpenterConfigError(
-                `identity: "irsa" needs an IAM OIDC provider for ${oidcIssuerUrl}, and there is ` +
-                    `none; create one (eksctl utils associate-iam-oidc-provider --cluster ${clusterName} --approve) or use "podIdentity"`,
-            );
-        }
-        oidcProviderArn = provider.arn;
-    }
+    const oidcProviderArn = needsOidcProvider
+        ? await lookupOidcProviderArn(clusterName, oidcIssuerUrl, opts)
+        : undefined;
     return {
         endpoint: cluster.endpoint,
         certificateAuthority: cluster.certificateAuthorities[0].data,
@@ -94,22 +87,32 @@ export async function lookupCluster(
     };
 }
 
-/** The cluster's managed node groups with their subnets, by name. */
-export async function lookupNodeGroups(
+/** The IAM OIDC provider IRSA trusts: the one for the cluster's issuer. */
+export async function lookupOidcProviderArn(
     clusterName: string,
+    oidcIssuerUrl: string,
     opts: pulumi.InvokeOptions,
-): Promise<{ name: string; subnetIds: string[] }[]> {
-    const { names } = await getNodeGroups({ clusterName }, opts);
-    return Promise.all(
-        [...names].sort().map(async nodeGroupName => ({
-            name: nodeGroupName,
-            subnetIds: (await getNodeGroup({ clusterName, nodeGroupName }, opts)).subnetIds,
-        })),
+): Promise<string> {
+    if (!oidcIssuerUrl) {
+        throw new GpuKarpenterConfigError(
+            `identity: "irsa" needs an OIDC issuer, and cluster ${clusterName} has none; use "podIdentity"`,
+        );
+    }
+    const provider = await mustFind(
+        `identity: "irsa": looking up the IAM OIDC provider for ${oidcIssuerUrl}`,
+        () => getOpenIdConnectProvider({ url: oidcIssuerUrl }, opts),
+        `identity: "irsa" needs an IAM OIDC provider for ${oidcIssuerUrl}, and there is ` +
+            `none; create one (eksctl utils associate-iam-oidc-provider --cluster ${clusterName} --approve) or use "podIdentity"`,
     );
+    return provider.arn;
 }
 
-/** The subnets of the cluster's node groups: where its nodes already run. */
-export function nodeGroupSubnets(clusterName: string, groups: { subnetIds: string[] }[]): string[] {
+/** The subnets of the cluster's managed node groups: where its nodes already run. */
+export async function lookupNodeGroupSubnets(clusterName: string, opts: pulumi.InvokeOptions): Promise<string[]> {
+    const { names } = await getNodeGroups({ clusterName }, opts);
+    const groups = await Promise.all(
+        [...names].sort().map(nodeGroupName => getNodeGroup({ clusterName, nodeGroupName }, opts)),
+    );
     const subnets = [...new Set(groups.flatMap(group => group.subnetIds))].sort();
     if (subnets.length === 0) {
         throw new GpuKarpenterConfigError(
@@ -126,13 +129,11 @@ export async function lookupTags(
     opts: pulumi.InvokeOptions,
 ): Promise<Map<string, Record<string, string>>> {
     const read = (kind: string, id: string, lookup: () => Promise<{ tags: Record<string, string> }>) =>
-        unlessNotFound(`discovery: "tags": reading the tags of ${kind} ${id}`, lookup).then(found => {
-            if (!found)
-                throw new GpuKarpenterConfigError(
-                    `discovery: "tags": there is no ${kind} ${id} in this account and region`,
-                );
-            return [id, found.tags ?? {}] as const;
-        });
+        mustFind(
+            `discovery: "tags": reading the tags of ${kind} ${id}`,
+            lookup,
+            `discovery: "tags": there is no ${kind} ${id} in this account and region`,
+        ).then(found => [id, found.tags ?? {}] as const);
     return new Map(
         await Promise.all([
             ...ids.subnets.map(id => read("subnet", id, () => getSubnet({ id }, opts))),
@@ -147,24 +148,20 @@ export async function hasAccessEntry(
     principalArn: string,
     opts: pulumi.InvokeOptions,
 ): Promise<boolean> {
-    const entry = await unlessNotFound(`nodeAccess: looking up the access entry of ${principalArn}`, () =>
+    return exists(`nodeAccess: looking up the access entry of ${principalArn}`, () =>
         getAccessEntry({ clusterName, principalArn }, opts),
     );
-    return entry !== undefined;
 }
 
 export async function hasSpotServiceLinkedRole(opts: pulumi.InvokeOptions): Promise<boolean> {
-    const role = await unlessNotFound(
-        `looking up the IAM role ${SPOT_SERVICE_LINKED_ROLE} (spot GPU pools need it)`,
-        () => getRole({ name: SPOT_SERVICE_LINKED_ROLE }, opts),
+    return exists(`looking up the IAM role ${SPOT_SERVICE_LINKED_ROLE} (spot GPU pools need it)`, () =>
+        getRole({ name: SPOT_SERVICE_LINKED_ROLE }, opts),
     );
-    return role !== undefined;
 }
 
 /** Whether the cluster already runs the add-on (installed by hand, or by another stack). */
 export async function hasAddon(clusterName: string, addonName: string, opts: pulumi.InvokeOptions): Promise<boolean> {
-    const addon = await unlessNotFound(`looking up the ${addonName} add-on of cluster ${clusterName}`, () =>
+    return exists(`looking up the ${addonName} add-on of cluster ${clusterName}`, () =>
         getAddon({ clusterName, addonName }, opts),
     );
-    return addon !== undefined;
 }

@@ -98,6 +98,7 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
         }
         values[key] = parseValue(STACK_CONFIG_KEYS[key], raw);
     }
+    // kubernetesVersion and vpcId are string keys: the text as written (parseValue) when set.
     const { createCluster = false, kubernetesVersion, vpcId, ...args } = values;
     if (typeof createCluster !== "boolean") {
         problems.push(
@@ -110,15 +111,12 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
                 `availability zones) for the new cluster, its system nodes and GPU nodes`,
         );
     }
-    if (
-        kubernetesVersion !== undefined &&
-        (typeof kubernetesVersion !== "string" || !/^1\.\d+$/.test(kubernetesVersion))
-    ) {
+    if (kubernetesVersion !== undefined && !/^1\.\d+$/.test(kubernetesVersion as string)) {
         problems.push(
             `${CONFIG_NAMESPACE}:kubernetesVersion: ${JSON.stringify(kubernetesVersion)} is not allowed; use a version like "1.34"`,
         );
     }
-    if (vpcId !== undefined && (typeof vpcId !== "string" || !/^vpc-[0-9a-f]{8,17}$/.test(vpcId))) {
+    if (vpcId !== undefined && !/^vpc-[0-9a-f]{8,17}$/.test(vpcId as string)) {
         problems.push(
             `${CONFIG_NAMESPACE}:vpcId: ${JSON.stringify(vpcId)} is not a VPC id; use one like "vpc-0a1b2c3d4e5f60718"`,
         );

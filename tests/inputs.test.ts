@@ -44,8 +44,8 @@ function withResources(
     };
 }
 
-const plan = (program: () => unknown): Promise<ProgramRun> =>
-    runProgram({ stack: "inputs", config: { "aws:region": "us-west-2" }, fake: fakeCluster(), program });
+const plan = (program: () => unknown, fake = fakeCluster()): Promise<ProgramRun> =>
+    runProgram({ stack: "inputs", config: { "aws:region": "us-west-2" }, fake, program });
 
 describe("arguments from other resources", () => {
     it("take Outputs for the cluster, its details, the node role, the subnets and tag values", async () => {
@@ -80,6 +80,21 @@ describe("arguments from other resources", () => {
         const trust = json(one(r, "aws:iam/role:Role", "gpu-controller-role").inputs.assumeRolePolicy);
         expect(trust.Statement[0].Principal.Federated).to.equal(
             "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6",
+        );
+    });
+
+    it("says how to get an IAM OIDC provider when cluster details leave it out and there is none (IRSA)", async () => {
+        const e = await runError(
+            plan(
+                withResources(() => ({ identity: "irsa" as const })),
+                fakeCluster(f => {
+                    f.cluster.oidcProvider = false;
+                }),
+            ),
+        );
+        expect(e).to.be.instanceOf(ProgramFailure);
+        expect(e.message).to.match(
+            /identity: "irsa" needs an IAM OIDC provider for https:\/\/oidc\.eks\.us-west-2\.amazonaws\.com\/id\/\w+, and there is none; create one \(eksctl utils associate-iam-oidc-provider --cluster ai-[0-9a-f]{7} --approve\) or use "podIdentity"/,
         );
     });
 
