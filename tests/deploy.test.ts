@@ -12,7 +12,7 @@ import { mergeStackConfig, validateProject, PulumiProjectError } from "../offlin
 import { stackConfig } from "../offline/stack";
 import { awaitCreate, parseJsonPath, type AwaitOutcome } from "../offline/kubernetes-await";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
-import { fakeCluster, ofType, one, planCli, run, runError } from "./helpers";
+import { fakeCluster, ofType, one, planCli, planCliIn, run, runError } from "./helpers";
 import { fromYaml } from "../components/yaml";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -177,7 +177,7 @@ describe("the plan applies the CLI's rules before the program runs", function ()
             file,
             readFileSync(file, "utf8") + "  costCenter:\n    type: string\n    description: required of every stack\n",
         );
-        const result = await planCli(["--stack", "dev", "--out", path.join(copy, "out")], copy);
+        const result = await planCliIn(copy, ["--stack", "dev", "--out", path.join(copy, "out")]);
         expect(result.code).to.equal(2);
         expect(result.stderr.trim()).to.equal("error: Stack 'dev' is missing configuration value 'costCenter'");
     });
@@ -659,7 +659,7 @@ describe("the --cluster file", function () {
     async function planWith(content: string) {
         const file = path.join(tmp, `c${Math.random().toString(36).slice(2)}.json`);
         writeFileSync(file, content);
-        const result = await planCli(["--cluster", file, "--out", path.join(tmp, "out")]);
+        const result = await planCli("--cluster", file, "--out", path.join(tmp, "out"));
         return { code: result.code, stderr: result.stderr.replace(file, "FILE") };
     }
 

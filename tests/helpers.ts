@@ -1,10 +1,13 @@
 // Shared by the tests: run a stack offline, or the plan's command line, and pick resources out of the run.
 import { execFile } from "child_process";
+import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
 import { runStack, stackConfig } from "../offline/stack";
+
+const ROOT = path.resolve(__dirname, "..");
 
 export function fakeCluster(changes: (c: FakeCluster) => void = () => undefined): FakeCluster {
     const fake = loadFakeCluster();
@@ -73,6 +76,8 @@ export function json(value: unknown): any {
     return JSON.parse(String(value));
 }
 
+export const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));
+
 export async function runError(promise: Promise<unknown>): Promise<Error> {
     try {
         await promise;
@@ -91,7 +96,7 @@ export interface CliResult {
 const exec = promisify(execFile);
 
 /** `npm run plan -- ARGS` as a user runs it, through the launcher it calls, in the project at `root`. */
-export async function planCli(args: string[], root = path.resolve(__dirname, "..")): Promise<CliResult> {
+export async function planCliIn(root: string, args: string[]): Promise<CliResult> {
     try {
         const { stdout, stderr } = await exec(
             process.execPath,
@@ -103,4 +108,20 @@ export async function planCli(args: string[], root = path.resolve(__dirname, "..
         if (typeof e.code !== "number") throw e;
         return { code: e.code, stdout: e.stdout, stderr: e.stderr };
     }
+}
+
+/** The plan's command line, as a user runs it in this project. */
+export const planCli = (...args: string[]): Promise<CliResult> => planCliIn(ROOT, args);
+
+/** The file of stack `name` in this project. */
+export const stackFile = (name: string) => path.join(ROOT, `Pulumi.${name}.yaml`);
+
+/** Plans stack `name` into `tmp`/`name`, its file setting clusterName dev-ai and then `config` (lines under `config:`). */
+export async function planOwnStack(tmp: string, name: string, config: string[]) {
+    writeFileSync(
+        stackFile(name),
+        ["config:", "  gpu-karpenter:clusterName: dev-ai", ...config.map(l => `  ${l}`)].join("\n"),
+    );
+    const out = path.join(tmp, name);
+    return { out, result: await planCli("--stack", name, "--out", out) };
 }
