@@ -543,20 +543,6 @@ describe("GpuKarpenter variations", function () {
         expect(pod.tolerations).to.deep.include({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" });
         expect(deployment.dependencies).to.include(one(r, NODEPOOL, "gpu-karpenter-gpu-nodepool").urn);
     });
-
-    it("fails clearly when IRSA has no OIDC provider to trust", async () => {
-        const e = await runError(
-            run(
-                "dev",
-                {},
-                fakeCluster(f => {
-                    f.cluster.oidcProvider = false;
-                }),
-            ),
-        );
-        expect(e.message).to.contain(`identity: "irsa" needs an IAM OIDC provider`);
-        expect(e.message).to.contain(`or use "podIdentity"`);
-    });
 });
 
 describe("createCluster", function () {
