@@ -7,12 +7,9 @@ import * as path from "path";
 import { cronProblem } from "../components/cron";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
 import type { ProgramRun } from "../offline/run-program";
-import { fakeCluster, ofType, one, run, runError } from "./helpers";
+import { NODECLASS, NODEPOOL, RELEASE, fakeCluster, ofType, one, run, runError } from "./helpers";
 import { fromYaml } from "../components/yaml";
 
-const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
-const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
-const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ADDON = "aws:eks/addon:Addon";
 
 const spec = (r: ProgramRun, type: string, pool = "gpu") =>

@@ -6,10 +6,7 @@ import { asEngineResources } from "../offline/plan";
 import { ProgramFailure } from "../offline/run-program";
 import { validatePolicyPackConfig } from "../policies/policy-config";
 import { evaluateResources } from "../policies/rules";
-import { json, ofType, one, run, runError } from "./helpers";
-
-const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
-const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
+import { NODECLASS, NODEPOOL, controllerStatements, json, ofType, one, run, runError } from "./helpers";
 
 const training = {
     name: "training",
@@ -65,7 +62,7 @@ describe("GPU pools on reserved capacity", function () {
         // cloudformation.yaml at v1.14.1: RunInstances/CreateFleet on capacity-reservation/*,
         // ec2:DescribeCapacityReservations, and the capacity reservation interruption rule.
         const r = await run("dev", { gpuPools: [training] });
-        const statements = ofType(r, "aws:iam/policy:Policy").flatMap(p => json(p.inputs.policy).Statement);
+        const statements = controllerStatements(r);
         const launch = statements.find(s => s.Sid === "AllowScopedEC2InstanceAccessActions");
         expect(launch.Action).to.deep.equal(["ec2:RunInstances", "ec2:CreateFleet"]);
         expect(launch.Resource).to.include("arn:aws:ec2:us-west-2:*:capacity-reservation/*");

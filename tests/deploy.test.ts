@@ -12,13 +12,10 @@ import { mergeStackConfig, validateProject, PulumiProjectError } from "../offlin
 import { stackConfig } from "../offline/stack";
 import { awaitCreate, parseJsonPath, type AwaitOutcome } from "../offline/kubernetes-await";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
-import { fakeCluster, ofType, one, planCli, planCliIn, run, runError } from "./helpers";
+import { NODECLASS, NODEPOOL, RELEASE, fakeCluster, ofType, one, planCli, planCliIn, run, runError } from "./helpers";
 import { fromYaml } from "../components/yaml";
 
 const ROOT = path.resolve(__dirname, "..");
-const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
-const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
-const RELEASE = "kubernetes:helm.sh/v3:Release";
 const PROVIDER = "pulumi:providers:kubernetes";
 const project = () => validateProject(fromYaml(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")));
 

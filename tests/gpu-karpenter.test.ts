@@ -7,27 +7,27 @@ import { asEngineResources } from "../offline/plan";
 import { evaluateResources } from "../policies/rules";
 import type { ProgramRun } from "../offline/run-program";
 import { ProgramFailure } from "../offline/run-program";
-import { fakeCluster, json, ofType, one, run, runDefaults, runError } from "./helpers";
+import {
+    IAM_POLICY,
+    NODECLASS,
+    NODEPOOL,
+    RELEASE,
+    controllerStatements,
+    fakeCluster,
+    json,
+    ofType,
+    one,
+    run,
+    runDefaults,
+    runError,
+    statement,
+} from "./helpers";
 import { mergeStackConfig, validateProject } from "../offline/pulumi-project";
 import { runStack } from "../offline/stack";
 import { fromYaml } from "../components/yaml";
 
-const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
-const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
-const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ROLE = "aws:iam/role:Role";
-const POLICY = "aws:iam/policy:Policy";
 const ISSUER_HOST = "oidc.eks.us-west-2.amazonaws.com/id/A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6";
-
-function controllerStatements(r: ProgramRun): any[] {
-    return ofType(r, POLICY).flatMap(p => json(p.inputs.policy).Statement);
-}
-
-function statement(r: ProgramRun, sid: string): any {
-    const found = controllerStatements(r).filter(s => s.Sid === sid);
-    expect(found, sid).to.have.length(1);
-    return found[0];
-}
 
 describe("GpuKarpenter on the dev stack", function () {
     let dev: ProgramRun;
@@ -119,7 +119,7 @@ describe("GpuKarpenter on the dev stack", function () {
         expect(statement(dev, "AllowRegionalReadActions").Condition).to.deep.equal({
             StringEquals: { "aws:RequestedRegion": "us-west-2" },
         });
-        for (const p of ofType(dev, POLICY)) {
+        for (const p of ofType(dev, IAM_POLICY)) {
             expect(String(p.inputs.policy).replace(/\s/g, "").length, p.name).to.be.below(6144);
         }
     });

@@ -1,4 +1,5 @@
 // Shared by the tests: run a stack offline, or the plan's command line, and pick resources out of the run.
+import { expect } from "chai";
 import { execFile } from "child_process";
 import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
@@ -8,6 +9,11 @@ import type { ProgramRun, RecordedResource } from "../offline/run-program";
 import { runStack, stackConfig } from "../offline/stack";
 
 const ROOT = path.resolve(__dirname, "..");
+
+export const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
+export const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
+export const RELEASE = "kubernetes:helm.sh/v3:Release";
+export const IAM_POLICY = "aws:iam/policy:Policy";
 
 export function fakeCluster(changes: (c: FakeCluster) => void = () => undefined): FakeCluster {
     const fake = loadFakeCluster();
@@ -69,6 +75,18 @@ export function one(run: ProgramRun, type: string, name: string): RecordedResour
                     .join(", "),
         );
     }
+    return found[0];
+}
+
+/** The statements of the run's IAM policies: the controller's. */
+export function controllerStatements(run: ProgramRun): any[] {
+    return ofType(run, IAM_POLICY).flatMap(p => json(p.inputs.policy).Statement);
+}
+
+/** The one controller statement with this Sid. */
+export function statement(run: ProgramRun, sid: string): any {
+    const found = controllerStatements(run).filter(s => s.Sid === sid);
+    expect(found, sid).to.have.length(1);
     return found[0];
 }
 
