@@ -1,12 +1,21 @@
 // Reserved capacity (On-Demand Capacity Reservations, Capacity Blocks for ML) on a GPU pool: the
 // pool names its reservations, the EC2NodeClass selects them, and the NodePool admits `reserved`.
 import { expect } from "chai";
-import { validateKarpenterObject } from "../offline/karpenter-schema";
 import { asEngineResources } from "../offline/plan";
 import { ProgramFailure } from "../offline/run-program";
 import { validatePolicyPackConfig } from "../policies/policy-config";
 import { evaluateResources } from "../policies/rules";
-import { NODECLASS, NODEPOOL, controllerStatements, json, ofType, one, run, runError } from "./helpers";
+import {
+    NODECLASS,
+    NODEPOOL,
+    controllerStatements,
+    expectValidKarpenter,
+    json,
+    ofType,
+    one,
+    run,
+    runError,
+} from "./helpers";
 
 const training = {
     name: "training",
@@ -31,9 +40,7 @@ describe("GPU pools on reserved capacity", function () {
             operator: "In",
             values: ["reserved", "spot"],
         });
-        for (const o of [nodeClass, nodePool]) {
-            expect(validateKarpenterObject(o), JSON.stringify(o)).to.deep.equal([]);
-        }
+        expectValidKarpenter(r);
     });
 
     it("renders no selector terms for a pool without reservations", async () => {

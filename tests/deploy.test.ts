@@ -12,7 +12,19 @@ import { mergeStackConfig, validateProject, PulumiProjectError } from "../offlin
 import { stackConfig } from "../offline/stack";
 import { awaitCreate, parseJsonPath, type AwaitOutcome } from "../offline/kubernetes-await";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
-import { NODECLASS, NODEPOOL, RELEASE, fakeCluster, ofType, one, planCli, planCliIn, run, runError } from "./helpers";
+import {
+    NODECLASS,
+    NODEPOOL,
+    RELEASE,
+    expectValidKarpenter,
+    fakeCluster,
+    ofType,
+    one,
+    planCli,
+    planCliIn,
+    run,
+    runError,
+} from "./helpers";
 import { fromYaml } from "../components/yaml";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -607,7 +619,7 @@ describe("destroy", () => {
         expect(pool("gpu").options.customTimeouts).to.deep.equal({ delete: "75m" });
         expect((pool("train").inputs.spec as any).template.spec.terminationGracePeriod).to.equal("8h");
         expect(pool("train").options.customTimeouts).to.deep.equal({ delete: "495m" });
-        for (const p of ofType(r, NODEPOOL)) expect(validateKarpenterObject(p.inputs)).to.deep.equal([]);
+        expectValidKarpenter(r);
     });
 
     it("refuses a grace period that never ends", async () => {

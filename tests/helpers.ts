@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
+import { validateKarpenterObject } from "../offline/karpenter-schema";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
 import { runStack, stackConfig } from "../offline/stack";
 
@@ -76,6 +77,13 @@ export function one(run: ProgramRun, type: string, name: string): RecordedResour
         );
     }
     return found[0];
+}
+
+/** Checks every NodePool and EC2NodeClass of the run against the Karpenter v1 CRDs; returns them. */
+export function expectValidKarpenter(run: ProgramRun): RecordedResource[] {
+    const objects = [...ofType(run, NODEPOOL), ...ofType(run, NODECLASS)];
+    for (const o of objects) expect(validateKarpenterObject(o.inputs), o.name).to.deep.equal([]);
+    return objects;
 }
 
 /** The statements of the run's IAM policies: the controller's. */
