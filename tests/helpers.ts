@@ -6,7 +6,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
-import type { ProgramRun, RecordedResource } from "../offline/run-program";
+import { runProgram, type ProgramRun, type RecordedResource } from "../offline/run-program";
 import { runStack, stackConfig } from "../offline/stack";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -60,6 +60,11 @@ export function run(stack: string, overrides: Record<string, unknown> = {}, fake
 /** Config with nothing but a cluster name: every default. */
 export function runDefaults(): Promise<ProgramRun> {
     return runOnDefaultFake("defaults", { "aws:region": "us-west-2", "gpu-karpenter:clusterName": "demo" });
+}
+
+/** Runs `program` offline as `stack`, in us-west-2, on the default fake cluster. */
+export function runOffline(stack: string, program: () => unknown): Promise<ProgramRun> {
+    return runProgram({ stack, config: { "aws:region": "us-west-2" }, fake: fakeCluster(), program });
 }
 
 export function ofType(run: ProgramRun, type: string): RecordedResource[] {

@@ -7,8 +7,8 @@ import { Role } from "@pulumi/aws/iam";
 import { Subnet } from "@pulumi/aws/ec2";
 import { GpuKarpenter } from "../components/gpu-karpenter";
 import type { GpuKarpenterArgs } from "../components/args";
-import { ProgramFailure, runProgram, type ProgramRun } from "../offline/run-program";
-import { NODECLASS, controllerStatements, fakeCluster, json, ofType, one, runError } from "./helpers";
+import { ProgramFailure } from "../offline/run-program";
+import { NODECLASS, controllerStatements, json, ofType, one, runError, runOffline } from "./helpers";
 
 /** A program that creates a cluster, a node role and subnets, and hands their Outputs to the component. */
 function withResources(
@@ -42,8 +42,7 @@ function withResources(
     };
 }
 
-const plan = (program: () => unknown): Promise<ProgramRun> =>
-    runProgram({ stack: "inputs", config: { "aws:region": "us-west-2" }, fake: fakeCluster(), program });
+const plan = (program: () => unknown) => runOffline("inputs", program);
 
 describe("arguments from other resources", () => {
     it("take Outputs for the cluster, its details, the node role, the subnets and tag values", async () => {
