@@ -1,13 +1,13 @@
-// Shared by the tests: run a stack offline, or the plan's command line, and pick resources out of the run.
+// Shared by the tests: run a stack offline, or the plan's and check-manifests' command lines, and
+// pick resources out of the run.
 import { expect } from "chai";
-import { execFile } from "child_process";
+import { execFile, spawn } from "child_process";
 import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
-import { runProgram, type ProgramRun, type RecordedResource } from "../offline/run-program";
-import { runStack, stackConfig } from "../offline/stack";
+import type { ProgramRun, RecordedResource } from "../offline/run-program";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -15,6 +15,11 @@ export const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
 export const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 export const RELEASE = "kubernetes:helm.sh/v3:Release";
 export const IAM_POLICY = "aws:iam/policy:Policy";
+
+// The Pulumi SDK loads with the first run, not with this module: the policy tests that only start
+// check-manifests need not wait the second it takes.
+const offlineStack = (): typeof import("../offline/stack") => require("../offline/stack");
+const offlineProgram = (): typeof import("../offline/run-program") => require("../offline/run-program");
 
 export function fakeCluster(changes: (c: FakeCluster) => void = () => undefined): FakeCluster {
     const fake = loadFakeCluster();
@@ -32,7 +37,7 @@ function runOnDefaultFake(stack: string, config: Record<string, string>): Promis
     const key = `${stack} ${JSON.stringify(config)}`;
     let cached = runs.get(key);
     if (!cached) {
-        cached = runStack(stack, config, fakeCluster()).then(deepFreeze);
+        cached = offlineStack().runStack(stack, config, fakeCluster()).then(deepFreeze);
         runs.set(key, cached);
     }
     return cached;
@@ -48,13 +53,13 @@ function deepFreeze<T>(value: T): T {
 
 /** Runs index.ts as `stack` with `overrides` (unqualified keys are gpu-karpenter's; values as in YAML) over its config. */
 export function run(stack: string, overrides: Record<string, unknown> = {}, fake?: FakeCluster): Promise<ProgramRun> {
-    const config = stackConfig(stack);
+    const config = offlineStack().stackConfig(stack);
     for (const [key, value] of Object.entries(overrides)) {
         const full = key.includes(":") ? key : `gpu-karpenter:${key}`;
         if (value === undefined) delete config[full];
         else config[full] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    return fake ? runStack(stack, config, fake) : runOnDefaultFake(stack, config);
+    return fake ? offlineStack().runStack(stack, config, fake) : runOnDefaultFake(stack, config);
 }
 
 /** Config with nothing but a cluster name: every default. */
@@ -64,7 +69,7 @@ export function runDefaults(): Promise<ProgramRun> {
 
 /** Runs `program` offline as `stack`, in us-west-2, on the default fake cluster. */
 export function runOffline(stack: string, program: () => unknown): Promise<ProgramRun> {
-    return runProgram({ stack, config: { "aws:region": "us-west-2" }, fake: fakeCluster(), program });
+    return offlineProgram().runProgram({ stack, config: { "aws:region": "us-west-2" }, fake: fakeCluster(), program });
 }
 
 export function ofType(run: ProgramRun, type: string): RecordedResource[] {
@@ -155,4 +160,25 @@ export async function planOwnStack(tmp: string, name: string, config: string[]) 
     );
     const out = path.join(tmp, name);
     return { out, result: await planCli("--stack", name, "--out", out) };
+}
+
+export interface CheckManifestsResult {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+/** `npm run check-manifests -- ARGS`, without npm in between. */
+export function checkManifests(...args: string[]): Promise<CheckManifestsResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [require.resolve("tsx/cli"), "policies/check-manifests.ts", ...args], {
+            cwd: ROOT,
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", d => (stdout += d));
+        child.stderr.on("data", d => (stderr += d));
+        child.on("error", reject);
+        child.on("close", code => resolve({ code, stdout, stderr }));
+    });
 }

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { spawn } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -12,6 +11,7 @@ import type {
 import { validatePolicyPackConfig } from "../policies/policy-config";
 import { EngineResource, PolicyPackConfig, UNKNOWN, evaluateResources, policies } from "../policies/rules";
 import { nodePoolCost } from "../policies/cost";
+import { checkManifests } from "./helpers";
 
 // The SDK's own unknown-value proxy (internal, so untyped): what the engine hands a policy in a preview.
 const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as {
@@ -341,24 +341,16 @@ describe("check-manifests prices NodePools too", function () {
             writeFileSync(file, JSON.stringify(config));
             return file;
         };
-        const run = (...args: string[]) =>
-            new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-                const child = spawn(
-                    process.execPath,
-                    [require.resolve("tsx/cli"), "policies/check-manifests.ts", ...args],
-                    { cwd: path.join(__dirname, "..") },
-                );
-                let stdout = "";
-                child.stdout.on("data", d => (stdout += d));
-                child.on("error", reject);
-                child.on("close", code => resolve({ code, stdout }));
-            });
-        const east = await run("--policy-pack-config", budget({ [POOL_POLICY]: { maxHourlyCost: 400 } }), manifest);
+        const east = await checkManifests(
+            "--policy-pack-config",
+            budget({ [POOL_POLICY]: { maxHourlyCost: 400 } }),
+            manifest,
+        );
         expect(east.code).to.equal(1);
         expect(east.stdout)
             .to.contain(`${POOL_POLICY} mandatory NodePool/training: GPU NodePool "training" can cost up to $440.32/h`)
             .and.to.contain("at us-east-1 on-demand prices)");
-        const gov = await run(
+        const gov = await checkManifests(
             "--policy-pack-config",
             budget({ [POOL_POLICY]: { maxHourlyCost: 500, region: "us-gov-west-1" } }),
             manifest,
