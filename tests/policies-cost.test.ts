@@ -12,6 +12,7 @@ import { validatePolicyPackConfig } from "../policies/policy-config";
 import { EngineResource, PolicyPackConfig, UNKNOWN, evaluateResources, policies } from "../policies/rules";
 import { nodePoolCost } from "../policies/cost";
 import { checkManifests } from "./helpers";
+import { SPOT, nodePool as gpuPool, req } from "./policy-resources";
 
 // The SDK's own unknown-value proxy (internal, so untyped): what the engine hands a policy in a preview.
 const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as {
@@ -20,34 +21,12 @@ const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as {
 
 const POOL_POLICY = "gpu-nodepool-hourly-cost";
 const STACK_POLICY = "gpu-stack-hourly-cost";
-type Req = { key: string; operator: string; values?: string[] };
-const req = (key: string, operator: string, ...values: string[]): Req => ({ key, operator, values });
-const SPOT = req("karpenter.sh/capacity-type", "In", "spot");
 const types = (...t: string[]) => req("node.kubernetes.io/instance-type", "In", ...t);
 const families = (...f: string[]) => req("karpenter.k8s.aws/instance-family", "In", ...f);
 
-function nodePool(name: string, requirements: unknown, limit?: unknown): EngineResource {
-    return {
-        type: "kubernetes:karpenter.sh/v1:NodePool",
-        name: `${name}-nodepool`,
-        props: {
-            apiVersion: "karpenter.sh/v1",
-            kind: "NodePool",
-            metadata: { name },
-            spec: {
-                template: {
-                    spec: {
-                        nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name },
-                        requirements,
-                        taints: [{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }],
-                    },
-                },
-                ...(limit === undefined ? {} : { limits: { "nvidia.com/gpu": limit } }),
-                disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "1m" },
-            },
-        },
-    };
-}
+/** A GPU pool of these requirements, with no GPU limit unless one is given. */
+const nodePool = (name: string, requirements: unknown, limit?: unknown): EngineResource =>
+    gpuPool(name, { requirements, limits: limit === undefined ? undefined : { "nvidia.com/gpu": limit } });
 
 // prod's two pools: $121.24/h and $440.32/h at us-east-1 prices.
 const inference = nodePool("inference", [SPOT, families("g6", "g6e")], 16);

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import type { StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { EngineResource, UNKNOWN, evaluateStackPolicies, policies } from "../policies/rules";
+import { CAPACITY_TYPE_LABEL, INSTANCE_FAMILY_LABEL, nodePool as gpuPool, req } from "./policy-resources";
 
 // The SDK's own unknown-value proxy and sentinel (internal, so untyped): the policies get exactly
 // what the engine hands them during a preview.
@@ -13,27 +14,10 @@ const POLICY = "spot-gpu-requires-interruption-handling";
 const QUEUE = "gpu-cluster";
 const QUEUE_ARN = `arn:aws:sqs:us-west-2:111122223333:${QUEUE}`;
 
-function nodePool(name: string, capacityTypes: string[], families = ["g5", "g6"]): EngineResource {
-    return {
-        type: "kubernetes:karpenter.sh/v1:NodePool",
-        name: `${name}-nodepool`,
-        props: {
-            apiVersion: "karpenter.sh/v1",
-            kind: "NodePool",
-            metadata: { name },
-            spec: {
-                template: {
-                    spec: {
-                        requirements: [
-                            { key: "karpenter.sh/capacity-type", operator: "In", values: capacityTypes },
-                            { key: "karpenter.k8s.aws/instance-family", operator: "In", values: families },
-                        ],
-                    },
-                },
-            },
-        },
-    };
-}
+const nodePool = (name: string, capacityTypes: string[], families = ["g5", "g6"]): EngineResource =>
+    gpuPool(name, {
+        requirements: [req(CAPACITY_TYPE_LABEL, "In", ...capacityTypes), req(INSTANCE_FAMILY_LABEL, "In", ...families)],
+    });
 
 const queue = (props: object = { name: QUEUE, arn: QUEUE_ARN }): EngineResource => ({
     type: "aws:sqs/queue:Queue",
