@@ -2,22 +2,11 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import type {
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
-} from "@pulumi/policy";
 import { validatePolicyPackConfig } from "../policies/policy-config";
-import { EngineResource, PolicyPackConfig, UNKNOWN, evaluateResources, policies } from "../policies/rules";
+import { EngineResource, PolicyPackConfig, UNKNOWN, evaluateResources } from "../policies/rules";
 import { nodePoolCost } from "../policies/cost";
 import { checkManifests } from "./helpers";
-import { SPOT, nodePool as gpuPool, req } from "./policy-resources";
-
-// The SDK's own unknown-value proxy (internal, so untyped): what the engine hands a policy in a preview.
-const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as {
-    unknownCheckingProxy: <T extends object>(props: T) => T;
-};
+import { SPOT, byName, engineReports, nodePool as gpuPool, req, stackReports } from "./policy-resources";
 
 const POOL_POLICY = "gpu-nodepool-hourly-cost";
 const STACK_POLICY = "gpu-stack-hourly-cost";
@@ -236,8 +225,6 @@ describe("policies: gpu-stack-hourly-cost", () => {
 });
 
 describe("policies: the budget policies' config and the engine", () => {
-    const byName = (name: string) => policies.find(p => p.name === name)!;
-
     it("declares both as mandatory, with config schemas whose defaults are the policies' own", () => {
         for (const name of [POOL_POLICY, STACK_POLICY]) {
             const p = byName(name);
@@ -274,36 +261,22 @@ describe("policies: the budget policies' config and the engine", () => {
     });
 
     it("runs under the engine's proxies with the config it passes", async () => {
-        const pool = byName(POOL_POLICY) as ResourceValidationPolicy;
-        const reports: string[] = [];
-        (pool.validateResource as (a: ResourceValidationArgs, r: (m: string) => void) => void)(
-            {
-                type: training.type,
-                name: training.name,
-                urn: "urn:pulumi:prod::p::NodePool::training",
-                props: unknownCheckingProxy(training.props as Record<string, unknown>),
-                getConfig: () => ({ maxHourlyCost: 400, unpricedTypes: "allow", region: "us-east-1" }),
-            } as unknown as ResourceValidationArgs,
-            m => reports.push(m),
-        );
+        const reports = engineReports(POOL_POLICY, training, {
+            maxHourlyCost: 400,
+            unpricedTypes: "allow",
+            region: "us-east-1",
+        });
         expect(reports)
             .to.have.length(1)
             .and.to.satisfy((r: string[]) => r[0].includes("$440.32/h"));
 
-        const stack = byName(STACK_POLICY) as StackValidationPolicy;
-        const stackReports: { message: string; urn?: string }[] = [];
-        await stack.validateStack(
-            {
-                resources: [inference, training].map(r => ({
-                    ...r,
-                    urn: `urn:${r.name}`,
-                    props: unknownCheckingProxy(r.props as Record<string, unknown>),
-                })),
-                getConfig: () => ({ maxHourlyCost: 500 }),
-            } as unknown as StackValidationArgs,
-            (message, urn) => stackReports.push({ message, urn }),
+        const stack = await stackReports(
+            STACK_POLICY,
+            [inference, training],
+            { maxHourlyCost: 500 },
+            r => `urn:${r.name}`,
         );
-        expect(stackReports.map(r => r.urn)).to.deep.equal(["urn:training-nodepool"]);
+        expect(stack.map(r => r.urn)).to.deep.equal(["urn:training-nodepool"]);
     });
 });
 

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { readFileSync } from "fs";
 import * as path from "path";
 import {
@@ -28,16 +27,12 @@ import {
     type Requirement,
     SPOT,
     autoModePool,
+    engineReports,
     nodePool,
     req,
+    unknownCheckingProxy,
+    unknownStringValue,
 } from "./policy-resources";
-
-// The SDK's own unknown-value proxy and sentinel (internal, so untyped): the policies get exactly
-// what the engine hands them during a preview.
-const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy") as {
-    unknownCheckingProxy: <T extends object>(props: T) => T;
-    unknownStringValue: string;
-};
 
 /** A pool no GPU instance can satisfy, with nothing else the GPU policies would like. */
 const cpuPool = (name: string, ...requirements: Requirement[]) =>
@@ -559,26 +554,6 @@ describe("policies: the runner", () => {
 });
 
 describe("policies: under the policy engine", () => {
-    const byName = (name: string) => policies.find(p => p.name === name)!;
-
-    /** Calls a resource policy the way the engine does: props behind the unknown-checking proxy. */
-    function engineReports(policy: string, resource: EngineResource, config: object = {}): string[] {
-        const reports: string[] = [];
-        const args = {
-            type: resource.type,
-            name: resource.name,
-            urn: `urn:pulumi:dev::p::${resource.type}::${resource.name}`,
-            props: unknownCheckingProxy(resource.props as Record<string, unknown>),
-            getConfig: () => config,
-        } as unknown as ResourceValidationArgs;
-        const validate = (byName(policy) as ResourceValidationPolicy).validateResource as (
-            a: ResourceValidationArgs,
-            r: (m: string) => void,
-        ) => void;
-        validate(args, m => reports.push(m));
-        return reports;
-    }
-
     it("is described by the README tables: every policy at its level, every setting with its default", () => {
         const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
         const reference = readFileSync(path.join(__dirname, "..", "policies", "README.md"), "utf8");

@@ -1,6 +1,20 @@
-// What the policy tests hand the policies: NodePools as the engine passes their inputs. Plain data
-// and the policy sources only; no Pulumi SDK.
-import type { EngineResource } from "../policies/rules";
+// What the policy tests hand the policies: NodePools as the engine passes their inputs, and the
+// policies called as the engine calls them. Plain data, the policy sources and the policy SDK's
+// proxy; no Pulumi SDK.
+import type {
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { type EngineResource, policies } from "../policies/rules";
+
+// The SDK's own unknown-value proxy and sentinel (internal, so untyped): the policies get exactly
+// what the engine hands them during a preview.
+export const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy") as {
+    unknownCheckingProxy: <T extends object>(props: T) => T;
+    unknownStringValue: string;
+};
 
 // Label keys as a user writes them in a NodePool, not the pack's constants: a misspelt constant
 // must fail here. Self-managed Karpenter's, then EKS Auto Mode's
@@ -74,3 +88,49 @@ export function nodePool(name: string, spec: PoolSpec = {}, apiVersion = "karpen
 export const AUTO_MODE_CLASS = { group: "eks.amazonaws.com", kind: "NodeClass", name: "default" };
 export const autoModePool = (name: string, spec: PoolSpec) =>
     nodePool(name, { nodeClassRef: AUTO_MODE_CLASS, ...spec });
+
+export const byName = (name: string) => policies.find(p => p.name === name)!;
+
+/** A resource's URN as the engine would name it in stack dev of project p. */
+const engineUrn = (r: EngineResource) => `urn:pulumi:dev::p::${r.type}::${r.name}`;
+
+/** Calls a resource policy the way the engine does: props behind the unknown-checking proxy. */
+export function engineReports(policy: string, resource: EngineResource, config: object = {}): string[] {
+    const reports: string[] = [];
+    const args = {
+        type: resource.type,
+        name: resource.name,
+        urn: engineUrn(resource),
+        props: unknownCheckingProxy(resource.props as Record<string, unknown>),
+        getConfig: () => config,
+    } as unknown as ResourceValidationArgs;
+    const validate = (byName(policy) as ResourceValidationPolicy).validateResource as (
+        a: ResourceValidationArgs,
+        r: (m: string) => void,
+    ) => void;
+    validate(args, m => reports.push(m));
+    return reports;
+}
+
+/** Calls a stack policy the way the engine does: each resource's props behind the proxy, with its URN. */
+export async function stackReports(
+    policy: string,
+    resources: EngineResource[],
+    config: object = {},
+    urnOf: (r: EngineResource) => string = engineUrn,
+): Promise<{ message: string; urn?: string }[]> {
+    const reports: { message: string; urn?: string }[] = [];
+    await (byName(policy) as StackValidationPolicy).validateStack(
+        {
+            resources: resources.map(r => ({
+                type: r.type,
+                name: r.name,
+                urn: urnOf(r),
+                props: unknownCheckingProxy(r.props as Record<string, unknown>),
+            })),
+            getConfig: () => config,
+        } as unknown as StackValidationArgs,
+        (message, urn) => reports.push({ message, urn }),
+    );
+    return reports;
+}
