@@ -5,24 +5,14 @@ import { expect } from "chai";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { cronProblem } from "../components/cron";
-import { validateKarpenterObject } from "../offline/karpenter-schema";
 import type { ProgramRun } from "../offline/run-program";
-import { fakeCluster, ofType, one, run, runError } from "./helpers";
+import { NODECLASS, NODEPOOL, RELEASE, expectValidKarpenter, fakeCluster, ofType, one, run, runError } from "./helpers";
 import { fromYaml } from "../components/yaml";
 
-const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
-const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
-const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ADDON = "aws:eks/addon:Addon";
 
 const spec = (r: ProgramRun, type: string, pool = "gpu") =>
     (one(r, type, `gpu-karpenter-${pool}-${type === NODEPOOL ? "nodepool" : "nodeclass"}`).inputs as any).spec;
-
-function valid(r: ProgramRun) {
-    for (const o of [...ofType(r, NODEPOOL), ...ofType(r, NODECLASS)]) {
-        expect(validateKarpenterObject(o.inputs), o.name).to.deep.equal([]);
-    }
-}
 
 describe("disruption budgets", () => {
     it("render to spec.disruption.budgets, the working-hours example included, and pass the CRD", async () => {
@@ -39,7 +29,7 @@ describe("disruption budgets", () => {
                 { nodes: "1" },
             ],
         });
-        valid(r);
+        expectValidKarpenter(r);
     });
 
     it("are left to Karpenter's default when unset", async () => {
@@ -119,7 +109,7 @@ describe("fast starts for large images", () => {
         expect(spec(dev, NODECLASS).instanceStorePolicy).to.equal("RAID0");
         const none = await run("dev", { gpuPools: [{ name: "gpu", instanceStorePolicy: "none" }] });
         expect(spec(none, NODECLASS)).not.to.have.property("instanceStorePolicy");
-        valid(dev);
+        expectValidKarpenter(dev);
         const e = await runError(run("dev", { gpuPools: [{ name: "gpu", instanceStorePolicy: "raid0" }] }));
         expect(e.message).to.contain(
             `gpuPools[0].instanceStorePolicy: "raid0" is not allowed; use one of "RAID0", "none"`,
@@ -138,7 +128,7 @@ describe("fast starts for large images", () => {
         expect(br[0].ebs).not.to.have.property("throughput");
         expect(br[1]).to.deep.include({ deviceName: "/dev/xvdb" });
         expect(br[1].ebs).to.deep.include({ throughput: 500, iops: 6000 });
-        valid(r);
+        expectValidKarpenter(r);
     });
 
     it("refuses a throughput the IOPS cannot carry, and values outside gp3's ranges", async () => {

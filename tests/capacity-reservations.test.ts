@@ -1,15 +1,21 @@
 // Reserved capacity (On-Demand Capacity Reservations, Capacity Blocks for ML) on a GPU pool: the
 // pool names its reservations, the EC2NodeClass selects them, and the NodePool admits `reserved`.
 import { expect } from "chai";
-import { validateKarpenterObject } from "../offline/karpenter-schema";
 import { asEngineResources } from "../offline/plan";
 import { ProgramFailure } from "../offline/run-program";
 import { validatePolicyPackConfig } from "../policies/policy-config";
 import { evaluateResources } from "../policies/rules";
-import { json, ofType, one, run, runError } from "./helpers";
-
-const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
-const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
+import {
+    NODECLASS,
+    NODEPOOL,
+    controllerStatements,
+    expectValidKarpenter,
+    json,
+    ofType,
+    one,
+    run,
+    runError,
+} from "./helpers";
 
 const training = {
     name: "training",
@@ -34,9 +40,7 @@ describe("GPU pools on reserved capacity", function () {
             operator: "In",
             values: ["reserved", "spot"],
         });
-        for (const o of [nodeClass, nodePool]) {
-            expect(validateKarpenterObject(o), JSON.stringify(o)).to.deep.equal([]);
-        }
+        expectValidKarpenter(r);
     });
 
     it("renders no selector terms for a pool without reservations", async () => {
@@ -65,7 +69,7 @@ describe("GPU pools on reserved capacity", function () {
         // cloudformation.yaml at v1.14.1: RunInstances/CreateFleet on capacity-reservation/*,
         // ec2:DescribeCapacityReservations, and the capacity reservation interruption rule.
         const r = await run("dev", { gpuPools: [training] });
-        const statements = ofType(r, "aws:iam/policy:Policy").flatMap(p => json(p.inputs.policy).Statement);
+        const statements = controllerStatements(r);
         const launch = statements.find(s => s.Sid === "AllowScopedEC2InstanceAccessActions");
         expect(launch.Action).to.deep.equal(["ec2:RunInstances", "ec2:CreateFleet"]);
         expect(launch.Resource).to.include("arn:aws:ec2:us-west-2:*:capacity-reservation/*");

@@ -1,10 +1,25 @@
-// Shared by the tests: run a stack offline, or the plan's command line, and pick resources out of the run.
-import { execFile } from "child_process";
+// Shared by the tests: run a stack offline, or the plan's and check-manifests' command lines, and
+// pick resources out of the run.
+import { expect } from "chai";
+import { execFile, spawn } from "child_process";
+import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
+import { validateKarpenterObject } from "../offline/karpenter-schema";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
-import { runStack, stackConfig } from "../offline/stack";
+
+const ROOT = path.resolve(__dirname, "..");
+
+export const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
+export const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
+export const RELEASE = "kubernetes:helm.sh/v3:Release";
+export const IAM_POLICY = "aws:iam/policy:Policy";
+
+// The Pulumi SDK loads with the first run, not with this module: the policy tests that only start
+// check-manifests need not wait the second it takes.
+const offlineStack = (): typeof import("../offline/stack") => require("../offline/stack");
+const offlineProgram = (): typeof import("../offline/run-program") => require("../offline/run-program");
 
 export function fakeCluster(changes: (c: FakeCluster) => void = () => undefined): FakeCluster {
     const fake = loadFakeCluster();
@@ -12,20 +27,49 @@ export function fakeCluster(changes: (c: FakeCluster) => void = () => undefined)
     return fake;
 }
 
+// Runs on the default fake cluster, by stack and the config it is handed: mocha runs every test file
+// in one process, and many tests run the same stack. Safe to share: under the mocks a run depends on
+// nothing else, so it is deterministic, and the tests only read what it recorded (frozen, so a test
+// that writes to it fails instead of changing what the next one reads).
+const runs = new Map<string, Promise<ProgramRun>>();
+
+function runOnDefaultFake(stack: string, config: Record<string, string>): Promise<ProgramRun> {
+    const key = `${stack} ${JSON.stringify(config)}`;
+    let cached = runs.get(key);
+    if (!cached) {
+        cached = offlineStack().runStack(stack, config, fakeCluster()).then(deepFreeze);
+        runs.set(key, cached);
+    }
+    return cached;
+}
+
+function deepFreeze<T>(value: T): T {
+    if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const v of Object.values(value)) deepFreeze(v);
+    }
+    return value;
+}
+
 /** Runs index.ts as `stack` with `overrides` (unqualified keys are gpu-karpenter's; values as in YAML) over its config. */
-export function run(stack: string, overrides: Record<string, unknown> = {}, fake = fakeCluster()): Promise<ProgramRun> {
-    const config = stackConfig(stack);
+export function run(stack: string, overrides: Record<string, unknown> = {}, fake?: FakeCluster): Promise<ProgramRun> {
+    const config = offlineStack().stackConfig(stack);
     for (const [key, value] of Object.entries(overrides)) {
         const full = key.includes(":") ? key : `gpu-karpenter:${key}`;
         if (value === undefined) delete config[full];
         else config[full] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    return runStack(stack, config, fake);
+    return fake ? offlineStack().runStack(stack, config, fake) : runOnDefaultFake(stack, config);
 }
 
 /** Config with nothing but a cluster name: every default. */
-export function runDefaults(fake = fakeCluster()): Promise<ProgramRun> {
-    return runStack("defaults", { "aws:region": "us-west-2", "gpu-karpenter:clusterName": "demo" }, fake);
+export function runDefaults(): Promise<ProgramRun> {
+    return runOnDefaultFake("defaults", { "aws:region": "us-west-2", "gpu-karpenter:clusterName": "demo" });
+}
+
+/** Runs `program` offline as `stack`, in us-west-2, on the default fake cluster. */
+export function runOffline(stack: string, program: () => unknown, fake = fakeCluster()): Promise<ProgramRun> {
+    return offlineProgram().runProgram({ stack, config: { "aws:region": "us-west-2" }, fake, program });
 }
 
 export function ofType(run: ProgramRun, type: string): RecordedResource[] {
@@ -45,9 +89,30 @@ export function one(run: ProgramRun, type: string, name: string): RecordedResour
     return found[0];
 }
 
+/** Checks every NodePool and EC2NodeClass of the run against the Karpenter v1 CRDs; returns them. */
+export function expectValidKarpenter(run: ProgramRun): RecordedResource[] {
+    const objects = [...ofType(run, NODEPOOL), ...ofType(run, NODECLASS)];
+    for (const o of objects) expect(validateKarpenterObject(o.inputs), o.name).to.deep.equal([]);
+    return objects;
+}
+
+/** The statements of the run's IAM policies: the controller's. */
+export function controllerStatements(run: ProgramRun): any[] {
+    return ofType(run, IAM_POLICY).flatMap(p => json(p.inputs.policy).Statement);
+}
+
+/** The one controller statement with this Sid. */
+export function statement(run: ProgramRun, sid: string): any {
+    const found = controllerStatements(run).filter(s => s.Sid === sid);
+    expect(found, sid).to.have.length(1);
+    return found[0];
+}
+
 export function json(value: unknown): any {
     return JSON.parse(String(value));
 }
+
+export const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));
 
 export async function runError(promise: Promise<unknown>): Promise<Error> {
     try {
@@ -67,7 +132,7 @@ export interface CliResult {
 const exec = promisify(execFile);
 
 /** `npm run plan -- ARGS` as a user runs it, through the launcher it calls, in the project at `root`. */
-export async function planCli(args: string[], root = path.resolve(__dirname, "..")): Promise<CliResult> {
+export async function planCliIn(root: string, args: string[]): Promise<CliResult> {
     try {
         const { stdout, stderr } = await exec(
             process.execPath,
@@ -79,4 +144,41 @@ export async function planCli(args: string[], root = path.resolve(__dirname, "..
         if (typeof e.code !== "number") throw e;
         return { code: e.code, stdout: e.stdout, stderr: e.stderr };
     }
+}
+
+/** The plan's command line, as a user runs it in this project. */
+export const planCli = (...args: string[]): Promise<CliResult> => planCliIn(ROOT, args);
+
+/** The file of stack `name` in this project. */
+export const stackFile = (name: string) => path.join(ROOT, `Pulumi.${name}.yaml`);
+
+/** Plans stack `name` into `tmp`/`name`, its file setting clusterName dev-ai and then `config` (lines under `config:`). */
+export async function planOwnStack(tmp: string, name: string, config: string[]) {
+    writeFileSync(
+        stackFile(name),
+        ["config:", "  gpu-karpenter:clusterName: dev-ai", ...config.map(l => `  ${l}`)].join("\n"),
+    );
+    const out = path.join(tmp, name);
+    return { out, result: await planCli("--stack", name, "--out", out) };
+}
+
+export interface CheckManifestsResult {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+/** `npm run check-manifests -- ARGS`, without npm in between. */
+export function checkManifests(...args: string[]): Promise<CheckManifestsResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [require.resolve("tsx/cli"), "policies/check-manifests.ts", ...args], {
+            cwd: ROOT,
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", d => (stdout += d));
+        child.stderr.on("data", d => (stderr += d));
+        child.on("error", reject);
+        child.on("close", code => resolve({ code, stdout, stderr }));
+    });
 }

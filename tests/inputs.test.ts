@@ -7,10 +7,9 @@ import { Role } from "@pulumi/aws/iam";
 import { Subnet } from "@pulumi/aws/ec2";
 import { GpuKarpenter } from "../components/gpu-karpenter";
 import type { GpuKarpenterArgs } from "../components/args";
-import { ProgramFailure, runProgram, type ProgramRun } from "../offline/run-program";
-import { fakeCluster, json, ofType, one, runError } from "./helpers";
-
-const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
+import { ProgramFailure } from "../offline/run-program";
+import { NODECLASS, controllerStatements, fakeCluster, json, ofType, one, runError, runOffline } from "./helpers";
+import type { FakeCluster } from "../offline/fake-cluster";
 
 /** A program that creates a cluster, a node role and subnets, and hands their Outputs to the component. */
 function withResources(
@@ -44,8 +43,7 @@ function withResources(
     };
 }
 
-const plan = (program: () => unknown, fake = fakeCluster()): Promise<ProgramRun> =>
-    runProgram({ stack: "inputs", config: { "aws:region": "us-west-2" }, fake, program });
+const plan = (program: () => unknown, fake?: FakeCluster) => runOffline("inputs", program, fake);
 
 describe("arguments from other resources", () => {
     it("take Outputs for the cluster, its details, the node role, the subnets and tag values", async () => {
@@ -66,9 +64,7 @@ describe("arguments from other resources", () => {
             .and.satisfy((ids: string[]) => ids.every(id => id.startsWith("subnet-")));
         expect(nodeClass.spec.securityGroupSelectorTerms).to.deep.equal([{ id: "sg-0c1a2b3c4d5e6f708" }]);
         expect(nodeClass.spec.tags).to.deep.equal({ owner: r.outputs.nodeRoleName });
-        const controllerPolicy = ofType(r, "aws:iam/policy:Policy")
-            .flatMap(p => json(p.inputs.policy).Statement)
-            .find((s: any) => s.Sid === "AllowPassingInstanceRole");
+        const controllerPolicy = controllerStatements(r).find(s => s.Sid === "AllowPassingInstanceRole");
         expect(controllerPolicy.Resource).to.equal(`arn:aws:iam::111122223333:role/${r.outputs.nodeRoleName}`);
         const rules = ofType(r, "aws:cloudwatch/eventRule:EventRule").map(x => x.inputs.name);
         expect(rules).to.include(`${clusterName}-karpenter-spot-interruption`);

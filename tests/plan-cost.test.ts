@@ -6,14 +6,9 @@ import { PRICE_SOURCE } from "../components/cost";
 import { parsePlanArgs } from "../offline/plan";
 import { loadPolicyPackConfig } from "../offline/policy-pack-config";
 import { validatePolicyPackConfig } from "../policies/policy-config";
-import { type CliResult, planCli as runPlanCli } from "./helpers";
+import { planCli, planOwnStack, readJson, stackFile } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
-
-/** The plan's command line, as a user runs it. */
-const planCli = (...args: string[]): Promise<CliResult> => runPlanCli(args);
-
-const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));
 
 describe("npm run plan: what the GPU pools can cost", function () {
     this.timeout(60000);
@@ -87,20 +82,10 @@ describe("npm run plan: what the GPU pools can cost", function () {
     });
 
     describe("with a stack of its own", () => {
-        const stackFile = (name: string) => path.join(ROOT, `Pulumi.${name}.yaml`);
         afterEach(() => ["testcostgov", "testcostnew"].forEach(s => rmSync(stackFile(s), { force: true })));
 
-        async function planOwnStack(name: string, config: string[], ...args: string[]) {
-            writeFileSync(
-                stackFile(name),
-                ["config:", "  gpu-karpenter:clusterName: dev-ai", ...config.map(l => `  ${l}`)].join("\n"),
-            );
-            const out = path.join(tmp, name);
-            return { out, result: await planCli("--stack", name, "--out", out, ...args) };
-        }
-
         it("a GovCloud stack is priced at its own region's prices", async () => {
-            const { out, result } = await planOwnStack("testcostgov", [
+            const { out, result } = await planOwnStack(tmp, "testcostgov", [
                 "aws:region: us-gov-west-1",
                 "gpu-karpenter:gpuPools: [{name: h100, instanceFamilies: [p5], gpuLimit: 16}]",
             ]);
@@ -117,7 +102,7 @@ describe("npm run plan: what the GPU pools can cost", function () {
         });
 
         it("shows the component's warning for a family newer than the table, and lists it as unpriced", async () => {
-            const { out, result } = await planOwnStack("testcostnew", [
+            const { out, result } = await planOwnStack(tmp, "testcostnew", [
                 "gpu-karpenter:gpuPools: [{name: gpu, instanceFamilies: [g6e, p6e-gb200], gpuLimit: 8}, {name: next, instanceFamilies: [p6e-gb200], gpuLimit: 8}]",
             ]);
             expect(result.code, result.stderr + result.stdout).to.equal(0);

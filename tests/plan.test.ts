@@ -6,16 +6,12 @@ import * as path from "path";
 import { promisify } from "util";
 import { parse as parseYaml } from "yaml";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
-import { type CliResult, planCli as runPlanCli } from "./helpers";
+import { type CliResult, planCli, planOwnStack, readJson, stackFile } from "./helpers";
 import { fromYaml } from "../components/yaml";
 
 const ROOT = path.resolve(__dirname, "..");
 const exec = promisify(execFile);
 
-/** The plan's command line, as a user runs it. */
-const planCli = (...args: string[]): Promise<CliResult> => runPlanCli(args);
-
-const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));
 const readYaml = (file: string): any => fromYaml(readFileSync(file, "utf8"));
 /** How kubectl reads a manifest: YAML 1.1, where yes, on, dates and 1_000 are not strings. */
 const yaml11 = (text: string): any => parseYaml(text, { version: "1.1" });
@@ -29,8 +25,6 @@ describe("npm run plan", function () {
         const out = path.join(tmp, "dev");
         let result: CliResult;
         before(async () => {
-            // Something an earlier plan left: the plan replaces the folder.
-            writeFileSync(path.join(tmp, "stale"), "");
             result = await planCli("--stack", "dev", "--out", out);
         });
 
@@ -181,21 +175,10 @@ describe("npm run plan", function () {
     });
 
     describe("with a stack of its own", () => {
-        const stackFile = (name: string) => path.join(ROOT, `Pulumi.${name}.yaml`);
         afterEach(() => ["testbroken", "testbad", "testyaml11"].forEach(s => rmSync(stackFile(s), { force: true })));
 
-        /** Plans stack `name`, whose file sets clusterName dev-ai and then `config` (lines under `config:`). */
-        async function planOwnStack(name: string, config: string[]) {
-            writeFileSync(
-                stackFile(name),
-                ["config:", "  gpu-karpenter:clusterName: dev-ai", ...config.map(l => `  ${l}`)].join("\n"),
-            );
-            const out = path.join(tmp, name);
-            return { out, result: await planCli("--stack", name, "--out", out) };
-        }
-
         it("reads a stack file as Pulumi does (YAML 1.2) and quotes what kubectl (YAML 1.1) would misread", async () => {
-            const { out, result } = await planOwnStack("testyaml11", [
+            const { out, result } = await planOwnStack(tmp, "testyaml11", [
                 "gpu-karpenter:gpuPools:",
                 "  - name: gpu",
                 "    capacityTypes: [spot]",
@@ -216,7 +199,7 @@ describe("npm run plan", function () {
         });
 
         it("exits 1 with the policy line when a pool breaks a mandatory policy, and still writes the files", async () => {
-            const { out, result } = await planOwnStack("testbroken", [
+            const { out, result } = await planOwnStack(tmp, "testbroken", [
                 "gpu-karpenter:gpuPools:",
                 "  - name: ondemand",
                 "    capacityTypes: [on-demand]",
@@ -227,7 +210,7 @@ describe("npm run plan", function () {
         });
 
         it("exits 2 naming the key on a bad config, and writes nothing", async () => {
-            const { out, result } = await planOwnStack("testbad", ["gpu-karpenter:identity: kiam"]);
+            const { out, result } = await planOwnStack(tmp, "testbad", ["gpu-karpenter:identity: kiam"]);
             expect(result.code).to.equal(2);
             expect(result.stderr).to.contain(
                 `gpu-karpenter:identity: "kiam" is not allowed; use one of "irsa", "podIdentity"`,

@@ -1,31 +1,8 @@
 import { expect } from "chai";
-import { spawn } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-
-const ROOT = path.join(__dirname, "..");
-
-interface Run {
-    code: number | null;
-    stdout: string;
-    stderr: string;
-}
-
-/** `npm run check-manifests -- ARGS`, without npm in between. */
-function checkManifests(...args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [require.resolve("tsx/cli"), "policies/check-manifests.ts", ...args], {
-            cwd: ROOT,
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", d => (stdout += d));
-        child.stderr.on("data", d => (stderr += d));
-        child.on("error", reject);
-        child.on("close", code => resolve({ code, stdout, stderr }));
-    });
-}
+import { type CheckManifestsResult, checkManifests } from "./helpers";
 
 const GOOD = `
 apiVersion: karpenter.sh/v1
@@ -122,7 +99,7 @@ describe("policies: check-manifests command line", function () {
         writeFileSync(path.join(dir, name), text);
         return path.join(dir, name);
     };
-    const runs: Record<string, Run> = {};
+    const runs: Record<string, CheckManifestsResult> = {};
 
     before(async function () {
         this.timeout(60_000);

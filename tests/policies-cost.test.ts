@@ -1,53 +1,21 @@
 import { expect } from "chai";
-import { spawn } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import type {
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
-} from "@pulumi/policy";
 import { validatePolicyPackConfig } from "../policies/policy-config";
-import { EngineResource, PolicyPackConfig, UNKNOWN, evaluateResources, policies } from "../policies/rules";
+import { EngineResource, PolicyPackConfig, UNKNOWN, evaluateResources } from "../policies/rules";
 import { nodePoolCost } from "../policies/cost";
-
-// The SDK's own unknown-value proxy (internal, so untyped): what the engine hands a policy in a preview.
-const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as {
-    unknownCheckingProxy: <T extends object>(props: T) => T;
-};
+import { checkManifests } from "./helpers";
+import { SPOT, byName, engineReports, nodePool as gpuPool, req, stackReports } from "./policy-resources";
 
 const POOL_POLICY = "gpu-nodepool-hourly-cost";
 const STACK_POLICY = "gpu-stack-hourly-cost";
-type Req = { key: string; operator: string; values?: string[] };
-const req = (key: string, operator: string, ...values: string[]): Req => ({ key, operator, values });
-const SPOT = req("karpenter.sh/capacity-type", "In", "spot");
 const types = (...t: string[]) => req("node.kubernetes.io/instance-type", "In", ...t);
 const families = (...f: string[]) => req("karpenter.k8s.aws/instance-family", "In", ...f);
 
-function nodePool(name: string, requirements: unknown, limit?: unknown): EngineResource {
-    return {
-        type: "kubernetes:karpenter.sh/v1:NodePool",
-        name: `${name}-nodepool`,
-        props: {
-            apiVersion: "karpenter.sh/v1",
-            kind: "NodePool",
-            metadata: { name },
-            spec: {
-                template: {
-                    spec: {
-                        nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name },
-                        requirements,
-                        taints: [{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }],
-                    },
-                },
-                ...(limit === undefined ? {} : { limits: { "nvidia.com/gpu": limit } }),
-                disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "1m" },
-            },
-        },
-    };
-}
+/** A GPU pool of these requirements, with no GPU limit unless one is given. */
+const nodePool = (name: string, requirements: unknown, limit?: unknown): EngineResource =>
+    gpuPool(name, { requirements, limits: limit === undefined ? undefined : { "nvidia.com/gpu": limit } });
 
 // prod's two pools: $121.24/h and $440.32/h at us-east-1 prices.
 const inference = nodePool("inference", [SPOT, families("g6", "g6e")], 16);
@@ -257,8 +225,6 @@ describe("policies: gpu-stack-hourly-cost", () => {
 });
 
 describe("policies: the budget policies' config and the engine", () => {
-    const byName = (name: string) => policies.find(p => p.name === name)!;
-
     it("declares both as mandatory, with config schemas whose defaults are the policies' own", () => {
         for (const name of [POOL_POLICY, STACK_POLICY]) {
             const p = byName(name);
@@ -295,36 +261,22 @@ describe("policies: the budget policies' config and the engine", () => {
     });
 
     it("runs under the engine's proxies with the config it passes", async () => {
-        const pool = byName(POOL_POLICY) as ResourceValidationPolicy;
-        const reports: string[] = [];
-        (pool.validateResource as (a: ResourceValidationArgs, r: (m: string) => void) => void)(
-            {
-                type: training.type,
-                name: training.name,
-                urn: "urn:pulumi:prod::p::NodePool::training",
-                props: unknownCheckingProxy(training.props as Record<string, unknown>),
-                getConfig: () => ({ maxHourlyCost: 400, unpricedTypes: "allow", region: "us-east-1" }),
-            } as unknown as ResourceValidationArgs,
-            m => reports.push(m),
-        );
+        const reports = engineReports(POOL_POLICY, training, {
+            maxHourlyCost: 400,
+            unpricedTypes: "allow",
+            region: "us-east-1",
+        });
         expect(reports)
             .to.have.length(1)
             .and.to.satisfy((r: string[]) => r[0].includes("$440.32/h"));
 
-        const stack = byName(STACK_POLICY) as StackValidationPolicy;
-        const stackReports: { message: string; urn?: string }[] = [];
-        await stack.validateStack(
-            {
-                resources: [inference, training].map(r => ({
-                    ...r,
-                    urn: `urn:${r.name}`,
-                    props: unknownCheckingProxy(r.props as Record<string, unknown>),
-                })),
-                getConfig: () => ({ maxHourlyCost: 500 }),
-            } as unknown as StackValidationArgs,
-            (message, urn) => stackReports.push({ message, urn }),
+        const stack = await stackReports(
+            STACK_POLICY,
+            [inference, training],
+            { maxHourlyCost: 500 },
+            r => `urn:${r.name}`,
         );
-        expect(stackReports.map(r => r.urn)).to.deep.equal(["urn:training-nodepool"]);
+        expect(stack.map(r => r.urn)).to.deep.equal(["urn:training-nodepool"]);
     });
 });
 
@@ -341,24 +293,16 @@ describe("check-manifests prices NodePools too", function () {
             writeFileSync(file, JSON.stringify(config));
             return file;
         };
-        const run = (...args: string[]) =>
-            new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-                const child = spawn(
-                    process.execPath,
-                    [require.resolve("tsx/cli"), "policies/check-manifests.ts", ...args],
-                    { cwd: path.join(__dirname, "..") },
-                );
-                let stdout = "";
-                child.stdout.on("data", d => (stdout += d));
-                child.on("error", reject);
-                child.on("close", code => resolve({ code, stdout }));
-            });
-        const east = await run("--policy-pack-config", budget({ [POOL_POLICY]: { maxHourlyCost: 400 } }), manifest);
+        const east = await checkManifests(
+            "--policy-pack-config",
+            budget({ [POOL_POLICY]: { maxHourlyCost: 400 } }),
+            manifest,
+        );
         expect(east.code).to.equal(1);
         expect(east.stdout)
             .to.contain(`${POOL_POLICY} mandatory NodePool/training: GPU NodePool "training" can cost up to $440.32/h`)
             .and.to.contain("at us-east-1 on-demand prices)");
-        const gov = await run(
+        const gov = await checkManifests(
             "--policy-pack-config",
             budget({ [POOL_POLICY]: { maxHourlyCost: 500, region: "us-gov-west-1" } }),
             manifest,

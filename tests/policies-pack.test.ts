@@ -24,6 +24,7 @@ import {
 } from "../offline/policy-pack";
 import type { RecordedResource } from "../offline/run-program";
 import { run } from "./helpers";
+import { AUTO_MODE_CLASS, type PoolSpec, autoModePool, nodePool as gpuPool, req } from "./policy-resources";
 
 // policies/build.js is plain JavaScript (npm runs it with node alone).
 const { buildPack } = require("../policies/build") as {
@@ -90,35 +91,11 @@ function diagnostics(response: any): Diagnostic[] {
     }));
 }
 
-const req = (key: string, operator: string, ...values: unknown[]) => ({
-    key,
-    operator,
-    ...(values.length ? { values } : {}),
-});
-const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" };
-
-function nodePool(name: string, nodeClassGroup: string, requirements: unknown, rest: Record<string, unknown> = {}) {
-    const type = "kubernetes:karpenter.sh/v1:NodePool";
-    const nodeClassRef =
-        nodeClassGroup === "eks.amazonaws.com"
-            ? { group: nodeClassGroup, kind: "NodeClass", name: "default" }
-            : { group: nodeClassGroup, kind: "EC2NodeClass", name };
-    return {
-        urn: urnOf(type, name),
-        type,
-        name,
-        props: {
-            apiVersion: "karpenter.sh/v1",
-            kind: "NodePool",
-            metadata: { name },
-            spec: {
-                template: { spec: { nodeClassRef, requirements, taints: [GPU_TAINT], terminationGracePeriod: "1h" } },
-                limits: { "nvidia.com/gpu": 8 },
-                disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "1m" },
-                ...rest,
-            },
-        },
-    };
+/** A GPU pool, self-managed or Auto Mode by its NodeClass group, named for itself on the wire. */
+function nodePool(name: string, nodeClassGroup: string, requirements: unknown, rest: PoolSpec = {}) {
+    const pool = nodeClassGroup === AUTO_MODE_CLASS.group ? autoModePool : gpuPool;
+    const { type, props } = pool(name, { requirements, ...rest });
+    return { urn: urnOf(type, name), type, name, props };
 }
 
 describe("policies: the packed pack, installed outside the repository and run as the engine runs it", function () {

@@ -1,39 +1,22 @@
 import { expect } from "chai";
-import type { StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { EngineResource, UNKNOWN, evaluateStackPolicies, policies } from "../policies/rules";
-
-// The SDK's own unknown-value proxy and sentinel (internal, so untyped): the policies get exactly
-// what the engine hands them during a preview.
-const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy") as {
-    unknownCheckingProxy: <T extends object>(props: T) => T;
-    unknownStringValue: string;
-};
+import { EngineResource, UNKNOWN, evaluateStackPolicies } from "../policies/rules";
+import {
+    CAPACITY_TYPE_LABEL,
+    INSTANCE_FAMILY_LABEL,
+    nodePool as gpuPool,
+    req,
+    stackReports,
+    unknownStringValue,
+} from "./policy-resources";
 
 const POLICY = "spot-gpu-requires-interruption-handling";
 const QUEUE = "gpu-cluster";
 const QUEUE_ARN = `arn:aws:sqs:us-west-2:111122223333:${QUEUE}`;
 
-function nodePool(name: string, capacityTypes: string[], families = ["g5", "g6"]): EngineResource {
-    return {
-        type: "kubernetes:karpenter.sh/v1:NodePool",
-        name: `${name}-nodepool`,
-        props: {
-            apiVersion: "karpenter.sh/v1",
-            kind: "NodePool",
-            metadata: { name },
-            spec: {
-                template: {
-                    spec: {
-                        requirements: [
-                            { key: "karpenter.sh/capacity-type", operator: "In", values: capacityTypes },
-                            { key: "karpenter.k8s.aws/instance-family", operator: "In", values: families },
-                        ],
-                    },
-                },
-            },
-        },
-    };
-}
+const nodePool = (name: string, capacityTypes: string[], families = ["g5", "g6"]): EngineResource =>
+    gpuPool(name, {
+        requirements: [req(CAPACITY_TYPE_LABEL, "In", ...capacityTypes), req(INSTANCE_FAMILY_LABEL, "In", ...families)],
+    });
 
 const queue = (props: object = { name: QUEUE, arn: QUEUE_ARN }): EngineResource => ({
     type: "aws:sqs/queue:Queue",
@@ -297,18 +280,7 @@ describe("policies: spot-gpu-requires-interruption-handling", () => {
 
     it("reports every spot GPU pool, with its URN under the engine", async () => {
         const pools = [nodePool("a", ["spot"]), nodePool("b", ["spot", "on-demand"])];
-        const reports: { message: string; urn?: string }[] = [];
-        const resources = [...pools, queue({ name: QUEUE, arn: unknownStringValue })].map(r => ({
-            type: r.type,
-            name: r.name,
-            urn: `urn:pulumi:dev::p::${r.type}::${r.name}`,
-            props: unknownCheckingProxy(r.props as object),
-        }));
-        const policy = policies.find(p => p.name === POLICY) as StackValidationPolicy;
-        await policy.validateStack(
-            { resources, getConfig: () => ({}) } as unknown as StackValidationArgs,
-            (message, urn) => reports.push({ message, urn }),
-        );
+        const reports = await stackReports(POLICY, [...pools, queue({ name: QUEUE, arn: unknownStringValue })]);
         expect(reports.map(r => r.urn)).to.deep.equal([
             "urn:pulumi:dev::p::kubernetes:karpenter.sh/v1:NodePool::a-nodepool",
             "urn:pulumi:dev::p::kubernetes:karpenter.sh/v1:NodePool::b-nodepool",

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { readFileSync } from "fs";
 import * as path from "path";
 import {
@@ -15,85 +14,25 @@ import {
 } from "../policies/rules";
 import { isGpuPool } from "../policies/nodepool";
 import { knownProps, quantityValue } from "../policies/values";
-
-// The SDK's own unknown-value proxy and sentinel (internal, so untyped): the policies get exactly
-// what the engine hands them during a preview.
-const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy") as {
-    unknownCheckingProxy: <T extends object>(props: T) => T;
-    unknownStringValue: string;
-};
-
-// Label keys as a user writes them in a NodePool, not the pack's constants: a misspelt constant
-// must fail here. Self-managed Karpenter's, then EKS Auto Mode's
-// (awsdocs/amazon-eks-user-guide latest/ug/automode/create-node-pool.adoc).
-const CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type";
-const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
-const GPU_COUNT = "karpenter.k8s.aws/instance-gpu-count";
-const INSTANCE_CATEGORY_LABEL = "karpenter.k8s.aws/instance-category";
-const INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family";
-const INSTANCE_SIZE_LABEL = "karpenter.k8s.aws/instance-size";
-const AUTO = {
-    gpuCount: "eks.amazonaws.com/instance-gpu-count",
-    gpuName: "eks.amazonaws.com/instance-gpu-name",
-    gpuManufacturer: "eks.amazonaws.com/instance-gpu-manufacturer",
-    gpuMemory: "eks.amazonaws.com/instance-gpu-memory",
-    category: "eks.amazonaws.com/instance-category",
-    family: "eks.amazonaws.com/instance-family",
-    size: "eks.amazonaws.com/instance-size",
-};
-
-type Requirement = { key: string; operator: string; values?: unknown[] };
-const req = (key: string, operator: string, ...values: unknown[]): Requirement =>
-    operator === "Exists" || operator === "DoesNotExist" ? { key, operator } : { key, operator, values };
-
-const SPOT = req(CAPACITY_TYPE_LABEL, "In", "spot");
-const G5_G6 = req(INSTANCE_FAMILY_LABEL, "In", "g5", "g6");
-const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" };
-
-interface PoolSpec {
-    nodeClassRef?: unknown;
-    requirements?: unknown;
-    taints?: unknown;
-    limits?: unknown;
-    disruption?: unknown;
-}
-
-/** A spot GPU pool that passes every policy, with `spec` replacing parts (undefined removes one). */
-function nodePool(name: string, spec: PoolSpec = {}, apiVersion = "karpenter.sh/v1"): EngineResource {
-    const s: PoolSpec = {
-        nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "gpu" },
-        requirements: [SPOT, G5_G6],
-        taints: [GPU_TAINT],
-        limits: { "nvidia.com/gpu": 8 },
-        disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "5m" },
-        ...spec,
-    };
-    return {
-        type: `kubernetes:${apiVersion}:NodePool`,
-        name: `${name}-nodepool`,
-        props: {
-            apiVersion,
-            kind: "NodePool",
-            metadata: { name },
-            spec: {
-                template: {
-                    spec: {
-                        nodeClassRef: s.nodeClassRef,
-                        ...(s.requirements === undefined ? {} : { requirements: s.requirements }),
-                        ...(s.taints === undefined ? {} : { taints: s.taints }),
-                        terminationGracePeriod: "1h",
-                    },
-                },
-                ...(s.limits === undefined ? {} : { limits: s.limits }),
-                ...(s.disruption === undefined ? {} : { disruption: s.disruption }),
-            },
-        },
-    };
-}
-
-/** An EKS Auto Mode pool: Auto Mode's own NodeClass and labels. */
-const AUTO_MODE_CLASS = { group: "eks.amazonaws.com", kind: "NodeClass", name: "default" };
-const autoModePool = (name: string, spec: PoolSpec) => nodePool(name, { nodeClassRef: AUTO_MODE_CLASS, ...spec });
+import {
+    AUTO,
+    CAPACITY_TYPE_LABEL,
+    G5_G6,
+    GPU_COUNT,
+    GPU_TAINT,
+    INSTANCE_CATEGORY_LABEL,
+    INSTANCE_FAMILY_LABEL,
+    INSTANCE_SIZE_LABEL,
+    INSTANCE_TYPE_LABEL,
+    type Requirement,
+    SPOT,
+    autoModePool,
+    engineReports,
+    nodePool,
+    req,
+    unknownCheckingProxy,
+    unknownStringValue,
+} from "./policy-resources";
 
 /** A pool no GPU instance can satisfy, with nothing else the GPU policies would like. */
 const cpuPool = (name: string, ...requirements: Requirement[]) =>
@@ -615,26 +554,6 @@ describe("policies: the runner", () => {
 });
 
 describe("policies: under the policy engine", () => {
-    const byName = (name: string) => policies.find(p => p.name === name)!;
-
-    /** Calls a resource policy the way the engine does: props behind the unknown-checking proxy. */
-    function engineReports(policy: string, resource: EngineResource, config: object = {}): string[] {
-        const reports: string[] = [];
-        const args = {
-            type: resource.type,
-            name: resource.name,
-            urn: `urn:pulumi:dev::p::${resource.type}::${resource.name}`,
-            props: unknownCheckingProxy(resource.props as Record<string, unknown>),
-            getConfig: () => config,
-        } as unknown as ResourceValidationArgs;
-        const validate = (byName(policy) as ResourceValidationPolicy).validateResource as (
-            a: ResourceValidationArgs,
-            r: (m: string) => void,
-        ) => void;
-        validate(args, m => reports.push(m));
-        return reports;
-    }
-
     it("is described by the README tables: every policy at its level, every setting with its default", () => {
         const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
         const reference = readFileSync(path.join(__dirname, "..", "policies", "README.md"), "utf8");

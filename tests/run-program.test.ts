@@ -4,23 +4,16 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { Tag } from "@pulumi/aws/ec2";
 import { Queue } from "@pulumi/aws/sqs";
-import { ProgramFailure, runProgram } from "../offline/run-program";
-import { fakeCluster, runError } from "./helpers";
-
-const config = { "aws:region": "us-west-2" };
+import { ProgramFailure } from "../offline/run-program";
+import { runError, runOffline } from "./helpers";
 
 describe("running a program offline", () => {
     it("runs it as a preview, with the outputs the cloud adds concrete", async () => {
         let dryRun: boolean | undefined;
-        const run = await runProgram({
-            stack: "t",
-            config,
-            fake: fakeCluster(),
-            program: () => {
-                dryRun = pulumi.runtime.isDryRun();
-                const queue = new Queue("q", { name: "jobs" });
-                return { queueArn: queue.arn };
-            },
+        const run = await runOffline("t", () => {
+            dryRun = pulumi.runtime.isDryRun();
+            const queue = new Queue("q", { name: "jobs" });
+            return { queueArn: queue.arn };
         });
         expect(dryRun).to.equal(true);
         expect(run.outputs).to.deep.equal({ queueArn: "arn:aws:sqs:us-west-2:111122223333:jobs" });
@@ -28,15 +21,10 @@ describe("running a program offline", () => {
 
     it("fails, naming the resource and field, when an input holds an output the offline cloud does not answer", async () => {
         const e = await runError(
-            runProgram({
-                stack: "t",
-                config,
-                fake: fakeCluster(),
-                program: () => {
-                    // The mocks answer nothing for a tag, so its `value` output is unknown in a preview.
-                    const first = new Tag("first", { resourceId: "subnet-1", key: "team", value: "ml" });
-                    new Tag("second", { resourceId: "subnet-2", key: "team", value: first.value });
-                },
+            runOffline("t", () => {
+                // The mocks answer nothing for a tag, so its `value` output is unknown in a preview.
+                const first = new Tag("first", { resourceId: "subnet-1", key: "team", value: "ml" });
+                new Tag("second", { resourceId: "subnet-2", key: "team", value: first.value });
             }),
         );
         expect(e).to.be.instanceOf(ProgramFailure);
@@ -48,14 +36,9 @@ describe("running a program offline", () => {
 
     it("fails the same way for a stack output", async () => {
         const e = await runError(
-            runProgram({
-                stack: "t",
-                config,
-                fake: fakeCluster(),
-                program: () => ({
-                    tagValue: new Tag("only", { resourceId: "subnet-1", key: "team", value: "ml" }).value,
-                }),
-            }),
+            runOffline("t", () => ({
+                tagValue: new Tag("only", { resourceId: "subnet-1", key: "team", value: "ml" }).value,
+            })),
         );
         expect(e.message).to.match(/^stack output tagValue is only known after deployment/);
     });
