@@ -27,30 +27,6 @@ export function fakeCluster(changes: (c: FakeCluster) => void = () => undefined)
     return fake;
 }
 
-// Runs on the default fake cluster, by stack and the config it is handed: mocha runs every test file
-// in one process, and many tests run the same stack. Safe to share: under the mocks a run depends on
-// nothing else, so it is deterministic, and the tests only read what it recorded (frozen, so a test
-// that writes to it fails instead of changing what the next one reads).
-const runs = new Map<string, Promise<ProgramRun>>();
-
-function runOnDefaultFake(stack: string, config: Record<string, string>): Promise<ProgramRun> {
-    const key = `${stack} ${JSON.stringify(config)}`;
-    let cached = runs.get(key);
-    if (!cached) {
-        cached = offlineStack().runStack(stack, config, fakeCluster()).then(deepFreeze);
-        runs.set(key, cached);
-    }
-    return cached;
-}
-
-function deepFreeze<T>(value: T): T {
-    if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-        Object.freeze(value);
-        for (const v of Object.values(value)) deepFreeze(v);
-    }
-    return value;
-}
-
 /** Runs index.ts as `stack` with `overrides` (unqualified keys are gpu-karpenter's; values as in YAML) over its config. */
 export function run(stack: string, overrides: Record<string, unknown> = {}, fake?: FakeCluster): Promise<ProgramRun> {
     const config = offlineStack().stackConfig(stack);
@@ -59,12 +35,16 @@ export function run(stack: string, overrides: Record<string, unknown> = {}, fake
         if (value === undefined) delete config[full];
         else config[full] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    return fake ? offlineStack().runStack(stack, config, fake) : runOnDefaultFake(stack, config);
+    return offlineStack().runStack(stack, config, fake ?? fakeCluster());
 }
 
 /** Config with nothing but a cluster name: every default. */
 export function runDefaults(): Promise<ProgramRun> {
-    return runOnDefaultFake("defaults", { "aws:region": "us-west-2", "gpu-karpenter:clusterName": "demo" });
+    return offlineStack().runStack(
+        "defaults",
+        { "aws:region": "us-west-2", "gpu-karpenter:clusterName": "demo" },
+        fakeCluster(),
+    );
 }
 
 /** Runs `program` offline as `stack`, in us-west-2, on the default fake cluster. */
