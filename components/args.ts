@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { BOUNDED_DURATION_FORMAT, DURATION_FORMAT, isBoundedDuration, isKarpenterDuration } from "./duration";
 import { instanceFamilyProblem, instanceTypeInfo, instanceTypeProblem, listTypes, poolCost } from "./cost";
 import { cronProblem } from "./cron";
-import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "./gpu";
+import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, instanceRequirement } from "./gpu";
+import { editDistance } from "./edit-distance";
 
 export { CAPACITY_TYPES, CONSOLIDATION_POLICIES };
 
@@ -397,20 +398,10 @@ const stringProblem = (v: unknown) => (typeof v === "string" ? undefined : `${sh
 
 /** Closest allowed key, for "did you mean" on a misspelt key. */
 export function closest(key: string, allowed: readonly string[], maxDistance?: number): string | undefined {
-    const distance = (a: string, b: string) => {
-        const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-        for (let j = 1; j <= b.length; j++) d[0][j] = j;
-        for (let i = 1; i <= a.length; i++) {
-            for (let j = 1; j <= b.length; j++) {
-                d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-            }
-        }
-        return d[a.length][b.length];
-    };
     let best: string | undefined;
     let bestDistance = Infinity;
     for (const candidate of allowed) {
-        const d = distance(key.toLowerCase(), candidate.toLowerCase());
+        const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
         if (d < bestDistance) {
             best = candidate;
             bestDistance = d;
@@ -582,10 +573,11 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         if (problem) p.add(`${key}.instanceTypes[${i}]`, problem);
     });
     const gpuLimit = p.int(`${key}.gpuLimit`, raw.gpuLimit, POOL_DEFAULTS.gpuLimit, 1, 10000, " of GPUs");
-    const instances = types
-        ? { key: INSTANCE_TYPE_LABEL, operator: "In", values: types }
-        : { key: INSTANCE_FAMILY_LABEL, operator: "In", values: families ?? DEFAULT_POOL_FAMILIES };
-    const cost = p.list.length === problemsBefore ? poolCost([instances], gpuLimit) : undefined;
+    const instanceFamilies = types ? undefined : (families ?? DEFAULT_POOL_FAMILIES);
+    const cost =
+        p.list.length === problemsBefore
+            ? poolCost([instanceRequirement({ instanceTypes: types, instanceFamilies })], gpuLimit)
+            : undefined;
     if (cost?.smallestGpuCount !== undefined) {
         const smallest = cost.admittedTypes.filter(t => instanceTypeInfo(t)?.gpus === cost.smallestGpuCount);
         p.add(
@@ -692,7 +684,7 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
 
     return {
         name: String(name),
-        instanceFamilies: types ? undefined : (families ?? DEFAULT_POOL_FAMILIES),
+        instanceFamilies,
         instanceTypes: types,
         capacityTypes,
         ...(capacityReservations ? { capacityReservations } : {}),

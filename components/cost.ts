@@ -9,6 +9,7 @@
 // Shared by the component (validation), the offline plan and the policy pack; pure and
 // dependency-free, as gpu.ts is.
 import table from "./data/gpu-instance-types.json";
+import { editDistance } from "./edit-distance";
 import {
     ARCH_LABEL,
     INSTANCE_TYPE_LABEL,
@@ -108,22 +109,6 @@ export function suggestInstanceTypes(type: string): string[] {
         .sort((a, b) => a.d - b.d);
     const best = ranked.length > 0 ? ranked[0].d : 0;
     return ranked.filter(r => r.d === best).map(r => `${family}.${r.s}`);
-}
-
-function editDistance(a: string, b: string): number {
-    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            current[j] = Math.min(
-                previous[j] + 1,
-                current[j - 1] + 1,
-                previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-            );
-        }
-        previous = current;
-    }
-    return previous[b.length];
 }
 
 // ---- which types a pool admits ----------------------------------------------------------------

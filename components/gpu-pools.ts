@@ -5,13 +5,7 @@ import type { INodePool } from "@kubernetes-models/karpenter/karpenter.sh/v1/Nod
 import type { IEC2NodeClass } from "@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass";
 import type { CapacityReservationArgs, ResolvedGpuPool } from "./args";
 import type { KubernetesOptions } from "./controller";
-import {
-    CAPACITY_TYPE_LABEL,
-    GPU_MANUFACTURER_LABEL,
-    INSTANCE_FAMILY_LABEL,
-    INSTANCE_TYPE_LABEL,
-    NVIDIA_GPU_RESOURCE,
-} from "./gpu";
+import { CAPACITY_TYPE_LABEL, GPU_MANUFACTURER_LABEL, NVIDIA_GPU_RESOURCE, instanceRequirement } from "./gpu";
 import { durationSeconds } from "./duration";
 
 export const DISCOVERY_TAG = "karpenter.sh/discovery";
@@ -23,9 +17,6 @@ export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
 // only, which a CommonJS consumer's compiler cannot load.
 
 export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string) {
-    const instanceRequirement = pool.instanceTypes
-        ? { key: INSTANCE_TYPE_LABEL, operator: "In" as const, values: pool.instanceTypes }
-        : { key: INSTANCE_FAMILY_LABEL, operator: "In" as const, values: pool.instanceFamilies! };
     return {
         apiVersion: "karpenter.sh/v1",
         kind: "NodePool",
@@ -37,7 +28,7 @@ export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string) {
                     nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: nodeClassName },
                     requirements: [
                         { key: CAPACITY_TYPE_LABEL, operator: "In", values: [...pool.capacityTypes] },
-                        instanceRequirement,
+                        instanceRequirement(pool),
                         { key: GPU_MANUFACTURER_LABEL, operator: "In", values: ["nvidia"] },
                         { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
                     ],

@@ -30,6 +30,13 @@ export const INSTANCE_SIZE_LABEL = "karpenter.k8s.aws/instance-size";
 
 export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 export const INSTANCE_TYPE_LABEL_BETA = "beta.kubernetes.io/instance-type";
+
+/** The requirement that says which instances a pool admits: its exact types if it names any, else its families. */
+export function instanceRequirement(pool: { instanceTypes?: string[]; instanceFamilies?: string[] }) {
+    return pool.instanceTypes
+        ? { key: INSTANCE_TYPE_LABEL, operator: "In" as const, values: pool.instanceTypes }
+        : { key: INSTANCE_FAMILY_LABEL, operator: "In" as const, values: pool.instanceFamilies ?? [] };
+}
 export const GPU_MANUFACTURER_LABEL = "karpenter.k8s.aws/instance-gpu-manufacturer";
 export const CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type";
 export const NVIDIA_GPU_RESOURCE = "nvidia.com/gpu";
