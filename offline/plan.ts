@@ -7,7 +7,7 @@
 import "./defer-sdk-internals";
 import { mkdirSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
-import { GpuKarpenterConfigError } from "../components/args";
+import { GpuKarpenterConfigError } from "../components/checks";
 import { toYaml } from "../components/yaml";
 import { INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "../components/gpu";
 import {
