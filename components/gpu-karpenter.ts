@@ -19,7 +19,7 @@ import { NodeNetwork, registerGpuPools } from "./gpu-pools";
 import { registerControllerIdentity, registerNodeIdentity, registerSpotServiceLinkedRole } from "./identity";
 import { registerInterruptionQueue } from "./interruption";
 import { NODE_MONITORING_AGENT, registerNodeMonitoringAgent } from "./node-health";
-import { OWNER_TAG, isOurs, ownerTagValue } from "./ownership";
+import { OWNER_TAG, declares, ownerTagValue } from "./ownership";
 import {
     findAccessEntry,
     findAddon,
@@ -125,7 +125,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
             nodeAccess === "accessEntry" && knownName && knownRoleArn
                 ? await findAccessEntry(knownName, knownRoleArn, invokeOpts)
                 : undefined;
-        if (entry && !isOurs(entry.tags)) {
+        if (!declares(entry)) {
             if (args.nodeAccess === "accessEntry") {
                 throw new GpuKarpenterConfigError(
                     `nodeAccess: "accessEntry": ${knownRoleArn} already has an access entry in cluster ` +
@@ -167,7 +167,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         const spotRole: pulumi.Resource[] = [];
         if (args.gpuPools.some(pool => pool.capacityTypes.includes("spot"))) {
             const found = await findSpotServiceLinkedRole(invokeOpts);
-            if (!found || isOurs(found.tags)) {
+            if (declares(found)) {
                 spotRole.push(registerSpotServiceLinkedRole(name, args.tags, this, found?.arn));
             }
         }
@@ -175,7 +175,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         if (args.controller.featureGates.nodeRepair) {
             // A cluster known only by an Output is new, so it has no add-on yet.
             const found = knownName ? await findAddon(knownName, NODE_MONITORING_AGENT, invokeOpts) : undefined;
-            if (!found || isOurs(found.tags)) {
+            if (declares(found)) {
                 nodeHealth.push(registerNodeMonitoringAgent(name, args.clusterName, args.tags, this));
             }
         }

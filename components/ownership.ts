@@ -22,3 +22,8 @@ export function withOwnerTag(tags: Record<string, pulumi.Input<string>>): Record
 export function isOurs(tags: Record<string, string> | undefined): boolean {
     return tags?.[OWNER_TAG] === ownerTagValue();
 }
+
+/** Whether the stack declares a resource that a look-up found as `found`: when there is none, or it is ours. */
+export function declares(found: { tags: Record<string, string> } | undefined): boolean {
+    return !found || isOurs(found.tags);
+}

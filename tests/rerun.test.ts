@@ -240,6 +240,16 @@ describe("the second-run harness", () => {
             "second run: 0 unchanged, 0 to create, 0 to update, 0 to replace, 1 to delete",
         );
         expect(secondRunReport(steps, false).failed).to.equal(false);
+        // A second run that stops fails the plan, with or without --expect-no-changes.
+        const stopped = secondRunReport(new Error("nodeAccess: ..."));
+        expect(stopped).to.deep.equal({
+            lines: [
+                "",
+                "Second run, against the cloud as this update would leave it:",
+                "second run: fails: nodeAccess: ...",
+            ],
+            failed: true,
+        });
     });
 
     it("tells an update from a replace by the provider's replace-on-change fields", async () => {
