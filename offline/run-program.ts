@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
-import { cloudMocks } from "./cloud-mocks";
+import { type CloudResource, cloudMocks } from "./cloud-mocks";
 import type { FakeCluster } from "./fake-cluster";
 
 export interface RecordedResource {
@@ -19,12 +19,20 @@ export interface RecordedResource {
     /** True for resources read from the cloud (`.get`), not managed. */
     read?: boolean;
     inputs: Record<string, unknown>;
+    /** The ID the cloud gave it ("" for a component). */
+    id: string;
+    /** What the cloud returned beyond the inputs: for a read, everything it read. */
+    outputs: Record<string, unknown>;
     /** The resource options that decide how it is replaced and deleted, where set. */
     options: ResourceOptionsRecord;
 }
 
 export interface ResourceOptionsRecord {
     retainOnDelete?: boolean;
+    /** The `import` option: the ID of an existing resource to adopt. */
+    importId?: string;
+    /** The explicit provider, as `<provider URN>::<provider ID>`. */
+    provider?: string;
     deleteBeforeReplace?: boolean;
     customTimeouts?: { create?: string; update?: string; delete?: string };
 }
@@ -33,6 +41,8 @@ export interface ResourceOptionsRecord {
 function optionsOf(req: any): ResourceOptionsRecord {
     const options: ResourceOptionsRecord = {};
     if (req.getRetainondelete?.()) options.retainOnDelete = true;
+    if (req.getImportid?.()) options.importId = req.getImportid();
+    if (req.getProvider?.()) options.provider = req.getProvider();
     if (req.getDeletebeforereplace?.()) options.deleteBeforeReplace = true;
     const timeouts = req.getCustomtimeouts?.();
     if (timeouts) {
@@ -121,6 +131,8 @@ function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks):
                     ...(read ? { read: true } : {}),
                     // Decoding again only covers an SDK that stops calling newResource before its first await.
                     inputs: inputs ?? deserializeProperties(read ? req.getProperties() : req.getObject()),
+                    id: read ? req.getId() : resp.getId(),
+                    outputs: deserializeProperties(read ? resp.getProperties() : resp.getObject()),
                     options: read ? {} : optionsOf(req),
                 };
             }
@@ -207,10 +219,12 @@ export async function runProgram(opts: {
     stack: string;
     config: Record<string, string>;
     fake: FakeCluster;
+    /** What earlier updates left in the cloud (offline/rerun.ts), beyond what `fake` describes. */
+    cloud?: readonly CloudResource[];
     program: () => unknown;
 }): Promise<ProgramRun> {
     const region = opts.config["aws:region"] ?? opts.fake.region;
-    const mocks = cloudMocks(opts.fake, region);
+    const mocks = cloudMocks(opts.fake, region, opts.cloud);
     // As `pulumi preview`: a plan shows what an update would do. It is also cheaper: in an update
     // the SDK copies every input the engine does not echo into the outputs, serializing each
     // NodePool spec and Helm values a second time.

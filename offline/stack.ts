@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { fromYaml } from "../components/yaml";
+import type { CloudResource } from "./cloud-mocks";
 import { FakeCluster } from "./fake-cluster";
 import { PulumiProjectError, mergeStackConfig, validateProject } from "./pulumi-project";
 import { PROJECT, ProgramRun, runProgram } from "./run-program";
@@ -55,12 +56,18 @@ export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, st
     }
 }
 
-/** Runs the real program, index.ts, freshly loaded, with the given config. */
-export function runStack(stack: string, config: Record<string, string>, fake: FakeCluster): Promise<ProgramRun> {
+/** Runs the real program, index.ts, freshly loaded, with the given config (against what `cloud` adds to `fake`). */
+export function runStack(
+    stack: string,
+    config: Record<string, string>,
+    fake: FakeCluster,
+    cloud?: readonly CloudResource[],
+): Promise<ProgramRun> {
     return runProgram({
         stack,
         config,
         fake,
+        cloud,
         program: () => {
             const entry = require.resolve(path.join(PROGRAM_DIR, "index"));
             delete require.cache[entry];
