@@ -177,8 +177,8 @@ describe("a second pulumi up of the README's examples changes nothing", () => {
         .map(f => readFileSync(f, "utf8"))
         .join("\n");
 
-    it("the recommended GPU pools (Stack config, Recommended)", async () => {
-        const block = readme.split("Recommended:")[1].split("```yaml")[1].split("```")[0];
+    it("the recommended GPU pools (docs/training.md, Recommended)", async () => {
+        const block = readme.split("Recommended, in a stack's config file")[1].split("```yaml")[1].split("```")[0];
         const gpuPools = (fromYaml(block) as Record<string, unknown>)["gpu-karpenter:gpuPools"];
         expect(gpuPools).to.have.length(2);
         const { second, steps } = await rerun("prod", { gpuPools });
