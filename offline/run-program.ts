@@ -87,6 +87,30 @@ function collectWarnings(): { warnings: string[]; stop(): void } {
 
 export const PROJECT = "gpu-karpenter";
 
+/** The type of the root resource the SDK registers for a stack program (runtime/stack.js). */
+export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/** Has the mock monitor name resources as the engine does (MockMonitor keeps only a parent's own type). */
+export function useEngineUrns(monitor: MockMonitor, stack: string, project: string): void {
+    (monitor as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (
+        parent,
+        type,
+        name,
+    ) => engineUrn(stack, project, parent || undefined, type, name);
+}
+
+/**
+ * A resource's URN as the engine makes it (pulumi/pulumi pkg/resource/deploy/deployment.go
+ * generateURN, sdk/go/common/resource/urn/urn.go New): a child's type is prefixed with its parent's
+ * whole qualified type, `$`-joined, except under the root stack.
+ */
+export function engineUrn(stack: string, project: string, parent: string | undefined, type: string, name: string) {
+    // QualifiedType: the URN's third `::` field (names may contain `::`, types may not).
+    const parentType = parent?.split("::")[2];
+    const qualified = parentType && parentType !== ROOT_STACK_TYPE ? `${parentType}$${type}` : type;
+    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
 // The SDK's own drain of outstanding registrations (what `pulumi up` waits for before exiting);
 // internal to the SDK, so absent from its typings.
 const { getMonitor, waitForRPCs } = settings as typeof settings & { waitForRPCs: () => Promise<void> };
@@ -105,9 +129,13 @@ export class ProgramFailure extends Error {
 /**
  * Wraps the mock monitor so every registration request is kept with its parent and dependencies.
  * `mocks` must be the object the monitor calls: the inputs it decodes for `newResource` are kept
- * rather than decoded a second time.
+ * rather than decoded a second time, unless `decode` is given to decode them from the request.
  */
-function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks): RecordedResource[] {
+export function recordRegistrations(
+    monitor: MockMonitor,
+    mocks: pulumi.runtime.Mocks,
+    decode?: (properties: unknown) => Record<string, unknown>,
+): RecordedResource[] {
     // In the order the program's requests reach the engine; a failed registration leaves a hole.
     const recorded: RecordedResource[] = [];
     let capture: ((inputs: Record<string, unknown>) => void) | undefined;
@@ -118,6 +146,7 @@ function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks):
     };
     const wrap = (call: (req: any, callback: any) => Promise<void>, read: boolean) => (req: any, callback: any) => {
         let inputs: Record<string, unknown> | undefined;
+        const properties = read ? req.getProperties() : req.getObject();
         const slot = recorded.length++;
         const onResponse = (err: unknown, resp: any) => {
             if (!err) {
@@ -130,7 +159,7 @@ function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks):
                     custom: read ? true : req.getCustom(),
                     ...(read ? { read: true } : {}),
                     // Decoding again only covers an SDK that stops calling newResource before its first await.
-                    inputs: inputs ?? deserializeProperties(read ? req.getProperties() : req.getObject()),
+                    inputs: decode ? decode(properties) : (inputs ?? deserializeProperties(properties)),
                     id: read ? req.getId() : resp.getId(),
                     outputs: deserializeProperties(read ? resp.getProperties() : resp.getObject()),
                     options: read ? {} : optionsOf(req),
@@ -230,7 +259,9 @@ export async function runProgram(opts: {
     // NodePool spec and Helm values a second time.
     await pulumi.runtime.setMocks(mocks, PROJECT, opts.stack, true);
     pulumi.runtime.setAllConfig(opts.config);
-    const recorded = recordRegistrations(getMonitor() as unknown as MockMonitor, mocks);
+    const monitor = getMonitor() as unknown as MockMonitor;
+    useEngineUrns(monitor, opts.stack, PROJECT);
+    const recorded = recordRegistrations(monitor, mocks);
 
     // Errors raised asynchronously (inside a component's initialize or an apply) end a real run too.
     const failures: unknown[] = [];
