@@ -131,6 +131,7 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                             name,
                             arn: arn("eks", `cluster/${name}`),
                             endpoint: c.endpoint,
+                            version: inputs.version ?? c.version,
                             status: "ACTIVE",
                             certificateAuthority: { data: c.certificateAuthority },
                             identities: [{ oidcs: [{ issuer: c.oidcIssuer }] }],
@@ -227,6 +228,16 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                     accessConfigs: [
                         { authenticationMode: c.authenticationMode, bootstrapClusterCreatorAdminPermissions: false },
                     ],
+                    // Only an Auto Mode cluster is described with one here; the component reads `enabled` either way.
+                    computeConfigs: c.autoMode
+                        ? [
+                              {
+                                  enabled: true,
+                                  nodePools: ["general-purpose", "system"],
+                                  nodeRoleArn: arn("iam", "role/eks-auto-mode-nodes", false),
+                              },
+                          ]
+                        : [],
                     vpcConfig: {
                         vpcId: c.vpcId,
                         clusterSecurityGroupId: c.clusterSecurityGroupId,

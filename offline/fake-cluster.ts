@@ -40,11 +40,13 @@ export interface FakeCluster {
         accessEntries: string[];
         /** Names of the EKS add-ons the cluster runs. */
         addons: string[];
+        /** Whether the cluster runs EKS Auto Mode compute (getCluster's computeConfig.enabled). */
+        autoMode?: boolean;
     };
 }
 
 /** Keys a cluster file may set beyond those of the default description. */
-const OPTIONAL_CLUSTER_KEYS = ["name", "awsAuth"];
+const OPTIONAL_CLUSTER_KEYS = ["name", "awsAuth", "autoMode"];
 
 export const DEFAULT_CLUSTER_FILE = path.join(__dirname, "default-cluster.json");
 
@@ -99,6 +101,8 @@ export function fakeCluster(given: FakeClusterDescription = {}, source = "fakeCl
     if (!Array.isArray(c.addons) || c.addons.some(a => typeof a !== "string"))
         throw bad("cluster.addons", "must be a list of add-on names");
     if (typeof merged.spotServiceLinkedRole !== "boolean") throw bad("spotServiceLinkedRole", "must be true or false");
+    if (c.autoMode !== undefined && typeof c.autoMode !== "boolean")
+        throw bad("cluster.autoMode", "must be true or false");
     if (!isObject(merged.resourceTags) || !Object.values(merged.resourceTags).every(isObject)) {
         throw bad(
             "resourceTags",
