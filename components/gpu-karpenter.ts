@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/kubernetes/provider";
 import { GpuKarpenterArgs, ResolvedArgs, resolveArgs } from "./args";
+import { checkDerivedNames } from "./aws-names";
 import { GpuKarpenterConfigError, isPlain, plainValue } from "./checks";
 import type { ProviderCredentialOpts } from "./cluster-args";
 import { chooseNodeAccess, registerNodeAccess } from "./access";
@@ -10,6 +11,7 @@ import { registerDevicePlugin } from "./device-plugin";
 import { registerDiscoveryTags } from "./discovery";
 import { registerExampleWorkload } from "./example-workload";
 import { NodeNetwork, registerGpuPools } from "./gpu-pools";
+import { checkCluster } from "./preflight";
 import { registerControllerIdentity, registerNodeIdentity, registerSpotServiceLinkedRole } from "./identity";
 import { registerInterruptionQueue } from "./interruption";
 import { NODE_MONITORING_AGENT, registerNodeMonitoringAgent } from "./node-health";
@@ -57,6 +59,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
     constructor(name: string, args: GpuKarpenterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered.
         const resolved = resolveArgs(args);
+        checkDerivedNames(name, resolved);
         super(GPU_KARPENTER_TYPE, name, resolved, opts);
         for (const pool of resolved.gpuPools) {
             for (const instance of pool.instanceTypes ?? pool.instanceFamilies ?? []) {
@@ -106,6 +109,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
                 args.identity === "irsa",
                 invokeOpts,
             ));
+        const chartVersion = await checkCluster(args, cluster, knownName, invokeOpts);
         let subnetIds = args.subnetIds;
         if (subnetIds === undefined) {
             const clusterName = needsName("its node groups' subnets", "pass subnetIds");
@@ -214,6 +218,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         const { controller } = registerController(name, args, {
             controllerRoleArn: controllerIdentity.controllerRoleArn,
             interruptionQueueName: queue?.queue.name,
+            chartVersion,
             dependsOn: [
                 ...node.resources,
                 ...controllerIdentity.resources,
