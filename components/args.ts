@@ -29,6 +29,7 @@ import {
     resolveDevicePlugin,
 } from "./controller-args";
 import { GpuPool, ResolvedGpuPool, resolvePools } from "./pool-args";
+import { VOLUME_INITIALIZATION_RATE_SINCE } from "./image-args";
 import { BALANCED_SINCE, SEMVER, compareVersions, resolveKarpenterVersion } from "./versions";
 
 export interface GpuKarpenterArgs {
@@ -171,6 +172,18 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
                     `gpuPools[${i}].consolidationPolicy`,
                     `"Balanced" needs Karpenter ${BALANCED_SINCE} or later ` +
                         `(karpenterVersion is ${show(karpenterVersion)}); use "WhenEmpty" or "WhenEmptyOrUnderutilized", or a newer karpenterVersion`,
+                );
+            }
+        });
+    }
+    if (SEMVER.test(karpenterVersion) && compareVersions(karpenterVersion, VOLUME_INITIALIZATION_RATE_SINCE) < 0) {
+        gpuPools.forEach((pool, i) => {
+            if (pool.imageSnapshot?.initializationRate !== undefined) {
+                // An older EC2NodeClass CRD prunes the field it does not know, so the rate would silently not apply.
+                p.add(
+                    `gpuPools[${i}].imageSnapshot.initializationRate`,
+                    `needs Karpenter ${VOLUME_INITIALIZATION_RATE_SINCE} or later, whose EC2NodeClass has volumeInitializationRate ` +
+                        `(karpenterVersion is ${show(karpenterVersion)}); use a newer karpenterVersion, or leave the rate out`,
                 );
             }
         });
