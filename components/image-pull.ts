@@ -5,8 +5,15 @@
 // EC2NodeClass userData that asks for parallel pull, composed with a pool's own userData the way
 // Karpenter composes its own with it, and the reading of any EC2NodeClass back, for the plan and
 // the policy pack.
-import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
-import { parseAllDocuments } from "yaml";
+import type * as Toml from "smol-toml";
+import type * as Yaml from "yaml";
+
+// Loaded on first use: the policy pack bundles this file, and most of its start-up never reads user data.
+const yaml = () => require("yaml") as typeof Yaml;
+const toml = () => require("smol-toml") as typeof Toml;
+
+/** The first YAML document of `text`, read as YAML 1.1, as Go's YAML libraries read Kubernetes objects. */
+const firstYamlDocument = (text: string) => yaml().parseAllDocuments(text, { version: "1.1" })[0];
 
 // ---- MIME multi-part user data, as Karpenter and nodeadm read it -----------------------------------
 
@@ -147,7 +154,7 @@ export function customUserDataParts(userData: string): MimePart[] {
 
 /** sigs.k8s.io/yaml's Unmarshal into a map: the first document must be a mapping (or empty). */
 function readsAsYamlMapping(text: string): boolean {
-    const [doc] = parseAllDocuments(text, { version: "1.1" });
+    const doc = firstYamlDocument(text);
     if (!doc || doc.errors.length > 0) return false;
     const value: unknown = doc.toJS();
     return value === null || value === undefined || (typeof value === "object" && !Array.isArray(value));
@@ -180,7 +187,7 @@ function al2023ParallelPull(parts: MimePart[]): boolean | undefined {
         }
         if (mediaType !== NODECONFIG_CONTENT_TYPE) continue;
         // nodeadm decodes one object per part, read as YAML 1.1 (sigs.k8s.io/yaml): `yes` is true.
-        const [doc] = parseAllDocuments(part.content, { version: "1.1" });
+        const doc = firstYamlDocument(part.content);
         const value: unknown = doc?.errors.length === 0 ? doc.toJS() : undefined;
         const set = objectAt(value, "spec", "featureGates")?.[FAST_IMAGE_PULL_GATE];
         if (typeof set === "boolean") gate = set;
@@ -223,13 +230,31 @@ function bottlerocketPullSettings(doc: unknown) {
 
 export type UserDataFamily = "al2023" | "bottlerocket";
 
+// Integers as BigInt and every number written back as a float: a value keeps its TOML type when
+// the document is written out again (1.0 stays a float, a 64-bit integer stays exact), as it does
+// through Karpenter's go-toml.
+const readToml = (text: string) => toml().parse(text, { integersAsBigInt: true });
+const writeToml = (doc: Record<string, unknown>) => toml().stringify(doc, { numbersAsFloat: true });
+
+/** The tables parallel pull writes into, which a pool's own settings must leave tables. */
+const PULL_TABLES = [
+    ["settings"],
+    ["settings", "container-runtime"],
+    ["settings", "container-runtime-plugins"],
+    ["settings", "container-runtime-plugins", "soci-snapshotter"],
+];
+
 /** A pool's own userData, read as Karpenter reads it for the family; throws, saying why, where Karpenter could not. */
 function readUserData(family: UserDataFamily, userData: string): MimePart[] | Record<string, unknown> {
     if (family === "al2023") return customUserDataParts(userData);
     // Karpenter reads it with go-toml (bootstrap/bottlerocketsettings.go, UnmarshalTOML).
-    const doc = parseToml(userData);
-    if (doc.settings !== undefined && objectAt(doc, "settings") === undefined)
-        throw new Error("its settings is not a table");
+    const doc = readToml(userData);
+    for (const path of PULL_TABLES) {
+        const value = objectAt(doc, ...path.slice(0, -1))?.[path[path.length - 1]];
+        if (value !== undefined && objectAt(doc, ...path) === undefined) {
+            throw new Error(`its ${path.join(".")} is not a table`);
+        }
+    }
     return doc;
 }
 
@@ -289,14 +314,14 @@ export function nodeClassUserData(pool: {
             { contentType: NODECONFIG_CONTENT_TYPE, content: FAST_IMAGE_PULL_NODECONFIG },
         ]);
     }
-    const doc = own === undefined ? {} : parseToml(own);
+    const doc = own === undefined ? {} : readToml(own);
     const settings = (doc.settings ??= {}) as Record<string, unknown>;
     const runtime = (settings["container-runtime"] ??= {}) as Record<string, unknown>;
     runtime.snapshotter = PARALLEL_PULL_SETTINGS["container-runtime"].snapshotter;
     const plugins = (settings["container-runtime-plugins"] ??= {}) as Record<string, unknown>;
     const soci = (plugins["soci-snapshotter"] ??= {}) as Record<string, unknown>;
     soci["pull-mode"] = PARALLEL_PULL_SETTINGS["container-runtime-plugins"]["soci-snapshotter"]["pull-mode"];
-    return stringifyToml(doc);
+    return writeToml(doc);
 }
 
 // ---- reading any EC2NodeClass back ---------------------------------------------------------------------

@@ -342,6 +342,12 @@ concurrent-download-chunk-size = "16mb"
         });
     });
 
+    it("Bottlerocket: writes its values back with their TOML types: a float stays a float, a 64-bit integer exact", async () => {
+        const own = `[settings.kernel]\nexample-float = 1.0\nexample-int = 9007199254740993\n`;
+        const userData: string = spec(await pools({ ...BOTTLEROCKET, userData: own }), "bottlerocket").userData;
+        expect(userData).to.contain("example-float = 1.0\n").and.to.contain("example-int = 9007199254740993\n");
+    });
+
     const refused: [string, object, string][] = [
         [
             "an AL2023 gate set false while fastImagePull is true",
@@ -370,6 +376,11 @@ concurrent-download-chunk-size = "16mb"
             "a MIME archive that is not multipart",
             { name: "gpu", userData: `Content-Type: text/plain\n\n${fixture("shell.txt")}` },
             `gpuPools[0].userData: is not user data Karpenter reads as a MIME multi-part archive: its Content-Type is text/plain, not multipart`,
+        ],
+        [
+            "Bottlerocket settings that make a table parallel pull writes into something else",
+            { ...BOTTLEROCKET, userData: `[settings]\ncontainer-runtime = "overlayfs"\n` },
+            `gpuPools[0].userData: is not user data Karpenter reads as Bottlerocket's TOML: its settings.container-runtime is not a table`,
         ],
         [
             "Bottlerocket user data that is not TOML",
