@@ -33,6 +33,7 @@ import {
 import { resolveRoleName } from "./aws-names";
 import { checkPoolsAgainstKarpenter } from "./compatibility";
 import { GpuPool, ResolvedGpuPool, resolvePools } from "./pool-args";
+import { VOLUME_INITIALIZATION_RATE_SINCE } from "./image-args";
 import { BALANCED_SINCE, SEMVER, compareVersions, resolveKarpenterVersion } from "./versions";
 
 export interface GpuKarpenterArgs {
@@ -188,6 +189,18 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         });
     }
     checkPoolsAgainstKarpenter(p, karpenterVersion, gpuPools);
+    if (SEMVER.test(karpenterVersion) && compareVersions(karpenterVersion, VOLUME_INITIALIZATION_RATE_SINCE) < 0) {
+        gpuPools.forEach((pool, i) => {
+            if (pool.imageSnapshot?.initializationRate !== undefined) {
+                // An older EC2NodeClass CRD prunes the field it does not know, so the rate would silently not apply.
+                p.add(
+                    `gpuPools[${i}].imageSnapshot.initializationRate`,
+                    `needs Karpenter ${VOLUME_INITIALIZATION_RATE_SINCE} or later, whose EC2NodeClass has volumeInitializationRate ` +
+                        `(karpenterVersion is ${show(karpenterVersion)}); use a newer karpenterVersion, or leave the rate out`,
+                );
+            }
+        });
+    }
     const nodeAccess = p.oneOf("nodeAccess", raw.nodeAccess, NODE_ACCESS_MODES, "auto");
     if (nodeAccess === "none" && nodeRoleArn === undefined) {
         p.add(

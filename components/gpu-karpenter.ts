@@ -6,6 +6,7 @@ import { GpuKarpenterConfigError, isPlain, plainValue } from "./checks";
 import type { ProviderCredentialOpts } from "./cluster-args";
 import { chooseNodeAccess, registerNodeAccess } from "./access";
 import { tableWarning } from "./cost";
+import { imageWarnings } from "./image-args";
 import { registerController } from "./controller";
 import { registerDevicePlugin } from "./device-plugin";
 import { registerDiscoveryTags } from "./discovery";
@@ -66,6 +67,8 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
                 const warning = tableWarning(instance);
                 if (warning) void pulumi.log.warn(`GPU pool "${pool.name}": ${warning}`, this);
             }
+            for (const warning of imageWarnings(pool))
+                void pulumi.log.warn(`GPU pool "${pool.name}": ${warning}`, this);
         }
         const data = pulumi.output(this.getData());
         this.nodeRoleArn = data.nodeRoleArn;
