@@ -21,7 +21,7 @@ import {
 import { validateKarpenterObject } from "../offline/karpenter-schema";
 import { costReport, gpuPoolRows } from "../offline/plan";
 import type { ProgramRun } from "../offline/run-program";
-import { NODECLASS, expectValidKarpenter, one, run, runError } from "./helpers";
+import { NODECLASS, expectValidKarpenter, fakeCluster, one, run, runError } from "./helpers";
 
 const FIXTURES = path.join(__dirname, "fixtures", "karpenter-mime");
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), "utf8");
@@ -496,14 +496,20 @@ describe("imageSnapshot's checks", () => {
             amiAlias: "bottlerocket@latest",
             imageSnapshot: { snapshotId: SNAPSHOT, initializationRate: 200 },
         };
-        const e = await runError(run("dev", { karpenterVersion: "1.4.0", gpuPools: [pool] }));
+        // Karpenter 1.4 runs Kubernetes up to 1.32 (its compatibility matrix).
+        const cluster132 = () => fakeCluster(c => (c.cluster.version = "1.32"));
+        const e = await runError(run("dev", { karpenterVersion: "1.4.0", gpuPools: [pool] }, cluster132()));
         expect(e.message).to.contain(
             `gpuPools[0].imageSnapshot.initializationRate: needs Karpenter 1.5.0 or later, whose EC2NodeClass has volumeInitializationRate (karpenterVersion is "1.4.0")`,
         );
-        const r = await run("dev", {
-            karpenterVersion: "1.4.0",
-            gpuPools: [{ ...pool, imageSnapshot: { snapshotId: SNAPSHOT } }],
-        });
+        const r = await run(
+            "dev",
+            {
+                karpenterVersion: "1.4.0",
+                gpuPools: [{ ...pool, imageSnapshot: { snapshotId: SNAPSHOT } }],
+            },
+            cluster132(),
+        );
         expect(spec(r, "gpu").blockDeviceMappings[1].ebs).to.include({ snapshotID: SNAPSHOT });
         expect(spec(r, "gpu").blockDeviceMappings[1].ebs).not.to.have.property("volumeInitializationRate");
         expect(r.warnings.join("\n")).to.contain(`GPU pool "gpu": imageSnapshot has no initializationRate`);
@@ -585,9 +591,9 @@ describe("the examples use the fast paths where they fit", () => {
         }
     });
 
-    it("the README's recommended training and inference pools are valid, and take parallel pull and a snapshot", async () => {
-        const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-        const block = readme.split("Recommended:\n\n```yaml\n")[1].split("```")[0];
+    it("docs/training.md's recommended training and inference pools are valid, and take parallel pull and a snapshot", async () => {
+        const training = readFileSync(path.join(ROOT, "docs", "training.md"), "utf8");
+        const block = training.split("Recommended, in a stack's config file")[1].split("```yaml\n")[1].split("```")[0];
         const recommended = parseYaml(block)["gpu-karpenter:gpuPools"];
         const r = await run("dev", { gpuPools: recommended });
         expectValidKarpenter(r);
