@@ -208,8 +208,10 @@ export async function runProgram(opts: {
     config: Record<string, string>;
     fake: FakeCluster;
     program: () => unknown;
+    /** The stack's region, where it is not `aws:region` (the provider also reads it from the environment). */
+    region?: string;
 }): Promise<ProgramRun> {
-    const region = opts.config["aws:region"] ?? opts.fake.region;
+    const region = opts.region ?? opts.config["aws:region"] ?? opts.fake.region;
     const mocks = cloudMocks(opts.fake, region);
     // As `pulumi preview`: a plan shows what an update would do. It is also cheaper: in an update
     // the SDK copies every input the engine does not echo into the outputs, serializing each

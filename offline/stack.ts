@@ -1,7 +1,8 @@
 // A stack's config as `pulumi up` would hand it to the program: Pulumi.<stack>.yaml over the
 // defaults declared in Pulumi.yaml, every value a string (JSON for lists and objects).
-import { existsSync, readFileSync } from "fs";
+import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
+import { closest } from "../components/edit-distance";
 import { fromYaml } from "../components/yaml";
 import { FakeCluster } from "./fake-cluster";
 import { PulumiProjectError, mergeStackConfig, validateProject } from "./pulumi-project";
@@ -38,7 +39,14 @@ export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, st
     const projectFile = path.join(dir, "Pulumi.yaml");
     const file = path.join(dir, `Pulumi.${stack}.yaml`);
     if (!existsSync(file)) {
-        throw new StackFileError(`stack ${stack}: ${path.relative(process.cwd(), file) || file} does not exist`);
+        const stacks = stacksIn(dir);
+        const hint = closest(stack, stacks);
+        throw new StackFileError(
+            `stack ${stack}: ${path.relative(process.cwd(), file) || file} does not exist` +
+                (stacks.length > 0
+                    ? `${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}; the stacks here: ${stacks.join(", ")}`
+                    : `; there is no stack file (Pulumi.NAME.yaml) in ${dir}`),
+        );
     }
     try {
         const project = validateProject(readYamlFile(projectFile, "project"), projectFile);
@@ -55,12 +63,26 @@ export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, st
     }
 }
 
+/** The stacks of the project in `dir`: the NAME of each Pulumi.NAME.yaml, sorted. */
+export function stacksIn(dir = PROJECT_DIR): string[] {
+    return readdirSync(dir)
+        .map(f => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((name): name is string => name !== undefined)
+        .sort();
+}
+
 /** Runs the real program, index.ts, freshly loaded, with the given config. */
-export function runStack(stack: string, config: Record<string, string>, fake: FakeCluster): Promise<ProgramRun> {
+export function runStack(
+    stack: string,
+    config: Record<string, string>,
+    fake: FakeCluster,
+    region?: string,
+): Promise<ProgramRun> {
     return runProgram({
         stack,
         config,
         fake,
+        region,
         program: () => {
             const entry = require.resolve(path.join(PROGRAM_DIR, "index"));
             delete require.cache[entry];
