@@ -459,8 +459,11 @@ const STACK_TYPES = [
     EVENT_TARGET_TYPE,
 ];
 
+/** The stack policy that needs the cloud side of the stack (an SQS queue, EventBridge rules). */
+export const INTERRUPTION_POLICY = "spot-gpu-requires-interruption-handling";
+
 const interruptionHandling: StackRule = {
-    name: "spot-gpu-requires-interruption-handling",
+    name: INTERRUPTION_POLICY,
     description:
         "A stack with a self-managed spot GPU NodePool wires Karpenter's interruption queue (an SQS queue, EventBridge rules sending it every event Karpenter handles, settings.interruptionQueue), so spot reclaims drain GPU pods first.",
     enforcementLevel: "mandatory",
@@ -522,6 +525,12 @@ function settingsOf(rule: RuleInfo, config: PolicyPackConfig): { level?: Enforce
     const knobs: Knobs = typeof entry === "object" && entry !== null ? { ...entry } : {};
     delete knobs.enforcementLevel;
     return { level: level === "disabled" ? undefined : level === "advisory" ? "advisory" : "mandatory", knobs };
+}
+
+/** The level `config` runs the policy named `policy` at; undefined when it is disabled or not in the pack. */
+export function enforcementOf(policy: string, config: PolicyPackConfig = {}): Enforcement | undefined {
+    const rule = [...RESOURCE_RULES, ...STACK_RULES].find(r => r.name === policy);
+    return rule && settingsOf(rule, config).level;
 }
 
 function violation(rule: RuleInfo, level: Enforcement, r: EngineResource, message: string): Violation {
