@@ -3,8 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AccessEntry } from "@pulumi/aws/eks";
 import { ConfigMap, ConfigMapPatch } from "@pulumi/kubernetes/core/v1";
-import type { NodeAccessMode } from "./args";
-import { GpuKarpenterConfigError } from "./args";
+import { GpuKarpenterConfigError } from "./checks";
+import type { NodeAccessMode } from "./cluster-args";
 import { fromYaml, toYaml } from "./yaml";
 
 export const NODE_GROUPS = ["system:bootstrappers", "system:nodes"];

@@ -4,7 +4,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Release } from "@pulumi/kubernetes/helm/v3";
 import type { ResolvedArgs } from "./args";
-import { NODEPOOL_LABEL } from "./gpu-pools";
+import { NODEPOOL_LABEL } from "./gpu";
 
 /** Kubernetes children: parented to the component, talking to the cluster through its provider. */
 export interface KubernetesOptions {

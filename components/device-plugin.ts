@@ -2,9 +2,11 @@
 // schedules, and Karpenter never marks the node initialized, so never removes it either.
 // Bottlerocket's NVIDIA variant ships its own plugin, so its pools are left out.
 import { Release } from "@pulumi/kubernetes/helm/v3";
-import type { ResolvedArgs, ResolvedGpuPool } from "./args";
+import type { ResolvedArgs } from "./args";
+import type { ResolvedGpuPool } from "./pool-args";
 import type { KubernetesOptions } from "./controller";
-import { GPU_TAINT, NODEPOOL_LABEL } from "./gpu-pools";
+import { NODEPOOL_LABEL } from "./gpu";
+import { GPU_TAINT } from "./gpu-pools";
 
 export const DEVICE_PLUGIN_REPOSITORY = "https://nvidia.github.io/k8s-device-plugin";
 export const DEVICE_PLUGIN_CHART = "nvidia-device-plugin";

@@ -5,7 +5,7 @@
 // tell it from one it added. The default, `discovery: "ids"`, selects them by id and tags nothing.
 import { Tag } from "@pulumi/aws/ec2";
 import * as pulumi from "@pulumi/pulumi";
-import { GpuKarpenterConfigError } from "./args";
+import { GpuKarpenterConfigError } from "./checks";
 import { DISCOVERY_TAG } from "./gpu-pools";
 
 /** Each id whose discovery tag names another cluster, as "<id> (karpenter.sh/discovery=<other>)". */

@@ -1,14 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/kubernetes/provider";
-import {
-    GpuKarpenterArgs,
-    GpuKarpenterConfigError,
-    ProviderCredentialOpts,
-    ResolvedArgs,
-    isPlain,
-    plainValue,
-    resolveArgs,
-} from "./args";
+import { GpuKarpenterArgs, ResolvedArgs, resolveArgs } from "./args";
+import { GpuKarpenterConfigError, isPlain, plainValue } from "./checks";
+import type { ProviderCredentialOpts } from "./cluster-args";
 import { chooseNodeAccess, registerNodeAccess } from "./access";
 import { tableWarning } from "./cost";
 import { registerController } from "./controller";

@@ -3,14 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import type { INodePool } from "@kubernetes-models/karpenter/karpenter.sh/v1/NodePool";
 import type { IEC2NodeClass } from "@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass";
-import type { CapacityReservationArgs, ResolvedGpuPool } from "./args";
+import type { CapacityReservation, ResolvedGpuPool } from "./pool-args";
 import type { KubernetesOptions } from "./controller";
 import { CAPACITY_TYPE_LABEL, GPU_MANUFACTURER_LABEL, NVIDIA_GPU_RESOURCE, instanceRequirement } from "./gpu";
 import { durationSeconds } from "./duration";
 
 export const DISCOVERY_TAG = "karpenter.sh/discovery";
 export const GPU_TAINT = { key: NVIDIA_GPU_RESOURCE, value: "true", effect: "NoSchedule" as const };
-export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
 
 // The builders' return types are what they build, checked (`satisfies`) against the typed Karpenter
 // models of @kubernetes-models, which stay out of the declarations: those packages are ES modules
@@ -74,7 +73,7 @@ export function blockDeviceMappings(pool: ResolvedGpuPool) {
 }
 
 /** Terms are ORed: each reservation id is one, and the tags select every reservation carrying them all. */
-export function capacityReservationSelectorTerms(reservations: CapacityReservationArgs) {
+export function capacityReservationSelectorTerms(reservations: CapacityReservation) {
     return [
         ...(reservations.ids ?? []).map(id => ({ id })),
         ...(reservations.tags ? [{ tags: { ...reservations.tags } }] : []),

@@ -42,10 +42,30 @@ export const CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type";
 export const NVIDIA_GPU_RESOURCE = "nvidia.com/gpu";
 export const ARCH_LABEL = "kubernetes.io/arch";
 
+/** Karpenter's label naming the NodePool a node belongs to. */
+export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
+
+// Each choice is an `as const` object declared before a type of the same name: the form Pulumi's
+// component analyzer turns into a schema enum (a union of literals it would refuse).
+
 /** Values of the karpenter.sh/capacity-type label; a NodePool without the requirement gets on-demand. */
-export const CAPACITY_TYPES = ["spot", "on-demand", "reserved"] as const;
+export const CapacityType = {
+    Spot: "spot",
+    OnDemand: "on-demand",
+    /** On-Demand Capacity Reservations and Capacity Blocks. */
+    Reserved: "reserved",
+} as const;
+export type CapacityType = (typeof CapacityType)[keyof typeof CapacityType];
+export const CAPACITY_TYPES: readonly CapacityType[] = Object.values(CapacityType);
+
 /** NodePool `spec.disruption.consolidationPolicy` values; Balanced since Karpenter 1.14. */
-export const CONSOLIDATION_POLICIES = ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"] as const;
+export const ConsolidationPolicy = {
+    WhenEmpty: "WhenEmpty",
+    WhenEmptyOrUnderutilized: "WhenEmptyOrUnderutilized",
+    Balanced: "Balanced",
+} as const;
+export type ConsolidationPolicy = (typeof ConsolidationPolicy)[keyof typeof ConsolidationPolicy];
+export const CONSOLIDATION_POLICIES: readonly ConsolidationPolicy[] = Object.values(ConsolidationPolicy);
 
 /** Instance categories (Karpenter's `instance-category` label) whose every family carries GPUs. */
 export const GPU_INSTANCE_CATEGORIES = ["g", "gr", "p"] as const;

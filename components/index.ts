@@ -1,5 +1,56 @@
 export { GpuKarpenter, GpuKarpenterOutputs, GPU_KARPENTER_TYPE } from "./gpu-karpenter";
-export * from "./args";
+// The args, from the files of their concerns; every name args.ts exported before its split is here.
+export { GpuKarpenterArgs, ResolvedArgs, resolveArgs } from "./args";
+export { GpuKarpenterConfigError, closest, isPlain, plainValue } from "./checks";
+export {
+    ClusterDetails,
+    DISCOVERY_MODES,
+    DiscoveryMode,
+    IDENTITIES,
+    Identity,
+    NODE_ACCESS_MODES,
+    NodeAccessMode,
+    ProviderCredentialOpts,
+} from "./cluster-args";
+export {
+    CONTROLLER_DEFAULTS,
+    ControllerArgs,
+    ControllerSettings,
+    DevicePluginArgs,
+    DevicePluginSettings,
+    FEATURE_GATES,
+    FeatureGates,
+    FeatureGatesArgs,
+    LOG_LEVELS,
+    LogLevel,
+    ResolvedController,
+} from "./controller-args";
+export { CAPACITY_TYPES, CONSOLIDATION_POLICIES, CapacityType, ConsolidationPolicy } from "./gpu";
+export {
+    AMI_FAMILIES,
+    AmiFamily,
+    CapacityReservation,
+    CapacityReservationArgs,
+    DEFAULT_POOL_FAMILIES,
+    DISRUPTION_REASONS,
+    DisruptionBudget,
+    DisruptionBudgetArgs,
+    DisruptionReason,
+    GpuPool,
+    GpuPoolArgs,
+    INSTANCE_STORE_POLICIES,
+    InstanceStorePolicy,
+    POOL_DEFAULTS,
+    ResolvedDisruptionBudget,
+    ResolvedGpuPool,
+} from "./pool-args";
+export {
+    BALANCED_SINCE,
+    DEFAULT_DEVICE_PLUGIN_VERSION,
+    DEFAULT_KARPENTER_VERSION,
+    MIN_KARPENTER_VERSION,
+    compareVersions,
+} from "./versions";
 export { controllerPolicies, irsaTrustPolicy, podIdentityTrustPolicy, nodeTrustPolicy } from "./iam-documents";
 export { nodePoolManifest, ec2NodeClassManifest } from "./gpu-pools";
 export { controllerValues } from "./controller";

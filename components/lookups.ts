@@ -9,7 +9,8 @@ import { getRegion } from "@pulumi/aws/getRegion";
 import { getAccessEntry, getAddon, getCluster, getNodeGroup, getNodeGroups } from "@pulumi/aws/eks";
 import { getOpenIdConnectProvider, getRole } from "@pulumi/aws/iam";
 import { getSecurityGroup, getSubnet } from "@pulumi/aws/ec2";
-import { ClusterDetails, GpuKarpenterConfigError } from "./args";
+import { GpuKarpenterConfigError } from "./checks";
+import type { ClusterDetails } from "./cluster-args";
 import { type AwsEnvironment, SPOT_SERVICE_LINKED_ROLE } from "./iam-documents";
 
 /**

@@ -1,6 +1,7 @@
 // Stack config (namespace `gpu-karpenter`) to component args. Pure: it takes the raw key/value
 // map Pulumi hands the program, so the offline plan and the tests read config exactly as `pulumi up` does.
-import { GpuKarpenterArgs, GpuKarpenterConfigError, closest, resolveArgs } from "./args";
+import { GpuKarpenterArgs, resolveArgs } from "./args";
+import { GpuKarpenterConfigError, closest } from "./checks";
 
 export const CONFIG_NAMESPACE = "gpu-karpenter";
 

@@ -6,7 +6,7 @@
 // First, before anything loads @pulumi/pulumi.
 import "./defer-sdk-internals";
 import * as path from "path";
-import { GpuKarpenterConfigError } from "../components/args";
+import { GpuKarpenterConfigError } from "../components/checks";
 import { toYaml } from "../components/yaml";
 import { INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "../components/gpu";
 import {

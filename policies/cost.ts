@@ -22,7 +22,7 @@ import {
     priceBasis,
 } from "../components/cost";
 import { NODEPOOL_TYPE, isAutoModePool, isGpuPool, poolLabel, requirementsOf } from "./nodepool";
-import type { Knobs, ResourceRule, StackRule } from "./rules";
+import type { Knobs, ResourceRule, StackRule } from "./rule-types";
 import type { EngineResource } from "./karpenter";
 import { UNKNOWN, displayName, isUnknown, quantityValue, valueAt } from "./values";
 

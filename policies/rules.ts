@@ -1,13 +1,7 @@
 // The policies of the gpu-karpenter pack, runnable without the policy engine: index.ts serves them
 // as a PolicyPack, `check-manifests` and the offline plan run them with evaluateResources.
 // Only types come from @pulumi/policy, so loading this module does not start (or need) the pack.
-import type {
-    PolicyConfigSchema,
-    PolicyPackConfig,
-    Policies,
-    ResourceValidationPolicy,
-    StackValidationPolicy,
-} from "@pulumi/policy";
+import type { PolicyPackConfig, Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { CAPACITY_TYPES, CAPACITY_TYPE_LABEL, CONSOLIDATION_POLICIES, NVIDIA_GPU_RESOURCE } from "../components/gpu";
 import { DURATION_FORMAT, DURATION_PATTERN, durationSeconds, isKarpenterDuration } from "../components/duration";
 import {
@@ -34,45 +28,13 @@ import {
 } from "./nodepool";
 import { UNKNOWN, displayName, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
 import { fractionalGpuMessage, nodePoolHourlyCost, stackHourlyCost } from "./cost";
+import type { Enforcement, Knobs, ResourceRule, RuleInfo, StackRule, Violation } from "./rule-types";
 
 export type { EngineResource } from "./karpenter";
 export type { PolicyPackConfig } from "@pulumi/policy";
 export { UNKNOWN, isUnknown } from "./values";
 export { NODEPOOL_TYPE } from "./nodepool";
-
-export type Enforcement = "mandatory" | "advisory";
-
-export interface Violation {
-    policy: string;
-    enforcement: Enforcement;
-    /** The resource's kind, the last part of its type token: NodePool, Release. */
-    kind: string;
-    /** metadata.name for Kubernetes objects, else the Pulumi resource name. */
-    name: string;
-    message: string;
-    urn?: string;
-}
-
-export type Knobs = Record<string, unknown>;
-
-export interface RuleInfo {
-    name: string;
-    description: string;
-    enforcementLevel: Enforcement;
-    configSchema?: PolicyConfigSchema;
-    /** Resource types the rule reads; others are not even copied out of the engine's proxy. */
-    appliesTo(type: string): boolean;
-    /** Throws when a knob has a value the rule cannot use; the schema should already refuse every such value. */
-    validateKnobs?(knobs: Knobs): void;
-}
-
-export interface ResourceRule extends RuleInfo {
-    check(resource: EngineResource, knobs: Knobs): string[];
-}
-
-export interface StackRule extends RuleInfo {
-    checkStack(resources: EngineResource[], knobs: Knobs): { resource: EngineResource; message: string }[];
-}
+export type { Enforcement, Knobs, ResourceRule, RuleInfo, StackRule, Violation } from "./rule-types";
 
 function kindOf(type: string): string {
     return type.slice(type.lastIndexOf(":") + 1);

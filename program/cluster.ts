@@ -6,7 +6,7 @@ import { Cluster, ManagedNodeGroup, AuthenticationMode } from "@pulumi/eks";
 import { Role, RolePolicyAttachment } from "@pulumi/aws/iam";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import { getSubnetOutput } from "@pulumi/aws/ec2";
-import type { ClusterDetails } from "../components/args";
+import type { ClusterDetails } from "../components/cluster-args";
 import { NODE_MANAGED_POLICIES, managedPolicyArn, nodeTrustPolicy } from "../components/iam-documents";
 
 export const SYSTEM_NODE_GROUP = "system";

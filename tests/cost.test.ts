@@ -9,7 +9,8 @@ import {
     priceRegionOf,
     stackHourlyCeiling,
 } from "../components/cost";
-import { GpuKarpenterConfigError, resolveArgs } from "../components/args";
+import { resolveArgs } from "../components/args";
+import { GpuKarpenterConfigError } from "../components/checks";
 import { ProgramFailure } from "../offline/run-program";
 import { ofType, run, runError } from "./helpers";
 
