@@ -1,7 +1,7 @@
 // What every part of the args' validation shares: the one error a user sees, the collector that
 // names each bad setting, and how a plain value is told from one known only once resources exist.
 import * as pulumi from "@pulumi/pulumi";
-import { editDistance } from "./edit-distance";
+import { closest } from "./edit-distance";
 
 /**
  * Bad input. A RunError, so `pulumi up` prints the message alone, without a stack trace.
@@ -34,20 +34,6 @@ export const nonEmptyStringProblem = (v: unknown) =>
     typeof v === "string" && v.length > 0 ? undefined : `${show(v)} is not allowed; use a non-empty string`;
 export const stringProblem = (v: unknown) =>
     typeof v === "string" ? undefined : `${show(v)} is not allowed; use a string`;
-
-/** Closest allowed key, for "did you mean" on a misspelt key. */
-export function closest(key: string, allowed: readonly string[], maxDistance?: number): string | undefined {
-    let best: string | undefined;
-    let bestDistance = Infinity;
-    for (const candidate of allowed) {
-        const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
-        if (d < bestDistance) {
-            best = candidate;
-            bestDistance = d;
-        }
-    }
-    return bestDistance <= (maxDistance ?? Math.max(2, Math.floor(key.length / 3))) ? best : undefined;
-}
 
 /** Collects every problem, so one run shows them all. */
 export class Problems {

@@ -1,7 +1,8 @@
 // Stack config (namespace `gpu-karpenter`) to component args. Pure: it takes the raw key/value
 // map Pulumi hands the program, so the offline plan and the tests read config exactly as `pulumi up` does.
 import { GpuKarpenterArgs, resolveArgs } from "./args";
-import { GpuKarpenterConfigError, closest } from "./checks";
+import { GpuKarpenterConfigError } from "./checks";
+import { closest } from "./edit-distance";
 
 export const CONFIG_NAMESPACE = "gpu-karpenter";
 
