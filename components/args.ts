@@ -28,7 +28,7 @@ import {
     resolveController,
     resolveDevicePlugin,
 } from "./controller-args";
-import { GpuPool, ResolvedGpuPool, resolvePools } from "./pool-args";
+import { GpuPool, ResolvedGpuPool, poolKey, resolvePools } from "./pool-args";
 import { BALANCED_SINCE, SEMVER, compareVersions, resolveKarpenterVersion } from "./versions";
 
 export interface GpuKarpenterArgs {
@@ -168,7 +168,7 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         gpuPools.forEach((pool, i) => {
             if (pool.consolidationPolicy === "Balanced") {
                 p.add(
-                    `gpuPools[${i}].consolidationPolicy`,
+                    `${poolKey(i, pool)}.consolidationPolicy`,
                     `"Balanced" needs Karpenter ${BALANCED_SINCE} or later ` +
                         `(karpenterVersion is ${show(karpenterVersion)}); use "WhenEmpty" or "WhenEmptyOrUnderutilized", or a newer karpenterVersion`,
                 );

@@ -258,6 +258,6 @@ describe("the packed component, installed by another Pulumi project", function (
     it("rejects a bad argument with the consumer's own RunError, naming the key", () => {
         const { rejected } = mocked();
         expect(rejected).to.deep.include({ isRunError: true });
-        expect(rejected!.message).to.contain("gpuPools[0].consolidateAfter");
+        expect(rejected!.message).to.contain('gpuPools[0] "gpu".consolidateAfter');
     });
 });
