@@ -262,6 +262,31 @@ describe("npm run plan", function () {
             expect(existsSync(typo.out)).to.equal(false);
         });
 
+        it("exits 2 on a misspelt key and a misspelt family, naming each with its did-you-mean, writing nothing", async () => {
+            writeFileSync(
+                stackFile("testtypo"),
+                [
+                    "config:",
+                    "  aws:region: us-west-2",
+                    "  gpu-karpenter:clustername: dev-ai",
+                    "  gpu-karpenter:gpuPools: [{name: serve, instanceFamilies: [g6ee]}]",
+                ].join("\n"),
+            );
+            const out = path.join(tmp, "testtypo-keys");
+            const result = await planCli("--stack", "testtypo", "--out", out);
+            expect(result.code).to.equal(2);
+            const lines = result.stderr.split("\n");
+            expect(lines[0]).to.equal("error: invalid stack config:");
+            expect(lines[1]).to.match(
+                /^  gpu-karpenter:clustername: unknown setting \(did you mean "clusterName"\?\);/,
+            );
+            expect(lines[2]).to.match(
+                /^  gpu-karpenter:gpuPools\[0\] "serve"\.instanceFamilies\[0\]: instance family "g6ee" is not in the instance-type table .*\(did you mean "g6e"\?\)/,
+            );
+            expect(lines.slice(3)).to.deep.equal([""]);
+            expect(existsSync(out)).to.equal(false);
+        });
+
         it("exits 2 on a controller.nodeGroup the described cluster does not have, writing nothing", async () => {
             const { out, result } = await planOwnStack(tmp, "testnogroup", [
                 "gpu-karpenter:controller:",
