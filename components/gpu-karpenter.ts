@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/kubernetes/provider";
 import { GpuKarpenterArgs, ResolvedArgs, resolveArgs } from "./args";
+import { checkDerivedNames } from "./aws-names";
 import { GpuKarpenterConfigError, isPlain, plainValue } from "./checks";
 import type { ProviderCredentialOpts } from "./cluster-args";
 import { chooseNodeAccess, registerNodeAccess } from "./access";
@@ -11,13 +12,15 @@ import { registerDevicePlugin } from "./device-plugin";
 import { registerDiscoveryTags } from "./discovery";
 import { registerExampleWorkload } from "./example-workload";
 import { NodeNetwork, registerGpuPools } from "./gpu-pools";
+import { checkCluster } from "./preflight";
 import { registerControllerIdentity, registerNodeIdentity, registerSpotServiceLinkedRole } from "./identity";
 import { registerInterruptionQueue } from "./interruption";
 import { NODE_MONITORING_AGENT, registerNodeMonitoringAgent } from "./node-health";
+import { OWNER_TAG, declares, ownerTagValue } from "./ownership";
 import {
-    hasAccessEntry,
-    hasAddon,
-    hasSpotServiceLinkedRole,
+    findAccessEntry,
+    findAddon,
+    findSpotServiceLinkedRole,
     lookupAwsEnvironment,
     lookupCluster,
     lookupNodeGroupSubnets,
@@ -57,6 +60,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
     constructor(name: string, args: GpuKarpenterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered.
         const resolved = resolveArgs(args);
+        checkDerivedNames(name, resolved);
         super(GPU_KARPENTER_TYPE, name, resolved, opts);
         for (const pool of resolved.gpuPools) {
             for (const instance of pool.instanceTypes ?? pool.instanceFamilies ?? []) {
@@ -76,6 +80,8 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
 
     // Async because some resources depend on what look-ups find: whether the cluster takes access
     // entries, whether the account has the spot service-linked role, which tags are already there.
+    // A found add-on, access entry or role that carries this stack's owner tag is one an earlier run
+    // created: it is declared again, or the next update would delete it (components/ownership.ts).
     protected override async initialize(
         args: ResolvedArgs,
         _opts: unknown,
@@ -104,6 +110,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
                 args.identity === "irsa",
                 invokeOpts,
             ));
+        const chartVersion = await checkCluster(args, cluster, knownName, invokeOpts);
         let subnetIds = args.subnetIds;
         if (subnetIds === undefined) {
             const clusterName = needsName("its node groups' subnets", "pass subnetIds");
@@ -113,16 +120,16 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
 
         let nodeAccess = chooseNodeAccess(args.nodeAccess, cluster.authenticationMode);
         const knownRoleArn = plainValue(args.nodeRoleArn);
-        if (
-            nodeAccess === "accessEntry" &&
-            knownName &&
-            knownRoleArn &&
-            (await hasAccessEntry(knownName, knownRoleArn, invokeOpts))
-        ) {
+        const entry =
+            nodeAccess === "accessEntry" && knownName && knownRoleArn
+                ? await findAccessEntry(knownName, knownRoleArn, invokeOpts)
+                : undefined;
+        if (!declares(entry)) {
             if (args.nodeAccess === "accessEntry") {
                 throw new GpuKarpenterConfigError(
-                    `nodeAccess: "accessEntry": ${knownRoleArn} already has an access entry ` +
-                        `in cluster ${knownName} (EKS makes one for a managed node group's role); use "none" or "auto"`,
+                    `nodeAccess: "accessEntry": ${knownRoleArn} already has an access entry in cluster ` +
+                        `${knownName} that this stack did not make (EKS makes one for a managed node group's role; ` +
+                        `one this stack made carries the tag ${OWNER_TAG}=${ownerTagValue()}); use "none" or "auto"`,
                 );
             }
             nodeAccess = "none";
@@ -156,17 +163,21 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
                       this,
                   )
                 : [];
-        const spotRole =
-            args.gpuPools.some(pool => pool.capacityTypes.includes("spot")) &&
-            !(await hasSpotServiceLinkedRole(invokeOpts))
-                ? [registerSpotServiceLinkedRole(name, this)]
-                : [];
-        // A cluster known only by an Output is new, so it has no add-on yet.
-        const nodeHealth =
-            args.controller.featureGates.nodeRepair &&
-            !(knownName && (await hasAddon(knownName, NODE_MONITORING_AGENT, invokeOpts)))
-                ? [registerNodeMonitoringAgent(name, args.clusterName, args.tags, this)]
-                : [];
+        const spotRole: pulumi.Resource[] = [];
+        if (args.gpuPools.some(pool => pool.capacityTypes.includes("spot"))) {
+            const found = await findSpotServiceLinkedRole(invokeOpts);
+            if (declares(found)) {
+                spotRole.push(registerSpotServiceLinkedRole(name, args.tags, this, found?.arn));
+            }
+        }
+        const nodeHealth: pulumi.Resource[] = [];
+        if (args.controller.featureGates.nodeRepair) {
+            // A cluster known only by an Output is new, so it has no add-on yet.
+            const found = knownName ? await findAddon(knownName, NODE_MONITORING_AGENT, invokeOpts) : undefined;
+            if (declares(found)) {
+                nodeHealth.push(registerNodeMonitoringAgent(name, args.clusterName, args.tags, this));
+            }
+        }
         // Given cluster details may leave the provider out; looked up as lookupCluster does, once the issuer is known.
         const oidcProviderArn =
             cluster.oidcProviderArn ??
@@ -208,6 +219,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         const { controller } = registerController(name, args, {
             controllerRoleArn: controllerIdentity.controllerRoleArn,
             interruptionQueueName: queue?.queue.name,
+            chartVersion,
             dependsOn: [
                 ...node.resources,
                 ...controllerIdentity.resources,

@@ -11,6 +11,8 @@ export {
     Identity,
     NODE_ACCESS_MODES,
     NodeAccessMode,
+    POD_IDENTITY_AGENTS,
+    PodIdentityAgent,
     ProviderCredentialOpts,
 } from "./cluster-args";
 export {

@@ -29,6 +29,7 @@ describe("--help", () => {
             "copy-karpenter-release",
             "bench",
             "bench:pack",
+            "bench:launch",
         ];
         // The rest are npm's own chores, which take no arguments of ours.
         const chores = ["build", "typecheck", "test", "prepare", "lint", "format"];
@@ -39,7 +40,7 @@ describe("--help", () => {
         const result = await planCli("--help", "--stack", "nosuchstack");
         expect(result).to.include({ code: 0, stderr: "" });
         expect(result.stdout).to.match(
-            /^usage: npm run plan -- \[--stack NAME\] \[--cluster FILE\] \[--out DIR\] \[--policy-pack-config FILE\]\n/,
+            /^usage: npm run plan -- \[--stack NAME\] \[--cluster FILE\] \[--out DIR\] \[--policy-pack-config FILE\] \[--rerun \[--expect-no-changes\]\]\n/,
         );
         expect(result.stdout).to.contain("--out DIR");
         expect(result.stdout).to.contain("Exit status: 0 when every mandatory policy passes");
@@ -58,11 +59,14 @@ describe("--help", () => {
         }
     });
 
-    it("bench and bench:pack: print their usage and exit 0 without timing anything", async () => {
-        const [bench, pack] = await Promise.all([
+    it("bench, bench:pack and bench:launch: print their usage and exit 0 without timing anything", async () => {
+        const [bench, pack, launch] = await Promise.all([
             run("bash", ["offline/bench.sh", "--help"]),
             run(process.execPath, ["offline/launch.js", "offline/bench-pack", "-h"]),
+            run(process.execPath, ["offline/launch.js", "offline/bench-launch", "--help"]),
         ]);
+        expect(launch).to.include({ code: 0, stderr: "" });
+        expect(launch.stdout).to.match(/^usage: npm run bench:launch \[-- --stack NAME\]\n/);
         expect(bench).to.include({ code: 0, stderr: "" });
         expect(bench.stdout).to.match(/^usage: npm run bench \[-- --help\]\n/);
         expect(pack).to.include({ code: 0, stderr: "" });

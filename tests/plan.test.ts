@@ -278,10 +278,10 @@ describe("npm run plan", function () {
             const lines = result.stderr.split("\n");
             expect(lines[0]).to.equal("error: invalid stack config:");
             expect(lines[1]).to.match(
-                /^  gpu-karpenter:clustername: unknown setting \(did you mean "clusterName"\?\);/,
+                /^ {2}gpu-karpenter:clustername: unknown setting \(did you mean "clusterName"\?\);/,
             );
             expect(lines[2]).to.match(
-                /^  gpu-karpenter:gpuPools\[0\] "serve"\.instanceFamilies\[0\]: instance family "g6ee" is not in the instance-type table .*\(did you mean "g6e"\?\)/,
+                /^ {2}gpu-karpenter:gpuPools\[0\] "serve"\.instanceFamilies\[0\]: instance family "g6ee" is not in the instance-type table .*\(did you mean "g6e"\?\)/,
             );
             expect(lines.slice(3)).to.deep.equal([""]);
             expect(existsSync(out)).to.equal(false);
