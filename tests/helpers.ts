@@ -153,6 +153,17 @@ export async function runError(promise: Promise<unknown>): Promise<Error> {
     throw new Error("expected the run to fail");
 }
 
+/** The message of the error of class `type` that `run` throws; fails the test when it throws none. */
+export function errorMessage(type: new (...args: any[]) => Error, run: () => unknown): string {
+    try {
+        run();
+    } catch (e) {
+        expect(e).to.be.instanceOf(type);
+        return (e as Error).message;
+    }
+    throw new Error(`expected a ${type.name}`);
+}
+
 export interface CliResult {
     code: number;
     stdout: string;

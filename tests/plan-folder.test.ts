@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "os";
 import * as path from "path";
 import { PLAN_MARKER, PlanFolderError, writePlanFolder } from "../offline/plan-folder";
+import { errorMessage } from "./helpers";
 
 /** Every file under `dir` with its text, by path with `/`. */
 function contents(dir: string): Record<string, string> {
@@ -17,15 +18,7 @@ function contents(dir: string): Record<string, string> {
     );
 }
 
-function refusal(write: () => void): string {
-    try {
-        write();
-    } catch (e) {
-        expect(e).to.be.instanceOf(PlanFolderError);
-        return (e as Error).message;
-    }
-    throw new Error("expected the plan to refuse the folder");
-}
+const refusal = (write: () => void) => errorMessage(PlanFolderError, write);
 
 describe("the plan's output folder", () => {
     let tmp: string;

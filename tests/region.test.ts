@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { AWS_REGIONS, NO_REGION_MESSAGE, RegionError, stackRegion } from "../offline/region";
+import { errorMessage } from "./helpers";
 
 const HOME = "/home/user";
 
@@ -15,15 +16,7 @@ function regionWith(
     return stackRegion(config, env, file => files[file], HOME);
 }
 
-function regionError(run: () => unknown): string {
-    try {
-        run();
-    } catch (e) {
-        expect(e).to.be.instanceOf(RegionError);
-        return (e as Error).message;
-    }
-    throw new Error("expected a RegionError");
-}
+const regionError = (run: () => unknown) => errorMessage(RegionError, run);
 
 describe("the stack's region", () => {
     it("is AWS's list as pulumi-aws has it: the Region enum of the @pulumi/aws the project pins", () => {
