@@ -32,8 +32,7 @@ import {
 } from "./controller-args";
 import { resolveRoleName } from "./aws-names";
 import { checkPoolsAgainstKarpenter } from "./compatibility";
-import { GpuPool, ResolvedGpuPool, resolvePools } from "./pool-args";
-import { VOLUME_INITIALIZATION_RATE_SINCE } from "./image-args";
+import { GpuPool, ResolvedGpuPool, poolKey, resolvePools } from "./pool-args";
 import { BALANCED_SINCE, SEMVER, compareVersions, resolveKarpenterVersion } from "./versions";
 
 export interface GpuKarpenterArgs {
@@ -181,7 +180,7 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         gpuPools.forEach((pool, i) => {
             if (pool.consolidationPolicy === "Balanced") {
                 p.add(
-                    `gpuPools[${i}].consolidationPolicy`,
+                    `${poolKey(i, pool)}.consolidationPolicy`,
                     `"Balanced" needs Karpenter ${BALANCED_SINCE} or later ` +
                         `(karpenterVersion is ${show(karpenterVersion)}); use "WhenEmpty" or "WhenEmptyOrUnderutilized", or a newer karpenterVersion`,
                 );
@@ -189,18 +188,6 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         });
     }
     checkPoolsAgainstKarpenter(p, karpenterVersion, gpuPools);
-    if (SEMVER.test(karpenterVersion) && compareVersions(karpenterVersion, VOLUME_INITIALIZATION_RATE_SINCE) < 0) {
-        gpuPools.forEach((pool, i) => {
-            if (pool.imageSnapshot?.initializationRate !== undefined) {
-                // An older EC2NodeClass CRD prunes the field it does not know, so the rate would silently not apply.
-                p.add(
-                    `gpuPools[${i}].imageSnapshot.initializationRate`,
-                    `needs Karpenter ${VOLUME_INITIALIZATION_RATE_SINCE} or later, whose EC2NodeClass has volumeInitializationRate ` +
-                        `(karpenterVersion is ${show(karpenterVersion)}); use a newer karpenterVersion, or leave the rate out`,
-                );
-            }
-        });
-    }
     const nodeAccess = p.oneOf("nodeAccess", raw.nodeAccess, NODE_ACCESS_MODES, "auto");
     if (nodeAccess === "none" && nodeRoleArn === undefined) {
         p.add(

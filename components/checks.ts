@@ -1,7 +1,7 @@
 // What every part of the args' validation shares: the one error a user sees, the collector that
 // names each bad setting, and how a plain value is told from one known only once resources exist.
 import * as pulumi from "@pulumi/pulumi";
-import { editDistance } from "./edit-distance";
+import { closest } from "./edit-distance";
 
 /**
  * Bad input. A RunError, so `pulumi up` prints the message alone, without a stack trace.
@@ -35,23 +35,19 @@ export const nonEmptyStringProblem = (v: unknown) =>
 export const stringProblem = (v: unknown) =>
     typeof v === "string" ? undefined : `${show(v)} is not allowed; use a string`;
 
-/** Closest allowed key, for "did you mean" on a misspelt key. */
-export function closest(key: string, allowed: readonly string[], maxDistance?: number): string | undefined {
-    let best: string | undefined;
-    let bestDistance = Infinity;
-    for (const candidate of allowed) {
-        const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
-        if (d < bestDistance) {
-            best = candidate;
-            bestDistance = d;
-        }
-    }
-    return bestDistance <= (maxDistance ?? Math.max(2, Math.floor(key.length / 3))) ? best : undefined;
+/** The message for a required setting left unset: `<key>: is required: <what it is>`. */
+export const requiredMessage = (what: string) => `is required: ${what}`;
+
+/** A setting that is not one, with the one it is nearest to, and every one there is. */
+export function unknownSettingMessage(hint: string | undefined, allowed: readonly string[]): string {
+    return `unknown setting${hint ? ` (did you mean "${hint}"?)` : ""}; allowed: ${allowed.join(", ")}`;
 }
 
 /** Collects every problem, so one run shows them all. */
 export class Problems {
     readonly list: string[] = [];
+    /** Settings a misspelt one was taken for: reported as the misspelling, not as missing. */
+    private readonly meant = new Set<string>();
     add(key: string, message: string) {
         this.list.push(`${key}: ${message}`);
     }
@@ -59,17 +55,24 @@ export class Problems {
         for (const key of Object.keys(value)) {
             if (!allowed.includes(key)) {
                 const hint = closest(key, allowed);
-                this.add(
-                    where ? `${where}.${key}` : key,
-                    `unknown setting${hint ? ` (did you mean "${hint}"?)` : ""}; allowed: ${allowed.join(", ")}`,
-                );
+                if (hint) this.meant.add(where ? `${where}.${hint}` : hint);
+                this.add(where ? `${where}.${key}` : key, unknownSettingMessage(hint, allowed));
             }
         }
+    }
+    /** `key` is unset and must not be; unless a misspelling of it was already named. */
+    required(key: string, what: string) {
+        if (!this.meant.has(key)) this.add(key, requiredMessage(what));
     }
     oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[], fallback: T): T {
         if (value === undefined) return fallback;
         if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
-        this.add(key, `${show(value)} is not allowed; use one of ${allowed.map(a => `"${a}"`).join(", ")}`);
+        const hint = typeof value === "string" ? closest(value, allowed) : undefined;
+        this.add(
+            key,
+            `${show(value)} is not allowed${hint ? ` (did you mean "${hint}"?)` : ""}; ` +
+                `use one of ${allowed.map(a => `"${a}"`).join(", ")}`,
+        );
         return fallback;
     }
     /** An optional non-empty list of distinct values, each one of `allowed`; undefined when unset or bad. */
@@ -83,9 +86,14 @@ export class Problems {
         ) {
             return value as T[];
         }
+        const listed = Array.isArray(value) ? value : [];
+        const twice = [...new Set(listed.filter((v, i) => listed.indexOf(v) !== i))];
+        const unknown = listed.filter(v => !(allowed as readonly unknown[]).includes(v));
         this.add(
             key,
-            `${show(value)} is not allowed; use a list of distinct values from ${allowed.map(a => `"${a}"`).join(", ")}`,
+            unknown.length === 0 && twice.length > 0
+                ? `${show(value)} lists ${twice.map(show).join(" and ")} more than once; list each value once`
+                : `${show(value)} is not allowed; use a list of distinct values from ${allowed.map(a => `"${a}"`).join(", ")}`,
         );
         return undefined;
     }

@@ -94,8 +94,7 @@ export function resolveClusterName(p: Problems, value: unknown): pulumi.Input<st
         CLUSTER_NAME,
         `an EKS cluster name (1-100 letters, digits, "-" or "_", starting with a letter or digit)`,
     );
-    if (clusterName === undefined)
-        p.add("clusterName", "is required: the name of the EKS cluster to add GPU capacity to");
+    if (clusterName === undefined) p.required("clusterName", "the name of the EKS cluster to add GPU capacity to");
     return clusterName;
 }
 

@@ -2,7 +2,8 @@
 // compatibility matrix), and against what the pools ask of it (reserved capacity). Pure: the args
 // and the component share it.
 import { Problems, show } from "./checks";
-import type { ResolvedGpuPool } from "./pool-args";
+import { VOLUME_INITIALIZATION_RATE_SINCE } from "./image-args";
+import { type ResolvedGpuPool, poolKey } from "./pool-args";
 import { DEFAULT_KARPENTER_VERSION, SEMVER, compareVersions } from "./versions";
 
 /**
@@ -89,13 +90,25 @@ export const RESERVED_CAPACITY_ON_SINCE = "1.6.0";
 
 const usesReserved = (pools: readonly ResolvedGpuPool[]) => pools.some(pool => pool.capacityTypes.includes("reserved"));
 
-/** Refuses pools Karpenter `karpenterVersion` cannot run: capacity type "reserved" before 1.3.0. */
+/**
+ * Refuses pools Karpenter `karpenterVersion` cannot run: capacity type "reserved" before 1.3.0, an
+ * image snapshot's initialization rate before 1.5.0.
+ */
 export function checkPoolsAgainstKarpenter(p: Problems, karpenterVersion: string, pools: readonly ResolvedGpuPool[]) {
-    if (!SEMVER.test(karpenterVersion) || compareVersions(karpenterVersion, RESERVED_CAPACITY_SINCE) >= 0) return;
+    if (!SEMVER.test(karpenterVersion)) return;
+    const before = (version: string) => compareVersions(karpenterVersion, version) < 0;
     pools.forEach((pool, i) => {
-        if (pool.capacityTypes.includes("reserved")) {
+        if (pool.imageSnapshot?.initializationRate !== undefined && before(VOLUME_INITIALIZATION_RATE_SINCE)) {
+            // An older EC2NodeClass CRD prunes the field it does not know, so the rate would silently not apply.
             p.add(
-                `gpuPools[${i}].capacityTypes`,
+                `${poolKey(i, pool)}.imageSnapshot.initializationRate`,
+                `needs Karpenter ${VOLUME_INITIALIZATION_RATE_SINCE} or later, whose EC2NodeClass has volumeInitializationRate ` +
+                    `(karpenterVersion is ${show(karpenterVersion)}); use a newer karpenterVersion, or leave the rate out`,
+            );
+        }
+        if (pool.capacityTypes.includes("reserved") && before(RESERVED_CAPACITY_SINCE)) {
+            p.add(
+                `${poolKey(i, pool)}.capacityTypes`,
                 `"reserved" needs Karpenter ${RESERVED_CAPACITY_SINCE} or later (karpenterVersion is ` +
                     `${show(karpenterVersion)}): before it Karpenter has no reserved capacity type and its ` +
                     `EC2NodeClass no capacityReservationSelectorTerms; use "spot" or "on-demand", or a newer karpenterVersion`,

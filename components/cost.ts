@@ -414,23 +414,43 @@ export function instanceTypeProblem(type: string): string | undefined {
     return undefined;
 }
 
-/**
- * The warning for a family or type newer than the table (it passed the checks above): allowed, but
- * its cost is unknown. undefined for what the table lists.
- */
-export function tableWarning(familyOrType: string): string | undefined {
+/** The setting a pool lists the families and types in that are deliberately newer than the table. */
+export const UNLISTED_SETTING = "unlistedInstances";
+
+/** `instance family "g6ee" is not in the instance-type table (...) (did you mean "g6e"?)`; undefined for what it lists. */
+function notInTable(familyOrType: string): string | undefined {
     const isType = familyOrType.includes(".");
     const family = instanceFamilyOf(familyOrType);
     if (isType ? BY_TYPE.has(familyOrType) : isTableFamily(family)) return undefined;
-    const near = isType ? [] : [...FAMILIES].filter(f => editDistance(f, family) === 1);
+    const near = [...FAMILIES].filter(f => editDistance(f, family) === 1).map(f => JSON.stringify(f));
+    const either = near.length > 1 ? `${near.slice(0, -1).join(", ")} or ${near[near.length - 1]}` : near[0];
     return (
         `instance ${isType ? "type" : "family"} ${JSON.stringify(familyOrType)} is not in ${TABLE_AGE}` +
-        (near.length > 0
-            ? ` (did you mean ${listTypes(
-                  near.map(f => JSON.stringify(f)),
-                  near.length,
-              )}?)`
-            : "") +
-        `: its cost is unknown, so the pool's hourly ceiling leaves it out and lists it as unpriced`
+        (near.length > 0 ? ` (did you mean ${isType ? "family " : ""}${either}?)` : "")
     );
+}
+
+/**
+ * Why a family or type (that passed the checks above) cannot be a pool's: the table does not list it,
+ * so it is a misspelling or newer than the table. undefined for what the table lists.
+ */
+export function unlistedProblem(familyOrType: string): string | undefined {
+    const notListed = notInTable(familyOrType);
+    if (!notListed) return undefined;
+    const families = familyOrType.includes(".") ? "" : `; its GPU families: ${[...FAMILIES].join(", ")}`;
+    return (
+        `${notListed}, so a NodePool with it may never launch a node${families}. ` +
+        `If it is newer than the table, list it in the pool's ${UNLISTED_SETTING} too`
+    );
+}
+
+/**
+ * The warning for a family or type newer than the table that a pool lists in unlistedInstances:
+ * allowed, but its cost is unknown. undefined for what the table lists.
+ */
+export function tableWarning(familyOrType: string): string | undefined {
+    const notListed = notInTable(familyOrType);
+    return notListed
+        ? `${notListed}: its cost is unknown, so the pool's hourly ceiling leaves it out and lists it as unpriced`
+        : undefined;
 }

@@ -16,3 +16,20 @@ export function editDistance(a: string, b: string): number {
     }
     return previous[b.length];
 }
+
+/**
+ * The candidate nearest to `word` (case aside), for "did you mean"; undefined when none is within
+ * `maxDistance` edits (by default a third of the word, at least 2).
+ */
+export function closest(word: string, candidates: readonly string[], maxDistance?: number): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const candidate of candidates) {
+        const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+        if (d < bestDistance) {
+            best = candidate;
+            bestDistance = d;
+        }
+    }
+    return bestDistance <= (maxDistance ?? Math.max(2, Math.floor(word.length / 3))) ? best : undefined;
+}

@@ -7,6 +7,7 @@ import type { ProviderCredentialOpts } from "./cluster-args";
 import { chooseNodeAccess, registerNodeAccess } from "./access";
 import { tableWarning } from "./cost";
 import { imageWarnings } from "./image-args";
+import { GPU_KARPENTER_TYPE } from "./naming";
 import { registerController } from "./controller";
 import { registerDevicePlugin } from "./device-plugin";
 import { registerDiscoveryTags } from "./discovery";
@@ -28,7 +29,7 @@ import {
     lookupTags,
 } from "./lookups";
 
-export const GPU_KARPENTER_TYPE = "gpu-karpenter:index:GpuKarpenter";
+export { GPU_KARPENTER_TYPE };
 
 export interface GpuKarpenterOutputs {
     nodeRoleArn: pulumi.Output<string>;

@@ -1,7 +1,8 @@
 export { GpuKarpenter, GpuKarpenterOutputs, GPU_KARPENTER_TYPE } from "./gpu-karpenter";
 // The args, from the files of their concerns; every name args.ts exported before its split is here.
 export { GpuKarpenterArgs, ResolvedArgs, resolveArgs } from "./args";
-export { GpuKarpenterConfigError, closest, isPlain, plainValue } from "./checks";
+export { GpuKarpenterConfigError, isPlain, plainValue } from "./checks";
+export { closest } from "./edit-distance";
 export {
     ClusterDetails,
     DISCOVERY_MODES,

@@ -1,6 +1,15 @@
 // A GPU pool's args (one NodePool and its EC2NodeClass each), their defaults and their checks.
 import { BOUNDED_DURATION_FORMAT, DURATION_FORMAT, isBoundedDuration, isKarpenterDuration } from "./duration";
-import { instanceFamilyProblem, instanceTypeInfo, instanceTypeProblem, listTypes, poolCost } from "./cost";
+import {
+    UNLISTED_SETTING,
+    instanceFamilyProblem,
+    instanceTypeInfo,
+    instanceTypeProblem,
+    listTypes,
+    poolCost,
+    tableWarning,
+    unlistedProblem,
+} from "./cost";
 import { cronProblem } from "./cron";
 import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, CapacityType, ConsolidationPolicy, instanceRequirement } from "./gpu";
 import { DNS_LABEL, Problems, show } from "./checks";
@@ -107,6 +116,13 @@ export interface GpuPool {
     labels?: Record<string, string>;
     /** NodePool weight (1-100): higher is tried first. */
     weight?: number;
+    /**
+     * Families or types of instanceFamilies / instanceTypes that the instance-type table (Karpenter's
+     * data, components/data/gpu-instance-types.json) does not list, because they are newer: admitted as
+     * they are, with a warning that their cost is unknown. Anything else the table does not list is
+     * taken for a misspelling and refused.
+     */
+    unlistedInstances?: string[];
 }
 
 /** Rendered to the EC2NodeClass's capacityReservationSelectorTerms: each id one term, the tags one more. */
@@ -203,11 +219,13 @@ const POOL_KEYS: (keyof GpuPool)[] = [
     "disruptionBudgets",
     "labels",
     "weight",
+    "unlistedInstances",
 ];
 const BUDGET_KEYS: (keyof DisruptionBudget)[] = ["nodes", "reasons", "schedule", "duration"];
 const BUDGET_NODES = /^((100|[0-9]{1,2})%|[0-9]+)$/;
 // The CRD's pattern for a budget's duration, without the "0s" tail it also tolerates.
 const BUDGET_DURATION = /^(([0-9]+(h|m))|([0-9]+h[0-9]+m))$/;
+const BUDGET_DURATION_FORMAT = `hours and minutes only, such as "10h", "90m" or "1h30m"`;
 /** gp3 allows at most 0.25 MiB/s of throughput per provisioned IOPS. */
 const GP3_MIBS_PER_IOPS = 0.25;
 const GP3_BASELINE_IOPS = 3000;
@@ -226,15 +244,32 @@ export function resolvePools(p: Problems, value: unknown): ResolvedGpuPool[] {
         p.add("gpuPools", `${show(poolsRaw)} is not allowed; use a non-empty list of pools, e.g. [{"name": "gpu"}]`);
     } else {
         poolsRaw.forEach((poolRaw, i) => {
-            const pool = resolvePool(p, `gpuPools[${i}]`, poolRaw);
+            const key = poolKey(i, poolRaw);
+            const pool = resolvePool(p, key, poolRaw);
             if (!pool) return;
             if (gpuPools.some(other => other.name === pool.name)) {
-                p.add(`gpuPools[${i}].name`, `${show(pool.name)} is used by another pool; pool names must be unique`);
+                p.add(`${key}.name`, `${show(pool.name)} is used by another pool; pool names must be unique`);
             }
             gpuPools.push(pool);
         });
     }
     return gpuPools;
+}
+
+/** How messages name a pool: `gpuPools[1] "serve"`, or `gpuPools[1]` while it has no name. */
+export function poolKey(index: number, raw: unknown): string {
+    const name = raw !== null && typeof raw === "object" ? (raw as { name?: unknown }).name : undefined;
+    return typeof name === "string" && name !== "" ? `gpuPools[${index}] ${show(name)}` : `gpuPools[${index}]`;
+}
+
+/**
+ * A duration setting: a string such as "5m". A number (YAML's `consolidateAfter: 60`) is named as
+ * one, with the examples of `format`; `fallback` stands in for it.
+ */
+function durationSetting(p: Problems, key: string, value: unknown, format: string, fallback?: string) {
+    if (typeof value !== "number") return p.str(key, value, fallback);
+    p.add(key, `${value} is a number, not a duration; use a string: ${format}`);
+    return fallback;
 }
 
 function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | undefined {
@@ -255,14 +290,28 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     }
     // The ceiling below is worked out only when the instances and gpuLimit are valid.
     const problemsBefore = p.list.length;
-    // Checked against the instance-type table (components/cost.ts), which the ceiling uses too.
-    families?.forEach((family, i) => {
-        const problem = instanceFamilyProblem(family);
-        if (problem) p.add(`${key}.instanceFamilies[${i}]`, problem);
-    });
-    types?.forEach((type, i) => {
-        const problem = instanceTypeProblem(type);
-        if (problem) p.add(`${key}.instanceTypes[${i}]`, problem);
+    const unlisted = p.stringList(`${key}.${UNLISTED_SETTING}`, raw.unlistedInstances) ?? [];
+    // Checked against the instance-type table (components/cost.ts), which the ceiling uses too; what
+    // it does not list is a misspelling unless the pool says it is newer than the table.
+    const check = (setting: string, values: string[] | undefined, problemOf: (v: string) => string | undefined) =>
+        values?.forEach((value, i) => {
+            const problem = problemOf(value) ?? (unlisted.includes(value) ? undefined : unlistedProblem(value));
+            if (problem) p.add(`${key}.${setting}[${i}]`, problem);
+        });
+    check("instanceFamilies", families, instanceFamilyProblem);
+    check("instanceTypes", types, instanceTypeProblem);
+    const admitted = types ?? families ?? [];
+    unlisted.forEach((value, i) => {
+        const at = `${key}.${UNLISTED_SETTING}[${i}]`;
+        if (!admitted.includes(value)) {
+            p.add(
+                at,
+                `${show(value)} is not in the pool's ${types ? "instanceTypes" : "instanceFamilies"}; ` +
+                    `${UNLISTED_SETTING} only vouches for what the pool admits`,
+            );
+        } else if (!tableWarning(value)) {
+            p.add(at, `${show(value)} is in the instance-type table; take it out of ${UNLISTED_SETTING}`);
+        }
     });
     const gpuLimit = p.int(`${key}.gpuLimit`, raw.gpuLimit, POOL_DEFAULTS.gpuLimit, 1, 10000, " of GPUs");
     const instanceFamilies = types ? undefined : (families ?? DEFAULT_POOL_FAMILIES);
@@ -285,17 +334,31 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
 
     const capacityReservations = resolveCapacityReservations(p, key, raw.capacityReservations, capacityTypes);
 
-    const consolidateAfter = p.str(`${key}.consolidateAfter`, raw.consolidateAfter, POOL_DEFAULTS.consolidateAfter)!;
+    const consolidateAfter = durationSetting(
+        p,
+        `${key}.consolidateAfter`,
+        raw.consolidateAfter,
+        DURATION_FORMAT,
+        POOL_DEFAULTS.consolidateAfter,
+    )!;
     if (!isKarpenterDuration(consolidateAfter)) {
         p.add(`${key}.consolidateAfter`, `${show(consolidateAfter)} is not a duration; use ${DURATION_FORMAT}`);
     }
-    const expireAfter = p.str(`${key}.expireAfter`, raw.expireAfter, POOL_DEFAULTS.expireAfter)!;
+    const expireAfter = durationSetting(
+        p,
+        `${key}.expireAfter`,
+        raw.expireAfter,
+        DURATION_FORMAT,
+        POOL_DEFAULTS.expireAfter,
+    )!;
     if (!isKarpenterDuration(expireAfter)) {
         p.add(`${key}.expireAfter`, `${show(expireAfter)} is not a duration; use ${DURATION_FORMAT}`);
     }
-    const terminationGracePeriod = p.str(
+    const terminationGracePeriod = durationSetting(
+        p,
         `${key}.terminationGracePeriod`,
         raw.terminationGracePeriod,
+        BOUNDED_DURATION_FORMAT,
         POOL_DEFAULTS.terminationGracePeriod,
     )!;
     // Bounded on purpose: `pulumi destroy` waits for it, so "Never" would let one pod keep a GPU instance running.
@@ -506,18 +569,19 @@ function resolveBudgets(p: Problems, key: string, value: unknown): ResolvedDisru
             typeof raw.nodes === "number" && Number.isInteger(raw.nodes) && raw.nodes >= 0
                 ? String(raw.nodes)
                 : raw.nodes;
-        if (typeof nodes !== "string" || !BUDGET_NODES.test(nodes)) {
+        if (raw.nodes === undefined) {
+            p.required(`${at}.nodes`, `a number of nodes ("0", 1) or a percentage ("10%")`);
+        } else if (typeof nodes !== "string" || !BUDGET_NODES.test(nodes)) {
             p.add(
                 `${at}.nodes`,
-                raw.nodes === undefined
-                    ? `is required: a number of nodes ("0", 1) or a percentage ("10%")`
-                    : `${show(raw.nodes)} is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`,
+                `${show(raw.nodes)} is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`,
             );
         }
         const reasons = p.distinctList(`${at}.reasons`, raw.reasons, DISRUPTION_REASONS);
         const schedule = p.str(`${at}.schedule`, raw.schedule);
-        const duration = p.str(`${at}.duration`, raw.duration);
-        if ((schedule === undefined) !== (duration === undefined)) {
+        const duration = durationSetting(p, `${at}.duration`, raw.duration, BUDGET_DURATION_FORMAT);
+        // By what was given: a duration given as a number is reported above, not as missing here.
+        if ((raw.schedule === undefined) !== (raw.duration === undefined)) {
             p.add(
                 at,
                 `schedule and duration go together: set both (when the budget starts, and for how long) or neither`,
@@ -526,10 +590,7 @@ function resolveBudgets(p: Problems, key: string, value: unknown): ResolvedDisru
         const scheduleProblem = schedule === undefined ? undefined : cronProblem(schedule);
         if (scheduleProblem) p.add(`${at}.schedule`, `${scheduleProblem} (times are UTC)`);
         if (duration !== undefined && !BUDGET_DURATION.test(duration)) {
-            p.add(
-                `${at}.duration`,
-                `${show(duration)} is not allowed; use hours and minutes only, such as "10h", "90m" or "1h30m"`,
-            );
+            p.add(`${at}.duration`, `${show(duration)} is not allowed; use ${BUDGET_DURATION_FORMAT}`);
         }
         return {
             nodes: String(nodes),

@@ -1,8 +1,9 @@
 // Stack config (namespace `gpu-karpenter`) to component args. Pure: it takes the raw key/value
 // map Pulumi hands the program, so the offline plan and the tests read config exactly as `pulumi up` does.
 import { GpuKarpenterArgs, resolveArgs } from "./args";
-import { GpuKarpenterConfigError, closest } from "./checks";
+import { GpuKarpenterConfigError, requiredMessage, unknownSettingMessage } from "./checks";
 import { kubernetesCompatibility } from "./compatibility";
+import { closest } from "./edit-distance";
 
 export const CONFIG_NAMESPACE = "gpu-karpenter";
 
@@ -79,6 +80,8 @@ function parseValue(type: StackKeyType, raw: string): unknown {
 export function readStackConfig(all: Record<string, string>): StackConfig {
     const values: Record<string, unknown> = {};
     const problems: string[] = [];
+    // Keys a misspelt one was taken for (clustername: clusterName): named as the misspelling, not as missing.
+    const meant = new Set<string>();
     const keys = Object.keys(STACK_CONFIG_KEYS);
     for (const [fullKey, raw] of Object.entries(all)) {
         const colon = fullKey.indexOf(":");
@@ -94,9 +97,8 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
         }
         if (!(key in STACK_CONFIG_KEYS)) {
             const hint = closest(key, keys);
-            problems.push(
-                `${fullKey}: unknown setting${hint ? ` (did you mean "${hint}"?)` : ""}; allowed: ${keys.join(", ")}`,
-            );
+            if (hint) meant.add(hint);
+            problems.push(`${fullKey}: ${unknownSettingMessage(hint, keys)}`);
             continue;
         }
         values[key] = parseValue(STACK_CONFIG_KEYS[key], raw);
@@ -144,7 +146,9 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
             ...e.message
                 .split("\n")
                 .slice(1)
-                .map(line => `${CONFIG_NAMESPACE}:${line.trim()}`),
+                .map(line => line.trim())
+                .filter(line => ![...meant].some(key => line.startsWith(`${key}: ${requiredMessage("")}`)))
+                .map(line => `${CONFIG_NAMESPACE}:${line}`),
         );
     }
     if (problems.length > 0) {

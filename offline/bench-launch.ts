@@ -6,16 +6,30 @@
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { helpAsked } from "./command-line";
 import { loadFakeCluster } from "./fake-cluster";
 import { launchProgram } from "./launch-program";
 import { PROJECT_DIR } from "./stack";
 
 const TIME = "/usr/bin/time";
 
+const USAGE = "usage: npm run bench:launch [-- --stack NAME]";
+
 export async function main(args: string[]): Promise<number> {
+    if (helpAsked(args)) {
+        console.log(`${USAGE}
+
+The CPU (user + sys) and peak memory of one launch of the stack program as the Pulumi CLI's nodejs
+language host launches it (ts-node type-checking it) against the fake engine: once with ts-node's
+cache cold, then BENCH_RUNS times (default 3) warm. Timed by GNU time.
+
+  --stack NAME  the stack to launch (default: dev)
+  --help, -h    print this and exit`);
+        return 0;
+    }
     const stack = args[0] === "--stack" && args[1] ? args[1] : "dev";
     if (args.length > 0 && args[0] !== "--stack") {
-        console.error("usage: npm run bench:launch [-- --stack NAME]");
+        console.error(USAGE);
         return 2;
     }
     const runs = Number(process.env.BENCH_RUNS ?? 3);

@@ -9,13 +9,27 @@ import { mkdtempSync, rmSync } from "fs";
 import { createServer } from "net";
 import { tmpdir } from "os";
 import * as path from "path";
+import { helpAsked } from "./command-line";
 import { DEV_PREVIEW, installPolicyPack, packPolicyPack, startPolicyPack } from "./policy-pack";
 
+const USAGE = "usage: npm run bench:pack [-- --pack-dir DIR]";
+
 export async function main(args: string[]): Promise<number> {
+    if (helpAsked(args)) {
+        console.log(`${USAGE}
+
+Times how long the policy pack takes to start under the engine (spawn to its port), packed and
+installed outside the repository as another project gets it: a warm-up, then BENCH_RUNS starts
+(default 10); prints each and the median.
+
+  --pack-dir DIR  time the pack already installed in DIR instead
+  --help, -h      print this and exit`);
+        return 0;
+    }
     const runs = Number(process.env.BENCH_RUNS ?? 10);
     const given = args[0] === "--pack-dir" && args[1] ? path.resolve(args[1]) : undefined;
     if (args.length > 0 && !given) {
-        console.error("usage: npm run bench:pack [-- --pack-dir DIR]");
+        console.error(USAGE);
         return 2;
     }
     const work = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-bench-pack-"));

@@ -5,6 +5,19 @@
 # their ratio holds. Each run is timed by hyperfine when installed (apt-get install hyperfine),
 # by GNU time otherwise.
 set -euo pipefail
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
+  cat <<'EOF'
+usage: npm run bench [-- --help]
+
+Times the offline plan: the dev stack and a stack with 50 GPU pools, taking turns, after a
+warm-up; prints each one's median and their ratio. BENCH_RUNS sets the runs of each (default 10).
+Each run is timed by hyperfine when installed, by GNU time otherwise.
+EOF
+  exit 0
+elif [[ $# -gt 0 ]]; then
+  echo "error: unknown argument \"$1\"; usage: npm run bench [-- --help]" >&2
+  exit 2
+fi
 cd "$(dirname "$0")/.."
 runs=${BENCH_RUNS:-10}
 out=$(mktemp -d)

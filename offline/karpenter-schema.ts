@@ -9,10 +9,11 @@ import type { Environment, ParseResult } from "@marcbachmann/cel-js";
 import nodePoolSchema from "./schemas/karpenter.sh_nodepools.v1.json";
 import ec2NodeClassSchema from "./schemas/karpenter.k8s.aws_ec2nodeclasses.v1.json";
 import schemaSource from "./schemas/SOURCE.json";
+import { closest } from "../components/edit-distance";
 import { isObject } from "../policies/values";
 
 /** The release the vendored schemas come from, as messages name it: "Karpenter 1.14.1". */
-const KARPENTER_RELEASE = `Karpenter ${schemaSource.source.tag.replace(/^v/, "")}`;
+export const KARPENTER_RELEASE = `Karpenter ${schemaSource.source.tag.replace(/^v/, "")}`;
 
 export interface SchemaError {
     /** `Kind/name`, e.g. "NodePool/gpu". */
@@ -162,11 +163,16 @@ export function validateKarpenterObject(obj: unknown): SchemaError[] {
     return errors;
 }
 
+/** `<Kind>/<name> <field>: <reason>` */
+export function formatSchemaError(e: SchemaError): string {
+    return `${e.object}${e.field ? ` ${e.field}` : ""}: ${e.reason}`;
+}
+
 /** Throws one Error listing every SchemaError of `objs` as `<object> <field>: <reason>`. */
 export function assertValidKarpenterObjects(objs: unknown[]): void {
     const errors = objs.flatMap(o => validateKarpenterObject(o));
     if (errors.length > 0) {
-        const lines = errors.map(e => `  ${e.object}${e.field ? ` ${e.field}` : ""}: ${e.reason}`);
+        const lines = errors.map(e => `  ${formatSchemaError(e)}`);
         throw new Error(`the ${KARPENTER_RELEASE} CRDs would reject these objects:\n${lines.join("\n")}`);
     }
 }
@@ -365,8 +371,14 @@ function describeSchemaError(e: ErrorObject, schema: CrdSchema, data: unknown): 
     switch (e.keyword) {
         case "required":
             return { field: fieldPath(schema, [...segments, String(p.missingProperty)]), reason: "required" };
-        case "additionalProperties":
-            return { field: fieldPath(schema, [...segments, String(p.additionalProperty)]), reason: UNKNOWN_FIELD };
+        case "additionalProperties": {
+            const field = String(p.additionalProperty);
+            const hint = closest(field, Object.keys(schemaAt(schema, segments)?.properties ?? {}));
+            return {
+                field: fieldPath(schema, [...segments, field]),
+                reason: hint ? `${UNKNOWN_FIELD} (did you mean ${hint}?)` : UNKNOWN_FIELD,
+            };
+        }
         case "uniqueItems": {
             // Like the API server, point at the later copy.
             const [first, later] = [Number(p.i), Number(p.j)].sort((x, y) => x - y);
@@ -413,6 +425,15 @@ function valueReason(e: ErrorObject, value: unknown): string {
 
 /** JSON pointer segments as a Kubernetes field path: `spec.limits[nvidia.com/gpu]`, `requirements[1].values`. */
 function fieldPath(schema: CrdSchema, segments: string[]): string {
+    return walk(schema, segments).path;
+}
+
+/** The schema of the field at `segments`. */
+function schemaAt(schema: CrdSchema, segments: string[]): CrdSchema | undefined {
+    return walk(schema, segments).node;
+}
+
+function walk(schema: CrdSchema, segments: string[]): { path: string; node: CrdSchema | undefined } {
     let node: CrdSchema | undefined = schema;
     let path = "";
     for (const s of segments) {
@@ -427,7 +448,7 @@ function fieldPath(schema: CrdSchema, segments: string[]): string {
             node = node?.properties?.[s];
         }
     }
-    return path;
+    return { path, node };
 }
 
 interface RuleContext {

@@ -7,7 +7,6 @@
 // (docs/rerun.md).
 // First, before anything loads @pulumi/pulumi.
 import "./defer-sdk-internals";
-import { mkdirSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { GpuKarpenterConfigError } from "../components/checks";
 import { toYaml } from "../components/yaml";
@@ -33,9 +32,14 @@ import {
     formatViolation,
     type Violation,
 } from "../policies/rules";
-import { DEFAULT_CLUSTER_FILE, FakeClusterError, loadFakeCluster } from "./fake-cluster";
-import { SchemaError, validateKarpenterObject } from "./karpenter-schema";
+import { checkAgainstDescription, describedClusterLines } from "./described-cluster";
+import { DEFAULT_CLUSTER_FILE, type FakeCluster, FakeClusterError, loadFakeCluster } from "./fake-cluster";
+import { KARPENTER_RELEASE, SchemaError, formatSchemaError, validateKarpenterObject } from "./karpenter-schema";
+import { PLAN_MARKER, PlanFolderError, checkPlanFolder, writePlanFolder } from "./plan-folder";
+import { helpAsked } from "./command-line";
+import { PLAN_USAGE, planHelp } from "./plan-usage";
 import { PolicyPackConfigError, loadPolicyPackConfig } from "./policy-pack-config";
+import { RegionError, type StackRegion, stackRegion } from "./region";
 import {
     type Deployment,
     NEW_STACK,
@@ -67,9 +71,6 @@ export interface PlanOptions {
 
 export class UsageError extends Error {}
 
-const USAGE =
-    "usage: npm run plan -- [--stack NAME] [--cluster FILE] [--out DIR] [--policy-pack-config FILE] [--rerun [--expect-no-changes]]";
-
 export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions {
     const options: Partial<PlanOptions> = {};
     for (let i = 0; i < argv.length; i++) {
@@ -91,14 +92,14 @@ export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions 
                 "--policy-pack-config": "policyPackConfig",
             } as const
         )[flag as "--stack"];
-        if (!key) throw new UsageError(`unknown argument ${JSON.stringify(flag)}\n${USAGE}`);
-        if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value\n${USAGE}`);
+        if (!key) throw new UsageError(`unknown argument ${JSON.stringify(flag)}\n${PLAN_USAGE}`);
+        if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value\n${PLAN_USAGE}`);
         options[key] = value;
         i++;
     }
     if (options.expectNoChanges && !options.rerun) {
         throw new UsageError(
-            `--expect-no-changes applies to the second run (a first run creates everything); add --rerun\n${USAGE}`,
+            `--expect-no-changes applies to the second run (a first run creates everything); add --rerun\n${PLAN_USAGE}`,
         );
     }
     const stack = options.stack ?? "dev";
@@ -107,7 +108,7 @@ export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions 
     const fromOut = path.relative(outDir, PROJECT_DIR);
     if (!fromOut.startsWith("..") && !path.isAbsolute(fromOut)) {
         throw new UsageError(
-            `--out ${options.outDir}: the plan replaces that folder, and the project is inside it; name a folder of its own`,
+            `--out ${options.outDir}: the project is inside that folder; name a folder of its own for the plan`,
         );
     }
     return {
@@ -288,28 +289,44 @@ export interface PlanResult {
     lines: string[];
 }
 
+/** `--out` as the user wrote it, for messages: relative to where they are. */
+const shownFolder = (dir: string) => path.relative(process.cwd(), dir) || ".";
+
 export async function plan(options: PlanOptions): Promise<PlanResult> {
     const lines: string[] = [];
+    const shownOut = shownFolder(options.outDir);
     let run;
+    let region: StackRegion;
+    let fake: FakeCluster;
     let policyConfig: PolicyPackConfig = {};
     let runAgain: ((cloud: Deployment["cloud"]) => Promise<ProgramRun>) | undefined;
     try {
+        fake = loadFakeCluster(options.clusterFile);
+        checkPlanFolder(options.outDir, shownOut);
         if (options.policyPackConfig) policyConfig = loadPolicyPackConfig(options.policyPackConfig);
-        const fake = loadFakeCluster(options.clusterFile);
         const config = stackConfig(options.stack);
-        run = await runStack(options.stack, config, fake);
-        runAgain = cloud => runStack(options.stack, config, fake, cloud);
+        region = stackRegion(config);
+        run = await runStack(options.stack, config, fake, undefined, region.region);
+        const stackFake = fake;
+        const stackRegionName = region.region;
+        runAgain = cloud => runStack(options.stack, config, stackFake, cloud, stackRegionName);
     } catch (e) {
         const cause = e instanceof ProgramFailure ? e.cause : e;
         if (
             cause instanceof GpuKarpenterConfigError ||
             cause instanceof StackFileError ||
             cause instanceof FakeClusterError ||
-            cause instanceof PolicyPackConfigError
+            cause instanceof PolicyPackConfigError ||
+            cause instanceof RegionError ||
+            cause instanceof PlanFolderError
         ) {
             return { exitCode: EXIT_INPUT, lines: [`error: ${cause.message}`] };
         }
         throw cause;
+    }
+    const described = checkAgainstDescription(run.resources, fake, options.clusterFile);
+    if (described.errors.length > 0) {
+        return { exitCode: EXIT_INPUT, lines: described.errors.map(e => `error: ${e}`) };
     }
 
     const objects = run.resources.map(kubernetesObject).filter((o): o is KubernetesObject => o !== undefined);
@@ -320,11 +337,27 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     const violations: Violation[] = evaluateResources(engineResources, policyConfig);
     const cost = costReport(objects, run.region);
 
-    writePlan(options.outDir, run.resources, objects, cost);
+    const header = describedClusterLines(described, fake);
+    try {
+        writePlanFolder(options.outDir, shownOut, planFiles(run.resources, objects, cost, header), {
+            stack: options.stack,
+            region: { name: region.region, from: region.from },
+            describedCluster: {
+                file: described.file,
+                default: described.isDefault,
+                note: header.map(l => l.trim()),
+                description: fake,
+            },
+        });
+    } catch (e) {
+        if (!(e instanceof PlanFolderError)) throw e;
+        return { exitCode: EXIT_INPUT, lines: [`error: ${e.message}`] };
+    }
 
+    lines.push(...header, "");
     const counts = new Map<string, number>();
     for (const r of run.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
-    lines.push(`stack ${options.stack}: ${run.resources.length} resources`);
+    lines.push(`stack ${options.stack}: ${run.resources.length} resources in ${region.region} (${region.from})`);
     for (const [type, count] of [...counts].sort((a, b) => a[0].localeCompare(b[0]))) {
         lines.push(`  ${String(count).padStart(3)}  ${type}`);
     }
@@ -350,13 +383,10 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     for (const v of violations) lines.push(`  ${formatViolation(v)}`);
     lines.push(`  ${formatSummary(violations, engineResources.length)}`);
     if (schemaErrors.length > 0) {
-        lines.push("", "Karpenter v1 schema errors:");
-        for (const e of schemaErrors) lines.push(`  ${e.object} ${e.field}: ${e.reason}`);
+        lines.push("", `${KARPENTER_RELEASE} schema errors:`);
+        for (const e of schemaErrors) lines.push(`  ${formatSchemaError(e)}`);
     }
-    lines.push(
-        "",
-        `Wrote ${path.relative(process.cwd(), options.outDir) || "."}/: resources.json, cost.json, manifests/, helm/, iam/`,
-    );
+    lines.push("", `Wrote ${shownOut}/: ${PLAN_MARKER}, resources.json, cost.json, manifests/, helm/, iam/`);
     let failed = schemaErrors.length > 0 || violations.some(v => v.enforcement === "mandatory");
     if (options.rerun && runAgain) {
         const deployed = applyUpdate(NEW_STACK, run);
@@ -391,14 +421,20 @@ export function secondRunReport(
     };
 }
 
-/** Replaces whatever an earlier plan left in `outDir`. */
-function writePlan(outDir: string, resources: RecordedResource[], objects: KubernetesObject[], cost: CostReport): void {
-    rmSync(outDir, { recursive: true, force: true });
-    for (const dir of ["manifests", "helm", "iam"]) mkdirSync(path.join(outDir, dir), { recursive: true });
+/** Each file of the plan, by its path in the folder; YAML files start with `header` as comments. */
+function planFiles(
+    resources: RecordedResource[],
+    objects: KubernetesObject[],
+    cost: CostReport,
+    header: string[],
+): Map<string, string> {
+    const files = new Map<string, string>();
+    const comment = header.map(l => `# ${l.trim()}`).join("\n") + "\n";
+    const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
 
-    writeFileSync(
-        path.join(outDir, "resources.json"),
-        JSON.stringify(
+    files.set(
+        "resources.json",
+        json(
             resources.map(r => ({
                 urn: r.urn,
                 type: r.type,
@@ -407,58 +443,57 @@ function writePlan(outDir: string, resources: RecordedResource[], objects: Kuber
                 dependencies: r.dependencies,
                 inputs: r.inputs,
             })),
-            null,
-            2,
-        ) + "\n",
+        ),
     );
-    writeFileSync(path.join(outDir, "cost.json"), JSON.stringify(cost, null, 2) + "\n");
+    files.set("cost.json", json(cost));
 
     for (const o of objects) {
-        writeFileSync(
-            path.join(outDir, "manifests", `${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`),
-            toYaml(o),
-        );
+        files.set(`manifests/${fileName(o.kind, o.metadata.namespace, o.metadata.name)}.yaml`, comment + toYaml(o));
     }
 
     for (const r of resources.filter(r => r.type === HELM_RELEASE_TYPE)) {
         const i = r.inputs as any;
-        writeFileSync(
-            path.join(outDir, "helm", `${fileName(i.name ?? r.name)}.yaml`),
-            toYaml({
-                release: i.name ?? r.name,
-                chart: i.chart,
-                repository:
-                    i.repositoryOpts?.repo ??
-                    (String(i.chart).startsWith("oci://") ? path.posix.dirname(i.chart) : null),
-                version: i.version,
-                namespace: i.namespace ?? "default",
-                skipCrds: i.skipCrds ?? false,
-                values: i.values ?? {},
-            }),
+        files.set(
+            `helm/${fileName(i.name ?? r.name)}.yaml`,
+            comment +
+                toYaml({
+                    release: i.name ?? r.name,
+                    chart: i.chart,
+                    repository:
+                        i.repositoryOpts?.repo ??
+                        (String(i.chart).startsWith("oci://") ? path.posix.dirname(i.chart) : null),
+                    version: i.version,
+                    namespace: i.namespace ?? "default",
+                    skipCrds: i.skipCrds ?? false,
+                    values: i.values ?? {},
+                }),
         );
     }
 
     const byUrn = new Map(resources.map(r => [r.urn, r]));
     for (const role of resources.filter(r => r.type === "aws:iam/role:Role")) {
-        const dir = path.join(outDir, "iam", fileName(role.name));
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(path.join(dir, "trust-policy.json"), pretty(role.inputs.assumeRolePolicy));
+        const dir = `iam/${fileName(role.name)}`;
+        files.set(`${dir}/trust-policy.json`, pretty(role.inputs.assumeRolePolicy));
         const managed: string[] = [];
         for (const r of resources.filter(r => r.dependencies.includes(role.urn))) {
             if (r.type === "aws:iam/rolePolicy:RolePolicy") {
-                writeFileSync(path.join(dir, `inline-${fileName(r.name)}.json`), pretty(r.inputs.policy));
+                files.set(`${dir}/inline-${fileName(r.name)}.json`, pretty(r.inputs.policy));
             } else if (r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
                 const policy = r.dependencies.map(u => byUrn.get(u)).find(p => p?.type === "aws:iam/policy:Policy");
-                if (policy)
-                    writeFileSync(path.join(dir, `${fileName(policy.name)}.json`), pretty(policy.inputs.policy));
+                if (policy) files.set(`${dir}/${fileName(policy.name)}.json`, pretty(policy.inputs.policy));
                 else managed.push(String(r.inputs.policyArn));
             }
         }
-        writeFileSync(path.join(dir, "managed-policies.json"), JSON.stringify(managed.sort(), null, 2) + "\n");
+        files.set(`${dir}/managed-policies.json`, json(managed.sort()));
     }
+    return files;
 }
 
 export async function main(argv: string[]): Promise<number> {
+    if (helpAsked(argv)) {
+        process.stdout.write(planHelp());
+        return EXIT_OK;
+    }
     let options: PlanOptions;
     try {
         options = parsePlanArgs(argv);

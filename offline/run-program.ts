@@ -5,7 +5,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { type CloudResource, cloudMocks } from "./cloud-mocks";
-import type { FakeCluster } from "./fake-cluster";
+import { type FakeCluster, fakeCluster } from "./fake-cluster";
 
 export interface RecordedResource {
     urn: string;
@@ -239,28 +239,51 @@ function assertKnown(resources: RecordedResource[], outputs: Record<string, unkn
     }
 }
 
-/**
- * Runs `program` (which registers resources, and may return or export outputs) as stack `stack`
- * with `config` (fully qualified keys, values as Pulumi passes them: strings, JSON for the rest).
- * Rejects with a ProgramFailure carrying the program's error, as `pulumi preview` would stop on it.
- */
-export async function runProgram(opts: {
+export interface RunProgramOptions {
+    /** The program: registers resources, and returns its outputs (an object of them, or a module's exports). */
+    program: () => unknown;
     stack: string;
-    config: Record<string, string>;
-    fake: FakeCluster;
+    /** The project's name, as Pulumi.yaml's `name` (default: gpu-karpenter). */
+    project?: string;
+    /** Fully qualified keys (`aws:region`, `gpu-karpenter:gpuPools`), values as Pulumi passes them: strings, JSON for the rest. */
+    config?: Record<string, string>;
+    /** The cloud the program sees (default: `fakeCluster()`). */
+    fake?: FakeCluster;
     /** What earlier updates left in the cloud (offline/rerun.ts), beyond what `fake` describes. */
     cloud?: readonly CloudResource[];
-    program: () => unknown;
-}): Promise<ProgramRun> {
-    const region = opts.config["aws:region"] ?? opts.fake.region;
-    const mocks = cloudMocks(opts.fake, region, opts.cloud);
-    // As `pulumi preview`: a plan shows what an update would do. It is also cheaper: in an update
-    // the SDK copies every input the engine does not echo into the outputs, serializing each
+    /** The stack's region, where it is not `aws:region` (the provider also reads it from the environment). */
+    region?: string;
+    /**
+     * Run as `pulumi preview` (the default) or, with false, as `pulumi up`, where every output the mocks
+     * answer is known: a program that passes its own resources' outputs to GpuKarpenter needs false.
+     */
+    preview?: boolean;
+    /** The mocks to run under, given the fake cloud's: wrap them to answer the program's own invokes. */
+    mocks?: (cloud: pulumi.runtime.Mocks) => pulumi.runtime.Mocks;
+}
+
+/**
+ * Runs `program` under the SDK's mocks, answered by a fake cloud, and waits for all of it: every
+ * registration, every output and every apply, as the engine waits before a run ends. Returns what
+ * was registered (type, name, inputs, parent, dependencies) and the resolved outputs. Rejects with
+ * a ProgramFailure carrying the program's error, as `pulumi preview` would stop on it, including an
+ * error raised asynchronously, inside a component or an apply. One run at a time: the SDK's mocks
+ * are global.
+ */
+export async function runProgram(opts: RunProgramOptions): Promise<ProgramRun> {
+    const fake = opts.fake ?? fakeCluster();
+    const config = opts.config ?? {};
+    const region = opts.region ?? config["aws:region"] ?? fake.region;
+    const cloud = cloudMocks(fake, region, opts.cloud);
+    const mocks = opts.mocks ? opts.mocks(cloud) : cloud;
+    // As `pulumi preview` by default: a plan shows what an update would do. It is also cheaper: in an
+    // update the SDK copies every input the engine does not echo into the outputs, serializing each
     // NodePool spec and Helm values a second time.
-    await pulumi.runtime.setMocks(mocks, PROJECT, opts.stack, true);
-    pulumi.runtime.setAllConfig(opts.config);
+    const project = opts.project ?? PROJECT;
+    await pulumi.runtime.setMocks(mocks, project, opts.stack, opts.preview ?? true);
+    pulumi.runtime.setAllConfig(config);
     const monitor = getMonitor() as unknown as MockMonitor;
-    useEngineUrns(monitor, opts.stack, PROJECT);
+    useEngineUrns(monitor, opts.stack, project);
     const recorded = recordRegistrations(monitor, mocks);
 
     // Errors raised asynchronously (inside a component's initialize or an apply) end a real run too.

@@ -1,7 +1,8 @@
 // A stack's config as `pulumi up` would hand it to the program: Pulumi.<stack>.yaml over the
 // defaults declared in Pulumi.yaml, every value a string (JSON for lists and objects).
-import { existsSync, readFileSync } from "fs";
+import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
+import { closest } from "../components/edit-distance";
 import { fromYaml } from "../components/yaml";
 import type { CloudResource } from "./cloud-mocks";
 import { FakeCluster } from "./fake-cluster";
@@ -55,7 +56,14 @@ export function readProject(dir = PROJECT_DIR): PulumiProject {
 export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, string> {
     const file = path.join(dir, `Pulumi.${stack}.yaml`);
     if (!existsSync(file)) {
-        throw new StackFileError(`stack ${stack}: ${path.relative(process.cwd(), file) || file} does not exist`);
+        const stacks = stacksIn(dir);
+        const hint = closest(stack, stacks);
+        throw new StackFileError(
+            `stack ${stack}: ${path.relative(process.cwd(), file) || file} does not exist` +
+                (stacks.length > 0
+                    ? `${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}; the stacks here: ${stacks.join(", ")}`
+                    : `; there is no stack file (Pulumi.NAME.yaml) in ${dir}`),
+        );
     }
     try {
         const project = readProject(dir);
@@ -67,18 +75,31 @@ export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, st
     }
 }
 
-/** Runs the real program, index.ts, freshly loaded, with the given config (against what `cloud` adds to `fake`). */
+/** The stacks of the project in `dir`: the NAME of each Pulumi.NAME.yaml, sorted. */
+export function stacksIn(dir = PROJECT_DIR): string[] {
+    return readdirSync(dir)
+        .map(f => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((name): name is string => name !== undefined)
+        .sort();
+}
+
+/**
+ * Runs the real program, index.ts, freshly loaded, with the given config (against what `cloud` adds
+ * to `fake`), in `region` where the stack's region is not its aws:region.
+ */
 export function runStack(
     stack: string,
     config: Record<string, string>,
     fake: FakeCluster,
     cloud?: readonly CloudResource[],
+    region?: string,
 ): Promise<ProgramRun> {
     return runProgram({
         stack,
         config,
         fake,
         cloud,
+        region,
         program: () => {
             const entry = require.resolve(path.join(PROGRAM_DIR, "index"));
             delete require.cache[entry];

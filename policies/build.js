@@ -41,8 +41,16 @@ function buildPack({ entry = ENTRY, outfile = OUTFILE } = {}) {
 
 module.exports = { buildPack, ENTRY, OUTFILE };
 
+/** The repository's LICENSE and NOTICE, beside the bundle that carries Karpenter-derived data. */
+function copyLegalFiles() {
+    for (const file of ["LICENSE", "NOTICE"]) {
+        fs.copyFileSync(path.join(PACK_DIR, "..", file), path.join(PACK_DIR, file));
+    }
+}
+
 if (require.main === module) {
     if (fs.existsSync(ENTRY)) {
         buildPack();
+        copyLegalFiles();
     }
 }

@@ -16,6 +16,7 @@ import {
     isGpuInstanceFamily,
     isGpuInstanceType,
 } from "../components/gpu";
+import { GPU_KARPENTER_TYPE } from "../components/naming";
 import type { EngineResource } from "./karpenter";
 import { UNKNOWN, displayName, isUnknown, knownString, listAt, valueAt } from "./values";
 
@@ -23,6 +24,19 @@ export const NODEPOOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool";
 
 /** The nodeClassRef group of EKS Auto Mode's NodeClass; self-managed Karpenter's EC2NodeClass is karpenter.k8s.aws. */
 const AUTO_MODE_NODECLASS_GROUP = "eks.amazonaws.com";
+
+/**
+ * Where a NodePool that GpuKarpenter made is set, for a violation's fix: the pool's `setting` in
+ * gpuPools, or `knob` of `policy` in the policy pack config. "" for any other NodePool (its URN's
+ * type chain does not run through the component).
+ */
+export function componentFix(pool: EngineResource, setting: string, policy: string, knob: string): string {
+    if (!pool.urn?.includes(`${GPU_KARPENTER_TYPE}$${NODEPOOL_TYPE}::`)) return "";
+    return (
+        ` GpuKarpenter made this pool: set ${setting} in its gpuPools entry (gpu-karpenter:gpuPools in the ` +
+        `stack config), or ${knob} of ${policy} in the policy pack config.`
+    );
+}
 
 /** How messages name a GPU pool: `GPU NodePool "gpu"`. */
 export function poolLabel(pool: EngineResource): string {

@@ -25,6 +25,7 @@ import {
     mayBeAutoModePool,
     pinnedGpuInstanceTypes,
     poolLabel,
+    componentFix,
 } from "./nodepool";
 import { UNKNOWN, displayName, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
 import { fractionalGpuMessage, nodePoolHourlyCost, stackHourlyCost } from "./cost";
@@ -129,8 +130,9 @@ function maxGpuLimitKnob(knobs: Knobs): number | undefined {
 
 // ---- policies ------------------------------------------------------------------------------------
 
-const capacityFix = (allowed: string[]) =>
-    `Fix: give it the requirement {key: ${CAPACITY_TYPE_LABEL}, operator: In, values: [${allowed.join(", ")}]}.`;
+const capacityFix = (pool: EngineResource, allowed: string[]) =>
+    `Fix: give it the requirement {key: ${CAPACITY_TYPE_LABEL}, operator: In, values: [${allowed.join(", ")}]}.` +
+    componentFix(pool, `capacityTypes: [${allowed.join(", ")}]`, "gpu-nodepool-spot-only", "allowedCapacityTypes");
 
 const spotOnly = gpuPoolRule(
     {
@@ -154,7 +156,7 @@ const spotOnly = gpuPoolRule(
     },
     (pool, knobs) => {
         const { allowed } = capacityKnobs(knobs);
-        const fix = capacityFix(allowed);
+        const fix = capacityFix(pool, allowed);
         const capacity = capacityTypesOf(pool.props);
         if (!capacity) {
             return [];
@@ -211,6 +213,8 @@ const consolidation = gpuPoolRule(
         const disruption = valueAt(pool.props, "spec", "disruption");
         const afterFix = `spec.disruption.consolidateAfter to ${maxAfter} or less`;
         const policyFix = `spec.disruption.consolidationPolicy to ${oneOf(allowed)}`;
+        const afterNote = componentFix(pool, "consolidateAfter", "gpu-nodepool-consolidation", "maxConsolidateAfter");
+        const policyNote = componentFix(pool, "consolidationPolicy", "gpu-nodepool-consolidation", "allowedPolicies");
         if (isUnknown(disruption)) {
             return [];
         }
@@ -223,27 +227,29 @@ const consolidation = gpuPoolRule(
         const policy = disruption.consolidationPolicy;
         if (policy === undefined) {
             problems.push(
-                `${poolLabel(pool)} does not state spec.disruption.consolidationPolicy. Fix: set ${policyFix}.`,
+                `${poolLabel(pool)} does not state spec.disruption.consolidationPolicy. Fix: set ${policyFix}.${policyNote}`,
             );
         } else if (!isUnknown(policy) && !allowed.includes(policy as string)) {
             problems.push(
-                `${poolLabel(pool)} has consolidationPolicy ${JSON.stringify(policy)}, which is not allowed here. Fix: set ${policyFix}.`,
+                `${poolLabel(pool)} has consolidationPolicy ${JSON.stringify(policy)}, which is not allowed here. Fix: set ${policyFix}.${policyNote}`,
             );
         }
         const after = disruption.consolidateAfter;
         if (after === undefined) {
-            problems.push(`${poolLabel(pool)} does not state spec.disruption.consolidateAfter. Fix: set ${afterFix}.`);
+            problems.push(
+                `${poolLabel(pool)} does not state spec.disruption.consolidateAfter. Fix: set ${afterFix}.${afterNote}`,
+            );
         } else if (after === "Never") {
             problems.push(
-                `${poolLabel(pool)} has consolidateAfter: Never, so its idle GPU nodes are never consolidated and keep billing. Fix: set ${afterFix}.`,
+                `${poolLabel(pool)} has consolidateAfter: Never, so its idle GPU nodes are never consolidated and keep billing. Fix: set ${afterFix}.${afterNote}`,
             );
         } else if (!isUnknown(after) && !isKarpenterDuration(after)) {
             problems.push(
-                `${poolLabel(pool)} has consolidateAfter ${JSON.stringify(after)}, which is not ${DURATION_FORMAT}. Fix: set ${afterFix}.`,
+                `${poolLabel(pool)} has consolidateAfter ${JSON.stringify(after)}, which is not ${DURATION_FORMAT}. Fix: set ${afterFix}.${afterNote}`,
             );
         } else if (!isUnknown(after) && durationSeconds(after)! > maxSeconds) {
             problems.push(
-                `${poolLabel(pool)} has consolidateAfter ${after as string}, longer than the ${maxAfter} maximum, so idle GPU nodes bill that long. Fix: set ${afterFix}.`,
+                `${poolLabel(pool)} has consolidateAfter ${after as string}, longer than the ${maxAfter} maximum, so idle GPU nodes bill that long. Fix: set ${afterFix}.${afterNote}`,
             );
         }
         return problems;
@@ -269,7 +275,9 @@ const gpuLimit = gpuPoolRule(
     (pool, knobs) => {
         const max = maxGpuLimitKnob(knobs);
         const field = `spec.limits["${NVIDIA_GPU_RESOURCE}"]`;
-        const fix = `Fix: set ${field} to the most GPUs the pool may run${max === undefined ? "" : `, at most ${max}`}.`;
+        const fix =
+            `Fix: set ${field} to the most GPUs the pool may run${max === undefined ? "" : `, at most ${max}`}.` +
+            componentFix(pool, "gpuLimit", "gpu-nodepool-gpu-limit", "maxGpuLimit");
         const limit = valueAt(pool.props, "spec", "limits", NVIDIA_GPU_RESOURCE);
         if (isUnknown(limit)) {
             return [];
@@ -422,8 +430,11 @@ const STACK_TYPES = [
     EVENT_TARGET_TYPE,
 ];
 
+/** The stack policy that needs the cloud side of the stack (an SQS queue, EventBridge rules). */
+export const INTERRUPTION_POLICY = "spot-gpu-requires-interruption-handling";
+
 const interruptionHandling: StackRule = {
-    name: "spot-gpu-requires-interruption-handling",
+    name: INTERRUPTION_POLICY,
     description:
         "A stack with a self-managed spot GPU NodePool wires Karpenter's interruption queue (an SQS queue, EventBridge rules sending it every event Karpenter handles, settings.interruptionQueue), so spot reclaims drain GPU pods first.",
     enforcementLevel: "mandatory",
@@ -485,6 +496,12 @@ function settingsOf(rule: RuleInfo, config: PolicyPackConfig): { level?: Enforce
     const knobs: Knobs = typeof entry === "object" && entry !== null ? { ...entry } : {};
     delete knobs.enforcementLevel;
     return { level: level === "disabled" ? undefined : level === "advisory" ? "advisory" : "mandatory", knobs };
+}
+
+/** The level `config` runs the policy named `policy` at; undefined when it is disabled or not in the pack. */
+export function enforcementOf(policy: string, config: PolicyPackConfig = {}): Enforcement | undefined {
+    const rule = [...RESOURCE_RULES, ...STACK_RULES].find(r => r.name === policy);
+    return rule && settingsOf(rule, config).level;
 }
 
 function violation(rule: RuleInfo, level: Enforcement, r: EngineResource, message: string): Violation {

@@ -18,6 +18,7 @@ import {
     sha256,
 } from "./upstream";
 import { fromYaml } from "../components/yaml";
+import { helpAsked } from "../offline/command-line";
 import { isObject } from "../policies/values";
 
 export { RefreshError };
@@ -120,7 +121,25 @@ export function buildSchemas(upstreamDir: string): Refresh {
 const USAGE =
     "usage: npm run refresh-crd-schemas -- <upstream folder, e.g. shared/upstream/karpenter/v1.14.1> [--out DIR]";
 
+const HELP = `${USAGE}
+
+Rebuilds offline/schemas/ (the Karpenter CRD schemas the plan and check-manifests validate against)
+from a release's CRDs: ${CRDS.map(name => `crds/${name}.yaml`).join(" and ")}, copied verbatim into
+<upstream folder> with a README.md naming the repository, tag, commit, each file's original path and
+its SHA-256. \`npm run copy-karpenter-release -- <clone> <tag> <folder>\` makes that folder from a clone
+of https://github.com/aws/karpenter-provider-aws; docs/refreshing-karpenter-data.md has the steps.
+
+  --out DIR   write there instead of offline/schemas/
+  --help, -h  print this and exit
+
+Exit status: 0 when written; 2 when a file is missing, changed since it was copied, from another ref
+than the tag, or not a CRD with a v1 version (nothing is written then).`;
+
 export function main(argv: string[], log: (line: string) => void = console.log): number {
+    if (helpAsked(argv)) {
+        log(HELP);
+        return 0;
+    }
     const { folder: upstreamDir, options } = parseCommandLine(argv, USAGE, ["--out"]);
     const outDir = options["--out"] ? path.resolve(options["--out"]) : SCHEMA_DIR;
     const { outputs, source } = buildSchemas(path.resolve(upstreamDir));

@@ -16,6 +16,7 @@ import {
     familyLabels,
     instanceFamilyOf,
 } from "../components/gpu";
+import { helpAsked } from "../offline/command-line";
 import {
     RefreshError,
     parseCommandLine,
@@ -219,7 +220,28 @@ export function formatTable(table: InstanceTypeTable): string {
 
 const USAGE = "usage: npm run refresh-instance-types -- <data folder> [--out FILE] [--generated-at YYYY-MM-DD]";
 
+const HELP = `${USAGE}
+
+Rebuilds components/data/gpu-instance-types.json (the NVIDIA instance types and on-demand prices
+the cost ceilings, the budgets and the instance-type checks use) from a Karpenter release's data:
+${[INSTANCE_TYPES_FILE, ...PRICE_FILES].join(", ")}, copied verbatim into <data folder>
+with a README.md (in it or the folder above) naming the repository, tag, commit, each file's original
+path and its SHA-256. \`npm run copy-karpenter-release -- <clone> <tag> <folder>\` makes that folder
+(its data/ is the data folder) from a clone of https://github.com/aws/karpenter-provider-aws;
+docs/refreshing-karpenter-data.md has the steps.
+
+  --out FILE                 write there instead of components/data/gpu-instance-types.json
+  --generated-at YYYY-MM-DD  the date to record (default: today)
+  --help, -h                 print this and exit
+
+Exit status: 0 when written; 2 when a file is missing, changed since it was copied or unreadable
+(nothing is written then).`;
+
 export function main(argv: string[], log: (line: string) => void = console.log): number {
+    if (helpAsked(argv)) {
+        log(HELP);
+        return 0;
+    }
     const { folder: dataDir, options } = parseCommandLine(argv, USAGE, ["--out", "--generated-at"]);
     const out = options["--out"] ? path.resolve(options["--out"]) : TABLE_FILE;
     const generatedAt = options["--generated-at"] ?? new Date().toISOString().slice(0, 10);

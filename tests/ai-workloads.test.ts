@@ -40,33 +40,37 @@ describe("disruption budgets", () => {
         [
             "a node count that is neither a number nor a percentage",
             [{ nodes: "ten" }],
-            `gpuPools[0].disruptionBudgets[0].nodes: "ten" is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`,
+            `gpuPools[0] "gpu".disruptionBudgets[0].nodes: "ten" is not allowed; use a whole number of nodes ("0", 1) or a percentage from "0%" to "100%"`,
         ],
-        ["a budget without nodes", [{ reasons: ["Empty"] }], `gpuPools[0].disruptionBudgets[0].nodes: is required`],
+        [
+            "a budget without nodes",
+            [{ reasons: ["Empty"] }],
+            `gpuPools[0] "gpu".disruptionBudgets[0].nodes: is required`,
+        ],
         [
             "an unknown reason",
             [{ nodes: "1", reasons: ["Expired"] }],
-            `gpuPools[0].disruptionBudgets[0].reasons: ["Expired"] is not allowed; use a list of distinct values from "Underutilized", "Empty", "Drifted"`,
+            `gpuPools[0] "gpu".disruptionBudgets[0].reasons: ["Expired"] is not allowed; use a list of distinct values from "Underutilized", "Empty", "Drifted"`,
         ],
         [
             "a schedule without a duration",
             [{ nodes: "0", schedule: "0 8 * * *" }],
-            "gpuPools[0].disruptionBudgets[0]: schedule and duration go together",
+            'gpuPools[0] "gpu".disruptionBudgets[0]: schedule and duration go together',
         ],
         [
             "a duration in seconds",
             [{ nodes: "0", schedule: "0 8 * * *", duration: "36000s" }],
-            `gpuPools[0].disruptionBudgets[0].duration: "36000s" is not allowed; use hours and minutes only`,
+            `gpuPools[0] "gpu".disruptionBudgets[0].duration: "36000s" is not allowed; use hours and minutes only`,
         ],
         [
             "a cron Karpenter cannot parse",
             [{ nodes: "0", schedule: "0 25 * * mon-fri", duration: "1h" }],
-            `gpuPools[0].disruptionBudgets[0].schedule: "0 25 * * mon-fri": the hour field "25" is outside 0-23 (times are UTC)`,
+            `gpuPools[0] "gpu".disruptionBudgets[0].schedule: "0 25 * * mon-fri": the hour field "25" is outside 0-23 (times are UTC)`,
         ],
         [
             "a misspelt budget key",
             [{ node: "1" }],
-            `gpuPools[0].disruptionBudgets[0].node: unknown setting (did you mean "nodes"?)`,
+            `gpuPools[0] "gpu".disruptionBudgets[0].node: unknown setting (did you mean "nodes"?)`,
         ],
     ];
     for (const [what, budgets, message] of cases) {
@@ -112,7 +116,7 @@ describe("fast starts for large images", () => {
         expectValidKarpenter(dev);
         const e = await runError(run("dev", { gpuPools: [{ name: "gpu", instanceStorePolicy: "raid0" }] }));
         expect(e.message).to.contain(
-            `gpuPools[0].instanceStorePolicy: "raid0" is not allowed; use one of "RAID0", "none"`,
+            `gpuPools[0] "gpu".instanceStorePolicy: "raid0" is not allowed (did you mean "RAID0"?); use one of "RAID0", "none"`,
         );
     });
 
@@ -134,7 +138,7 @@ describe("fast starts for large images", () => {
     it("refuses a throughput the IOPS cannot carry, and values outside gp3's ranges", async () => {
         const tooFast = await runError(run("dev", { gpuPools: [{ name: "gpu", rootVolumeThroughput: 1000 }] }));
         expect(tooFast.message).to.contain(
-            "gpuPools[0].rootVolumeThroughput: 1000 MiB/s needs at least 4000 IOPS (gp3 allows 0.25 MiB/s per IOPS)",
+            'gpuPools[0] "gpu".rootVolumeThroughput: 1000 MiB/s needs at least 4000 IOPS (gp3 allows 0.25 MiB/s per IOPS)',
         );
         const pair = await runError(
             run("dev", { gpuPools: [{ name: "gpu", rootVolumeThroughput: 800, rootVolumeIops: 3000 }] }),

@@ -88,14 +88,14 @@ describe("GPU pools on reserved capacity", function () {
             "reserved without reservations",
             { name: "gpu", capacityTypes: ["reserved", "spot"] },
             [
-                'gpu-karpenter:gpuPools[0].capacityTypes: "reserved" needs gpuPools[0].capacityReservations: the capacity reservations the pool may launch into, as ids (e.g. {"ids": ["cr-0123456789abcdef0"]}) and/or tags (e.g. {"tags": {"purpose": "training"}}); without them Karpenter never uses a reservation',
+                'gpu-karpenter:gpuPools[0] "gpu".capacityTypes: "reserved" needs gpuPools[0] "gpu".capacityReservations: the capacity reservations the pool may launch into, as ids (e.g. {"ids": ["cr-0123456789abcdef0"]}) and/or tags (e.g. {"tags": {"purpose": "training"}}); without them Karpenter never uses a reservation',
             ],
         ],
         [
             "reservations the capacity types never use",
             { name: "gpu", capacityReservations: { ids: ["cr-0123456789abcdef0"] } },
             [
-                'gpu-karpenter:gpuPools[0].capacityReservations: is set, but gpuPools[0].capacityTypes does not include "reserved", so Karpenter would never launch into these reservations; add "reserved" to capacityTypes',
+                'gpu-karpenter:gpuPools[0] "gpu".capacityReservations: is set, but gpuPools[0] "gpu".capacityTypes does not include "reserved", so Karpenter would never launch into these reservations; add "reserved" to capacityTypes',
             ],
         ],
         [
@@ -110,17 +110,17 @@ describe("GPU pools on reserved capacity", function () {
                 },
             },
             [
-                "gpu-karpenter:gpuPools[0].capacityReservations.owner: unknown setting; allowed: ids, tags",
-                'gpu-karpenter:gpuPools[0].capacityReservations.ids[1]: "odcr-1" is not a capacity reservation id; use one like "cr-0123456789abcdef0"',
-                'gpu-karpenter:gpuPools[0].capacityReservations.ids[2]: "cr-0123456789abcdef0" is listed twice',
-                'gpu-karpenter:gpuPools[0].capacityReservations.tags: "purpose": empty tag keys and values are not allowed; use "*" for any value',
+                'gpu-karpenter:gpuPools[0] "gpu".capacityReservations.owner: unknown setting; allowed: ids, tags',
+                'gpu-karpenter:gpuPools[0] "gpu".capacityReservations.ids[1]: "odcr-1" is not a capacity reservation id; use one like "cr-0123456789abcdef0"',
+                'gpu-karpenter:gpuPools[0] "gpu".capacityReservations.ids[2]: "cr-0123456789abcdef0" is listed twice',
+                'gpu-karpenter:gpuPools[0] "gpu".capacityReservations.tags: "purpose": empty tag keys and values are not allowed; use "*" for any value',
             ],
         ],
         [
             "no reservation named",
             { name: "gpu", capacityTypes: ["reserved"], capacityReservations: {} },
             [
-                'gpu-karpenter:gpuPools[0].capacityReservations: name at least one reservation: ids (e.g. ["cr-0123456789abcdef0"]) and/or tags (e.g. {"purpose": "training"})',
+                'gpu-karpenter:gpuPools[0] "gpu".capacityReservations: name at least one reservation: ids (e.g. ["cr-0123456789abcdef0"]) and/or tags (e.g. {"purpose": "training"})',
             ],
         ],
         [
@@ -134,7 +134,7 @@ describe("GPU pools on reserved capacity", function () {
                 },
             },
             [
-                "gpu-karpenter:gpuPools[0].capacityReservations.ids: lists 30 reservations; an EC2NodeClass takes at most 30 selector terms (each id is one, the tags one more)",
+                'gpu-karpenter:gpuPools[0] "gpu".capacityReservations.ids: lists 30 reservations; an EC2NodeClass takes at most 30 selector terms (each id is one, the tags one more)',
             ],
         ],
     ];

@@ -160,10 +160,12 @@ describe("the packed component, installed by another Pulumi project", function (
         return JSON.parse(run.stdout);
     };
 
-    it("ships the compiled component, gpu-karpenter/testing and their declarations, not the sources", () => {
+    it("ships the compiled component, gpu-karpenter/testing and their declarations, LICENSE and NOTICE, not the sources", () => {
         expect(installed).to.include.members([
             "package.json",
             "README.md",
+            "LICENSE",
+            "NOTICE",
             "bin/components/index.js",
             "bin/components/index.d.ts",
             "bin/offline/testing.js",
@@ -176,7 +178,13 @@ describe("the packed component, installed by another Pulumi project", function (
         ).to.be.empty;
         expect(
             installed.filter(f => !f.startsWith("bin/components/") && !f.startsWith("bin/offline/")),
-        ).to.have.members(["package.json", "README.md"]);
+        ).to.have.members(["package.json", "README.md", "LICENSE", "NOTICE"]);
+        const project = path.join(dir, "project", "node_modules", "gpu-karpenter");
+        for (const file of ["LICENSE", "NOTICE"]) {
+            expect(readFileSync(path.join(project, file), "utf8"), file).to.equal(
+                readFileSync(path.join(ROOT, file), "utf8"),
+            );
+        }
         expect(
             installed.filter(f => /(^|\/)cluster\.js$/.test(f)),
             "the stack program's createCluster",
@@ -250,6 +258,6 @@ describe("the packed component, installed by another Pulumi project", function (
     it("rejects a bad argument with the consumer's own RunError, naming the key", () => {
         const { rejected } = mocked();
         expect(rejected).to.deep.include({ isRunError: true });
-        expect(rejected!.message).to.contain("gpuPools[0].consolidateAfter");
+        expect(rejected!.message).to.contain('gpuPools[0] "gpu".consolidateAfter');
     });
 });

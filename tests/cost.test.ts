@@ -194,10 +194,15 @@ describe("cost: the component checks families and types against the table", func
         }
         return "";
     };
+    const problemLines = (pool: Record<string, unknown>): string[] =>
+        poolProblems(pool)
+            .split("\n")
+            .slice(1)
+            .map(l => l.trim());
 
     it("refuses a type the table does not list in a family it knows, with the nearest names", () => {
         expect(poolProblems({ instanceTypes: ["p5.48xl"] })).to.contain(
-            `gpuPools[0].instanceTypes[0]: "p5.48xl" is not a p5 instance type (did you mean "p5.48xlarge"?); p5 types: p5.4xlarge, p5.48xlarge`,
+            `gpuPools[0] "gpu".instanceTypes[0]: "p5.48xl" is not a p5 instance type (did you mean "p5.48xlarge"?); p5 types: p5.4xlarge, p5.48xlarge`,
         );
         expect(poolProblems({ instanceTypes: ["g6e.3xlarge"] })).to.match(
             /"g6e\.3xlarge" is not a g6e instance type \(did you mean "g6e\.xlarge", .*"g6e\.4xlarge"/,
@@ -206,7 +211,7 @@ describe("cost: the component checks families and types against the table", func
 
     it("refuses upper-case families and types, which no NodePool label could ever match", () => {
         expect(poolProblems({ instanceFamilies: ["G5"] })).to.contain(
-            `gpuPools[0].instanceFamilies[0]: "G5" is not lower-case, and Karpenter's instance-family labels are, so a NodePool with it could never launch a node; use "g5"`,
+            `gpuPools[0] "gpu".instanceFamilies[0]: "G5" is not lower-case, and Karpenter's instance-family labels are, so a NodePool with it could never launch a node; use "g5"`,
         );
         expect(poolProblems({ instanceTypes: ["P5.48xlarge"] }))
             .to.contain(`"P5.48xlarge" is not lower-case`)
@@ -215,7 +220,7 @@ describe("cost: the component checks families and types against the table", func
 
     it("refuses fractional-GPU families and their types, with the reason", () => {
         expect(poolProblems({ instanceFamilies: ["g6", "g6f"] })).to.contain(
-            `gpuPools[0].instanceFamilies[1]: "g6f" has fractional GPUs (a share of one NVIDIA L4): Karpenter gives its instances ` +
+            `gpuPools[0] "gpu".instanceFamilies[1]: "g6f" has fractional GPUs (a share of one NVIDIA L4): Karpenter gives its instances ` +
                 `instance-gpu-count 0 and no nvidia.com/gpu, so the pool's GPU limit cannot cap them and no pod asking for nvidia.com/gpu ` +
                 `can run on them; use "g6" for whole L4 GPUs`,
         );
@@ -226,7 +231,7 @@ describe("cost: the component checks families and types against the table", func
 
     it("refuses a pool none of whose types fits under its GPU limit, naming the smallest GPU count", () => {
         expect(poolProblems({ instanceTypes: ["p5.48xlarge"], gpuLimit: 4 })).to.contain(
-            "gpuPools[0].gpuLimit: 4 is fewer GPUs than any instance type the pool admits has (the smallest, p5.48xlarge, has 8), " +
+            'gpuPools[0] "gpu".gpuLimit: 4 is fewer GPUs than any instance type the pool admits has (the smallest, p5.48xlarge, has 8), ' +
                 "so Karpenter could never launch a node for it; set gpuLimit to at least 8, or admit types with fewer GPUs",
         );
         expect(poolProblems({ instanceTypes: ["p5.48xlarge", "p5.4xlarge"], gpuLimit: 4 })).to.equal("");
@@ -244,26 +249,43 @@ describe("cost: the component checks families and types against the table", func
         expect(poolProblems({ instanceTypes: ["g5"] })).to.contain(`"g5" is not an EC2 instance type`);
     });
 
-    it("allows a GPU family newer than the table, warning at registration that its cost is unknown", async () => {
-        const r = await run("dev", { gpuPools: [{ name: "gpu", instanceFamilies: ["g6e", "p6e-gb200"] }] });
+    it("refuses a family or type the table does not list, with the nearest family: a misspelling cannot pass", () => {
+        expect(problemLines({ instanceFamilies: ["g5", "g6ee"] })).to.deep.equal([
+            `gpuPools[0] "gpu".instanceFamilies[1]: instance family "g6ee" is not in the instance-type table (Karpenter v1.14.1 data, prices of 2026-07-06) (did you mean "g6e"?), ` +
+                "so a NodePool with it may never launch a node; its GPU families: g4dn, g5, g5g, g6, g6e, g6f, g7e, gr6, gr6f, p3dn, p4d, p4de, p5, p5e, p5en, p6-b200, p6-b300. " +
+                "If it is newer than the table, list it in the pool's unlistedInstances too",
+        ]);
+        expect(problemLines({ instanceTypes: ["g7.2xlarge"] })).to.deep.equal([
+            `gpuPools[0] "gpu".instanceTypes[0]: instance type "g7.2xlarge" is not in the instance-type table (Karpenter v1.14.1 data, prices of 2026-07-06) (did you mean family "g5", "g6" or "g7e"?), ` +
+                "so a NodePool with it may never launch a node. If it is newer than the table, list it in the pool's unlistedInstances too",
+        ]);
+    });
+
+    it("admits a family newer than the table only when the pool lists it in unlistedInstances, warning that its cost is unknown", async () => {
+        const r = await run("dev", {
+            gpuPools: [{ name: "gpu", instanceFamilies: ["g6e", "p6e-gb200"], unlistedInstances: ["p6e-gb200"] }],
+        });
         expect(ofType(r, "kubernetes:karpenter.sh/v1:NodePool")).to.have.length(1);
         expect(r.warnings).to.deep.equal([
             `GPU pool "gpu": instance family "p6e-gb200" is not in the instance-type table (Karpenter v1.14.1 data, prices of 2026-07-06): ` +
                 "its cost is unknown, so the pool's hourly ceiling leaves it out and lists it as unpriced",
         ]);
-        const near = await run("dev", { gpuPools: [{ name: "gpu", instanceFamilies: ["g6ee"] }] });
-        expect(near.warnings[0])
-            .to.contain(`"g6ee" is not in the instance-type table`)
-            .and.to.contain(`(did you mean "g6e"?)`);
         const clean = await run("dev");
         expect(clean.warnings).to.deep.equal([]);
+    });
+
+    it("refuses an unlistedInstances entry the pool does not admit, or that the table lists", () => {
+        expect(problemLines({ instanceFamilies: ["g6e"], unlistedInstances: ["p6e-gb200", "g6e"] })).to.deep.equal([
+            `gpuPools[0] "gpu".unlistedInstances[0]: "p6e-gb200" is not in the pool's instanceFamilies; unlistedInstances only vouches for what the pool admits`,
+            `gpuPools[0] "gpu".unlistedInstances[1]: "g6e" is in the instance-type table; take it out of unlistedInstances`,
+        ]);
     });
 
     it("stops the stack on these before anything is registered", async () => {
         const e = await runError(run("dev", { gpuPools: [{ name: "gpu", instanceTypes: ["p5.48xl"] }] }));
         expect(e).to.be.instanceOf(ProgramFailure);
         expect(e.message).to.contain(
-            `gpu-karpenter:gpuPools[0].instanceTypes[0]: "p5.48xl" is not a p5 instance type (did you mean "p5.48xlarge"?)`,
+            `gpu-karpenter:gpuPools[0] "gpu".instanceTypes[0]: "p5.48xl" is not a p5 instance type (did you mean "p5.48xlarge"?)`,
         );
         expect((e as ProgramFailure).resources).to.be.empty;
     });

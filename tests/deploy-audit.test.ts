@@ -61,7 +61,7 @@ describe("reserved capacity by Karpenter version (chart values.yaml settings.fea
     it("refuses a reserved pool before 1.3.0, which has no reserved capacity type, naming the pool", async () => {
         const e = await runError(run("dev", { karpenterVersion: "1.2.3", gpuPools: [RESERVED_POOL] }, k132()));
         expect(e.message).to.contain(
-            `gpu-karpenter:gpuPools[0].capacityTypes: "reserved" needs Karpenter 1.3.0 or later (karpenterVersion is "1.2.3")`,
+            `gpu-karpenter:gpuPools[0] "gpu".capacityTypes: "reserved" needs Karpenter 1.3.0 or later (karpenterVersion is "1.2.3")`,
         );
         expect((e as ProgramFailure).resources).to.be.empty;
     });

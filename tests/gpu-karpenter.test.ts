@@ -589,32 +589,32 @@ describe("invalid stack config", function () {
         [
             "a duration in words",
             { gpuPools: [{ name: "gpu", consolidateAfter: "1 minute" }] },
-            `gpu-karpenter:gpuPools[0].consolidateAfter: "1 minute" is not a duration; use a whole number of hours, minutes and seconds`,
+            `gpu-karpenter:gpuPools[0] "gpu".consolidateAfter: "1 minute" is not a duration; use a whole number of hours, minutes and seconds`,
         ],
         [
             "a negative GPU limit",
             { gpuPools: [{ name: "gpu", gpuLimit: -2 }] },
-            "gpu-karpenter:gpuPools[0].gpuLimit: -2 is not allowed; use a whole number of GPUs from 1 to 10000",
+            'gpu-karpenter:gpuPools[0] "gpu".gpuLimit: -2 is not allowed; use a whole number of GPUs from 1 to 10000',
         ],
         [
             "a non-numeric GPU limit",
             { gpuPools: [{ name: "gpu", gpuLimit: "lots" }] },
-            `gpu-karpenter:gpuPools[0].gpuLimit: "lots" is not allowed; use a whole number of GPUs from 1 to 10000`,
+            `gpu-karpenter:gpuPools[0] "gpu".gpuLimit: "lots" is not allowed; use a whole number of GPUs from 1 to 10000`,
         ],
         [
             "a non-GPU instance family",
             { gpuPools: [{ name: "gpu", instanceFamilies: ["g5", "m5"] }] },
-            `gpu-karpenter:gpuPools[0].instanceFamilies[1]: "m5" is not a GPU instance family`,
+            `gpu-karpenter:gpuPools[0] "gpu".instanceFamilies[1]: "m5" is not a GPU instance family`,
         ],
         [
             "duplicate pool names",
             { gpuPools: [{ name: "gpu" }, { name: "gpu" }] },
-            `gpu-karpenter:gpuPools[1].name: "gpu" is used by another pool; pool names must be unique`,
+            `gpu-karpenter:gpuPools[1] "gpu".name: "gpu" is used by another pool; pool names must be unique`,
         ],
         [
             "a non-DNS pool name",
             { gpuPools: [{ name: "GPU_Pool" }] },
-            `gpu-karpenter:gpuPools[0].name: "GPU_Pool" is not allowed; use a DNS label`,
+            `gpu-karpenter:gpuPools[0] "GPU_Pool".name: "GPU_Pool" is not allowed; use a DNS label`,
         ],
         [
             "a misspelt key",
@@ -624,7 +624,7 @@ describe("invalid stack config", function () {
         [
             "a misspelt pool key",
             { gpuPools: [{ name: "gpu", instanceFamily: ["g5"] }] },
-            `gpu-karpenter:gpuPools[0].instanceFamily: unknown setting (did you mean "instanceFamilies"?)`,
+            `gpu-karpenter:gpuPools[0] "gpu".instanceFamily: unknown setting (did you mean "instanceFamilies"?)`,
         ],
         [
             "a Karpenter version before 1.1",

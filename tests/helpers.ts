@@ -153,6 +153,17 @@ export async function runError(promise: Promise<unknown>): Promise<Error> {
     throw new Error("expected the run to fail");
 }
 
+/** The message of the error of class `type` that `run` throws; fails the test when it throws none. */
+export function errorMessage(type: new (...args: any[]) => Error, run: () => unknown): string {
+    try {
+        run();
+    } catch (e) {
+        expect(e).to.be.instanceOf(type);
+        return (e as Error).message;
+    }
+    throw new Error(`expected a ${type.name}`);
+}
+
 export interface CliResult {
     code: number;
     stdout: string;
@@ -161,13 +172,20 @@ export interface CliResult {
 
 const exec = promisify(execFile);
 
-/** `npm run plan -- ARGS` as a user runs it, through the launcher it calls, in the project at `root`. */
-export async function planCliIn(root: string, args: string[]): Promise<CliResult> {
+/**
+ * `npm run plan -- ARGS` as a user runs it, through the launcher it calls, in the project at `root`;
+ * `env` replaces the environment's variables (undefined removes one).
+ */
+export async function planCliIn(
+    root: string,
+    args: string[],
+    env: Record<string, string | undefined> = {},
+): Promise<CliResult> {
     try {
         const { stdout, stderr } = await exec(
             process.execPath,
             [path.join(root, "offline/launch.js"), "offline/plan", ...args],
-            { cwd: root },
+            { cwd: root, env: withEnv(env) },
         );
         return { code: 0, stdout, stderr };
     } catch (e: any) {
@@ -176,17 +194,27 @@ export async function planCliIn(root: string, args: string[]): Promise<CliResult
     }
 }
 
+function withEnv(changes: Record<string, string | undefined>): NodeJS.ProcessEnv {
+    const env = { ...process.env, ...changes };
+    for (const [key, value] of Object.entries(changes)) if (value === undefined) delete env[key];
+    return env;
+}
+
 /** The plan's command line, as a user runs it in this project. */
 export const planCli = (...args: string[]): Promise<CliResult> => planCliIn(ROOT, args);
 
 /** The file of stack `name` in this project. */
 export const stackFile = (name: string) => path.join(ROOT, `Pulumi.${name}.yaml`);
 
-/** Plans stack `name` into `tmp`/`name`, its file setting clusterName dev-ai and then `config` (lines under `config:`). */
+/**
+ * Plans stack `name` into `tmp`/`name`, its file setting clusterName dev-ai, aws:region us-west-2
+ * unless `config` sets it, and then `config` (lines under `config:`).
+ */
 export async function planOwnStack(tmp: string, name: string, config: string[]) {
+    const region = config.some(l => l.startsWith("aws:region:")) ? [] : ["aws:region: us-west-2"];
     writeFileSync(
         stackFile(name),
-        ["config:", "  gpu-karpenter:clusterName: dev-ai", ...config.map(l => `  ${l}`)].join("\n"),
+        ["config:", "  gpu-karpenter:clusterName: dev-ai", ...[...region, ...config].map(l => `  ${l}`)].join("\n"),
     );
     const out = path.join(tmp, name);
     return { out, result: await planCli("--stack", name, "--out", out) };

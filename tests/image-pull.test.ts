@@ -79,6 +79,11 @@ const nodeConfigs = (userData: string) =>
 const mergedGates = (userData: string) =>
     Object.assign({}, ...nodeConfigs(userData).map((c: any) => c?.spec?.featureGates ?? {}));
 
+/** A pool's errors name it: `gpuPools[0].userData` is reported as `gpuPools[0] "<its name>".userData`. */
+function naming(message: string, pool: object): string {
+    return message.replace("gpuPools[0].", `gpuPools[0] ${JSON.stringify((pool as { name: string }).name)}.`);
+}
+
 describe("Karpenter's MIME user data, as its own tests hold it (mime/suite_test.go, v1.14.1)", () => {
     it("parses mime_valid.txt into its NodeConfig and shell parts, content for content", () => {
         expect(parseMimeArchive(fixture("mime_valid.txt"))).to.deep.equal([
@@ -391,7 +396,7 @@ concurrent-download-chunk-size = "16mb"
     for (const [what, pool, message] of refused) {
         it(`refuses ${what}, before anything is registered`, async () => {
             const e = await runError(pools(pool));
-            expect(e.message).to.contain(message);
+            expect(e.message).to.contain(naming(message, pool));
             expect((e as any).resources).to.be.empty;
         });
     }
@@ -402,7 +407,7 @@ describe("a pinned AMI older than parallel pull", () => {
         [
             "AL2023 v20250801: its nodeadm ignores the unknown gate",
             { name: "gpu", amiAlias: "al2023@v20250801", fastImagePull: true },
-            /gpuPools\[0\]\.fastImagePull: AL2023 v20250801 predates nodeadm's FastImagePull gate: its nodeadm ignores a gate it does not know, so nodes would join and pull images as before, silently\. FastImagePull is in AMI release v20250821 and later \(amazon-eks-ami CHANGELOG\)/,
+            /gpuPools\[0\] "gpu"\.fastImagePull: AL2023 v20250801 predates nodeadm's FastImagePull gate: its nodeadm ignores a gate it does not know, so nodes would join and pull images as before, silently\. FastImagePull is in AMI release v20250821 and later \(amazon-eks-ami CHANGELOG\)/,
         ],
         [
             "AL2023 v20250813, which named it AggressiveImagePull",
@@ -412,7 +417,7 @@ describe("a pinned AMI older than parallel pull", () => {
         [
             "Bottlerocket 1.43.0: it refuses the unknown settings and never boots",
             { name: "gpu", amiAlias: "bottlerocket@v1.43.0", fastImagePull: true },
-            /gpuPools\[0\]\.fastImagePull: Bottlerocket v1\.43\.0 predates the SOCI snapshotter: it refuses user data with settings it does not know .* so nodes would never finish booting\. Parallel pull is in Bottlerocket 1\.44\.0 and later \(bottlerocket CHANGELOG, #4593\)/,
+            /gpuPools\[0\] "gpu"\.fastImagePull: Bottlerocket v1\.43\.0 predates the SOCI snapshotter: it refuses user data with settings it does not know .* so nodes would never finish booting\. Parallel pull is in Bottlerocket 1\.44\.0 and later \(bottlerocket CHANGELOG, #4593\)/,
         ],
         [
             "AL2023 v20250801 turned on through the pool's own userData",
@@ -422,7 +427,7 @@ describe("a pinned AMI older than parallel pull", () => {
                 userData:
                     "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  featureGates:\n    FastImagePull: true\n",
             },
-            /gpuPools\[0\]\.userData: AL2023 v20250801 predates nodeadm's FastImagePull gate/,
+            /gpuPools\[0\] "gpu"\.userData: AL2023 v20250801 predates nodeadm's FastImagePull gate/,
         ],
     ];
     for (const [what, pool, message] of refused) {
@@ -486,7 +491,7 @@ describe("imageSnapshot's checks", () => {
     ];
     for (const [what, pool, message] of refused) {
         it(`refuses ${what}`, async () => {
-            expect((await runError(pools(pool))).message).to.contain(message);
+            expect((await runError(pools(pool))).message).to.contain(naming(message, pool));
         });
     }
 
@@ -500,7 +505,7 @@ describe("imageSnapshot's checks", () => {
         const cluster132 = () => fakeCluster(c => (c.cluster.version = "1.32"));
         const e = await runError(run("dev", { karpenterVersion: "1.4.0", gpuPools: [pool] }, cluster132()));
         expect(e.message).to.contain(
-            `gpuPools[0].imageSnapshot.initializationRate: needs Karpenter 1.5.0 or later, whose EC2NodeClass has volumeInitializationRate (karpenterVersion is "1.4.0")`,
+            `gpuPools[0] "gpu".imageSnapshot.initializationRate: needs Karpenter 1.5.0 or later, whose EC2NodeClass has volumeInitializationRate (karpenterVersion is "1.4.0")`,
         );
         const r = await run(
             "dev",

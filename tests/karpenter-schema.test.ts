@@ -203,7 +203,7 @@ describe("karpenter-schema", () => {
         it("reports an unknown field instead of letting the API server drop it", () => {
             const np = gpuNodePool();
             np.spec.disruption.consolidateAfterr = "5m";
-            expectError(np, "spec.disruption.consolidateAfterr", UNKNOWN_FIELD);
+            expectError(np, "spec.disruption.consolidateAfterr", `${UNKNOWN_FIELD} (did you mean consolidateAfter?)`);
         });
 
         it("rejects a volumeSize outside the CRD pattern", () => {

@@ -77,7 +77,10 @@ describe("npm run plan: what the GPU pools can cost", function () {
         const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
         const sample = /`npm run plan` on a fresh clone prints:\n\n```\n([\s\S]*?)```/.exec(readme)![1];
         expect(sample).to.equal(
-            result.stdout.replace(/^Wrote .*$/m, "Wrote plan/dev/: resources.json, cost.json, manifests/, helm/, iam/"),
+            result.stdout.replace(
+                /^Wrote .*$/m,
+                "Wrote plan/dev/: plan.json, resources.json, cost.json, manifests/, helm/, iam/",
+            ),
         );
     });
 
@@ -101,9 +104,9 @@ describe("npm run plan: what the GPU pools can cost", function () {
             });
         });
 
-        it("shows the component's warning for a family newer than the table, and lists it as unpriced", async () => {
+        it("shows the component's warning for a family newer than the table (listed in unlistedInstances), and lists it as unpriced", async () => {
             const { out, result } = await planOwnStack(tmp, "testcostnew", [
-                "gpu-karpenter:gpuPools: [{name: gpu, instanceFamilies: [g6e, p6e-gb200], gpuLimit: 8}, {name: next, instanceFamilies: [p6e-gb200], gpuLimit: 8}]",
+                "gpu-karpenter:gpuPools: [{name: gpu, instanceFamilies: [g6e, p6e-gb200], unlistedInstances: [p6e-gb200], gpuLimit: 8}, {name: next, instanceFamilies: [p6e-gb200], unlistedInstances: [p6e-gb200], gpuLimit: 8}]",
             ]);
             expect(result.code, result.stderr + result.stdout).to.equal(0);
             expect(result.stdout).to.contain(

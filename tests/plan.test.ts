@@ -6,7 +6,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { parse as parseYaml } from "yaml";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
-import { type CliResult, planCli, planOwnStack, readJson, stackFile } from "./helpers";
+import { type CliResult, planCli, planCliIn, planOwnStack, readJson, stackFile } from "./helpers";
 import { fromYaml } from "../components/yaml";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -28,10 +28,10 @@ describe("npm run plan", function () {
             result = await planCli("--stack", "dev", "--out", out);
         });
 
-        it("exits 0 and prints counts, the GPU pool table, the policy verdicts and where the files went, in that order", () => {
+        it("exits 0 and prints the made-up cluster, counts, the GPU pool table, the policy verdicts and where the files went, in that order", () => {
             expect(result.code, result.stderr).to.equal(0);
             const text = result.stdout;
-            expect(text).to.match(/^stack dev: 36 resources$/m);
+            expect(text).to.match(/^stack dev: 36 resources in us-west-2 \(aws:region\)$/m);
             expect(text).to.match(/^\s+1\s+kubernetes:karpenter\.sh\/v1:NodePool$/m);
             expect(text).to.match(/^\s+5\s+aws:cloudwatch\/eventRule:EventRule$/m);
             expect(text).to.match(
@@ -41,7 +41,9 @@ describe("npm run plan", function () {
                 /^\s+gpu\s+spot\s+g5,g6\s+4\s+WhenEmpty after 1m\s+al2023@latest\s+100Gi\s+parallel pull\s+16\.38 \(g5\.16xlarge\)$/m,
             );
             expect(text).to.match(/0 mandatory violations/);
-            const order = ["stack dev", "GPU pools:", "Policies:", "Wrote "].map(s => text.indexOf(s));
+            const order = ["Planned offline against", "stack dev", "GPU pools:", "Policies:", "Wrote "].map(s =>
+                text.indexOf(s),
+            );
             expect(order).to.deep.equal([...order].sort((a, b) => a - b));
             expect(order.every(i => i >= 0)).to.equal(true);
         });
@@ -51,6 +53,25 @@ describe("npm run plan", function () {
             const sample = readme.split("`npm run plan` on a fresh clone prints:")[1].split("```")[1];
             const printed = result.stdout.replace(`Wrote ${path.relative(ROOT, out)}/`, "Wrote plan/dev/");
             expect(printed.trim()).to.equal(sample.trim());
+        });
+
+        it("says first, and in plan.json and each YAML file, which made-up cluster it ran against", () => {
+            const header = [
+                "Planned offline against a made-up cluster described by offline/default-cluster.json (the default; --cluster FILE describes yours)",
+                "  account 111122223333, Kubernetes 1.34, API_AND_CONFIG_MAP authentication, node groups system, general",
+                "  The ids, ARNs and names in the plan's files that AWS would assign or look up come from this description, not from your account.",
+                `  Not confirmed by it: clusterName "dev-ai": the description names no cluster, so every name is found (set cluster.name in it to check)`,
+            ];
+            expect(result.stdout.split("\n").slice(0, 5)).to.deep.equal([...header, ""]);
+            const record = readJson(path.join(out, "plan.json"));
+            expect(record.describedCluster).to.deep.include({ file: "offline/default-cluster.json", default: true });
+            expect(record.describedCluster.note).to.deep.equal(header.map(l => l.trim()));
+            expect(record.describedCluster.description.accountId).to.equal("111122223333");
+            expect(record.region).to.deep.equal({ name: "us-west-2", from: "aws:region" });
+            const comment = header.map(l => `# ${l.trim()}`).join("\n");
+            for (const file of ["manifests/nodepool-gpu.yaml", "helm/karpenter.yaml"]) {
+                expect(readFileSync(path.join(out, file), "utf8").startsWith(comment + "\n"), file).to.equal(true);
+            }
         });
 
         it("writes every registered resource with its type, parent, dependencies and inputs", () => {
@@ -175,7 +196,11 @@ describe("npm run plan", function () {
     });
 
     describe("with a stack of its own", () => {
-        afterEach(() => ["testbroken", "testbad", "testyaml11"].forEach(s => rmSync(stackFile(s), { force: true })));
+        afterEach(() =>
+            ["testbroken", "testbad", "testyaml11", "testnogroup", "testnoregion", "testtypo"].forEach(s =>
+                rmSync(stackFile(s), { force: true }),
+            ),
+        );
 
         it("reads a stack file as Pulumi does (YAML 1.2) and quotes what kubectl (YAML 1.1) would misread", async () => {
             const { out, result } = await planOwnStack(tmp, "testyaml11", [
@@ -209,6 +234,74 @@ describe("npm run plan", function () {
             expect(existsSync(path.join(out, "manifests", "nodepool-ondemand.yaml"))).to.equal(true);
         });
 
+        it("stops as pulumi-aws does when no region is set anywhere, and names a misspelt one, writing nothing", async () => {
+            writeFileSync(stackFile("testnoregion"), "config:\n  gpu-karpenter:clusterName: dev-ai\n");
+            const nowhere = path.join(tmp, "no-aws-files");
+            const out = path.join(tmp, "testnoregion");
+            const none = await planCliIn(ROOT, ["--stack", "testnoregion", "--out", out], {
+                AWS_REGION: undefined,
+                AWS_DEFAULT_REGION: undefined,
+                AWS_PROFILE: undefined,
+                AWS_CONFIG_FILE: path.join(nowhere, "config"),
+                AWS_SHARED_CREDENTIALS_FILE: path.join(nowhere, "credentials"),
+            });
+            expect(none.code).to.equal(2);
+            expect(none.stderr).to.equal(
+                "error: aws:region: Missing region information\n" +
+                    "Make sure you have set your AWS region, e.g. `pulumi config set aws:region us-west-2`.\n" +
+                    "(pulumi-aws stops with this message too. The plan looked in aws:region, AWS_REGION, " +
+                    'AWS_DEFAULT_REGION and the region of profile "default".)\n',
+            );
+            expect(existsSync(out)).to.equal(false);
+
+            const typo = await planOwnStack(tmp, "testtypo", ["aws:region: us-est-1"]);
+            expect(typo.result.code).to.equal(2);
+            expect(typo.result.stderr).to.match(
+                /^error: aws:region: "us-est-1" is not an AWS region \(did you mean "us-east-1"\?\); the regions pulumi-aws knows: af-south-1, .*us-west-2.*\n$/,
+            );
+            expect(existsSync(typo.out)).to.equal(false);
+        });
+
+        it("exits 2 on a misspelt key and a misspelt family, naming each with its did-you-mean, writing nothing", async () => {
+            writeFileSync(
+                stackFile("testtypo"),
+                [
+                    "config:",
+                    "  aws:region: us-west-2",
+                    "  gpu-karpenter:clustername: dev-ai",
+                    "  gpu-karpenter:gpuPools: [{name: serve, instanceFamilies: [g6ee]}]",
+                ].join("\n"),
+            );
+            const out = path.join(tmp, "testtypo-keys");
+            const result = await planCli("--stack", "testtypo", "--out", out);
+            expect(result.code).to.equal(2);
+            const lines = result.stderr.split("\n");
+            expect(lines[0]).to.equal("error: invalid stack config:");
+            expect(lines[1]).to.match(
+                /^ {2}gpu-karpenter:clustername: unknown setting \(did you mean "clusterName"\?\);/,
+            );
+            expect(lines[2]).to.match(
+                /^ {2}gpu-karpenter:gpuPools\[0\] "serve"\.instanceFamilies\[0\]: instance family "g6ee" is not in the instance-type table .*\(did you mean "g6e"\?\)/,
+            );
+            expect(lines.slice(3)).to.deep.equal([""]);
+            expect(existsSync(out)).to.equal(false);
+        });
+
+        it("exits 2 on a controller.nodeGroup the described cluster does not have, writing nothing", async () => {
+            const { out, result } = await planOwnStack(tmp, "testnogroup", [
+                "gpu-karpenter:controller:",
+                "  nodeGroup: sytem",
+            ]);
+            expect(result.code).to.equal(2);
+            expect(result.stderr).to.equal(
+                'error: gpu-karpenter:controller.nodeGroup: "sytem" is not a node group of the described cluster ' +
+                    "(offline/default-cluster.json), which has system, general; Karpenter's pods would never be " +
+                    "scheduled. Name one of those, or describe your cluster's node groups in a file for --cluster " +
+                    '({"cluster":{"nodeGroups":[{"name":"sytem","subnetIds":["subnet-..."]}]}}).\n',
+            );
+            expect(existsSync(out)).to.equal(false);
+        });
+
         it("exits 2 naming the key on a bad config, and writes nothing", async () => {
             const { out, result } = await planOwnStack(tmp, "testbad", ["gpu-karpenter:identity: kiam"]);
             expect(result.code).to.equal(2);
@@ -220,44 +313,71 @@ describe("npm run plan", function () {
         });
     });
 
-    it("exits 2 on an unknown stack or argument, or an --out the project is in", async () => {
-        const missing = await planCli("--stack", "nosuchstack", "--out", path.join(tmp, "none"));
+    it("exits 2 on an unknown stack, listing the stacks there are, or argument, or an --out the project is in", async () => {
+        const missing = await planCli("--stack", "prd", "--out", path.join(tmp, "none"));
         expect(missing.code).to.equal(2);
-        expect(missing.stderr).to.contain("Pulumi.nosuchstack.yaml does not exist");
+        expect(missing.stderr).to.match(
+            /^error: stack prd: Pulumi\.prd\.yaml does not exist \(did you mean "prod"\?\); the stacks here: (.+, )?dev, (.+, )?prod(, .+)?\n$/,
+        );
         const unknown = await planCli("--stak", "dev");
         expect(unknown.code).to.equal(2);
         expect(unknown.stderr).to.contain(`unknown argument "--stak"`);
         const project = await planCli("--out", ".");
         expect(project.code).to.equal(2);
         expect(project.stderr).to.equal(
-            "error: --out .: the plan replaces that folder, and the project is inside it; name a folder of its own\n",
+            "error: --out .: the project is inside that folder; name a folder of its own for the plan\n",
         );
         expect(existsSync(path.join(ROOT, "Pulumi.yaml"))).to.equal(true);
     });
 
-    it("replaces an earlier plan's files, leaving nothing of it beside the new one", async () => {
-        const out = path.join(tmp, "again");
+    it("refuses an --out folder of the user's files, leaving every one of them as it was", async () => {
+        const out = path.join(tmp, "home");
         mkdirSync(path.join(out, "manifests"), { recursive: true });
-        writeFileSync(path.join(out, "manifests", "nodepool-removed.yaml"), "kind: NodePool\n");
-        mkdirSync(path.join(out, "iam", "removed-role"), { recursive: true });
+        const files = {
+            "notes.txt": "left by hand\n",
+            "resources.json": "my own resources\n",
+            "manifests/nodepool-gpu.yaml": "kind: NodePool # mine\n",
+            helm: "a file where the plan puts a folder\n",
+        };
+        for (const [file, text] of Object.entries(files)) writeFileSync(path.join(out, file), text);
+        const result = await planCli("--out", out);
+        expect(result.code).to.equal(2);
+        expect(result.stderr).to.contain(
+            `error: --out ${path.relative(ROOT, out)}: the folder holds files and is not an earlier plan's`,
+        );
+        expect(readdirSync(out, { recursive: true }).sort()).to.deep.equal(
+            ["helm", "manifests", ...Object.keys(files).filter(f => f !== "helm")].sort(),
+        );
+        for (const [file, text] of Object.entries(files))
+            expect(readFileSync(path.join(out, file), "utf8")).to.equal(text);
+    });
+
+    it("replaces an earlier plan's files, keeping what the user put beside them", async () => {
+        const out = path.join(tmp, "again");
+        expect((await planCli("--stack", "prod", "--out", out)).code).to.equal(0);
         writeFileSync(path.join(out, "notes.txt"), "left by hand\n");
-        writeFileSync(path.join(out, "helm"), "a file where a folder goes\n");
+        writeFileSync(path.join(out, "manifests", "configmap-mine.yaml"), "kind: ConfigMap\n");
         expect((await planCli("--out", out)).code).to.equal(0);
-        expect(readdirSync(out).sort()).to.deep.equal(["cost.json", "helm", "iam", "manifests", "resources.json"]);
+        expect(readdirSync(out).sort()).to.deep.equal([
+            "cost.json",
+            "helm",
+            "iam",
+            "manifests",
+            "notes.txt",
+            "plan.json",
+            "resources.json",
+        ]);
         expect(readdirSync(path.join(out, "manifests")).sort()).to.deep.equal([
+            "configmap-mine.yaml",
             "ec2nodeclass-gpu.yaml",
             "nodepool-gpu.yaml",
         ]);
+        expect(readFileSync(path.join(out, "notes.txt"), "utf8")).to.equal("left by hand\n");
         expect(readdirSync(path.join(out, "iam")).sort()).to.deep.equal([
             "gpu-karpenter-controller-role",
             "gpu-karpenter-node-role",
         ]);
-        expect(readdirSync(path.join(out, "helm")).sort()).to.deep.equal([
-            "karpenter-crd.yaml",
-            "karpenter.yaml",
-            "nvidia-device-plugin.yaml",
-        ]);
-        expect(readdirSync(tmp).filter(f => f.startsWith("again"))).to.deep.equal(["again"]);
+        expect(Object.keys(readJson(path.join(out, "plan.json")).files)).to.include("manifests/nodepool-gpu.yaml");
     });
 
     it("has a bench script that runs", async () => {

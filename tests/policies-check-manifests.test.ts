@@ -45,7 +45,10 @@ kind: EC2NodeClass
 metadata:
   name: gpu
 spec:
+  role: KarpenterNodeRole-demo
   amiSelectorTerms: [{alias: al2023@latest}]
+  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -64,6 +67,7 @@ spec:
   template:
     spec:
       nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements: []
 ---
 apiVersion: karpenter.sh/v1beta1
 kind: NodePool
@@ -80,6 +84,7 @@ metadata:
 spec:
   template:
     spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: gpu}
       requirements:
         - {key: karpenter.sh/capacity-type, operator: NotIn, values: [on-demand, reserved]}
         - {key: node.kubernetes.io/instance-type, operator: In, values: [g5.xlarge]}
@@ -92,6 +97,33 @@ spec:
     consolidationPolicy: WhenEmptyOrUnderutilized
     consolidateAfter: 30s
 `;
+
+/** A spot GPU pool that passes every resource policy: `family` with `gpus` GPUs at most. */
+const pool = (name: string, family: string, gpus: number, requirementsKey = "requirements") => `
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: ${name}
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: gpu}
+      ${requirementsKey}:
+        - {key: karpenter.sh/capacity-type, operator: In, values: [spot]}
+        - {key: karpenter.k8s.aws/instance-family, operator: In, values: [${family}]}
+      taints:
+        - {key: nvidia.com/gpu, value: "true", effect: NoSchedule}
+      expireAfter: Never
+  limits:
+    nvidia.com/gpu: "${gpus}"
+  disruption:
+    consolidationPolicy: WhenEmpty
+    consolidateAfter: 5m
+`;
+
+const NOT_RUN =
+    "not run: spot-gpu-requires-interruption-handling (it checks the stack's SQS queue and EventBridge rules, " +
+    "which manifests do not hold; npm run plan and pulumi preview --policy-pack run it)";
 
 describe("policies: check-manifests command line", function () {
     const dir = mkdtempSync(path.join(tmpdir(), "check-manifests-"));
@@ -144,6 +176,15 @@ describe("policies: check-manifests command line", function () {
                 file("values.yaml", "settings:\n  clusterName: gpu\n"),
             ],
             noFiles: [],
+            // Two files of one stack: $16.38/h and $15.15/h, each under a $30/h budget, over it together.
+            budget: [
+                "--policy-pack-config",
+                file("budget.json", '{"gpu-stack-hourly-cost": {"maxHourlyCost": 30}}'),
+                file("serve.yaml", pool("serve", "g5, g6", 4)),
+                file("batch.yaml", pool("batch", "g6e", 2)),
+            ],
+            typo: [file("typo.yaml", pool("typo", "g5", 4, "requirments"))],
+            help: ["--help", "not-read.yaml"],
         };
         const results = await Promise.all(Object.values(cases).map(args => checkManifests(...args)));
         Object.keys(cases).forEach((name, i) => (runs[name] = results[i]));
@@ -161,6 +202,7 @@ describe("policies: check-manifests command line", function () {
             'gpu-nodepool-taint advisory NodePool/default: GPU NodePool "default" has no nvidia.com/gpu taint, so CPU pods can schedule onto its GPU nodes and keep them from being consolidated. Fix: add {key: nvidia.com/gpu, value: "true", effect: NoSchedule} to spec.template.spec.taints.',
             `gpu-nodepool-termination-grace advisory NodePool/default: GPU NodePool "default" expires its nodes after Karpenter's default 720h but sets no spec.template.spec.terminationGracePeriod, so a pod marked karpenter.sh/do-not-disrupt keeps an expired GPU node draining without end (or, on some Karpenter versions, is deleted at once). Fix: set spec.template.spec.terminationGracePeriod to as long as a job may need to checkpoint, e.g. 1h, or expireAfter to Never.`,
             'karpenter-v1-api mandatory NodePool/legacy: NodePool "legacy" uses karpenter.sh/v1beta1, an API Karpenter 1.1 and later no longer serve. Fix: migrate it to karpenter.sh/v1.',
+            NOT_RUN,
             "checked 6 resources: 4 mandatory violations, 2 advisory violations",
             "",
         ]);
@@ -171,6 +213,7 @@ describe("policies: check-manifests command line", function () {
         expect(runs.advisory.stdout.split("\n")).to.deep.equal([
             'gpu-nodepool-taint advisory NodePool/one-type: GPU NodePool "one-type" has its nvidia.com/gpu taint with effect PreferNoSchedule, not NoSchedule, so CPU pods can schedule onto its GPU nodes and keep them from being consolidated. Fix: add {key: nvidia.com/gpu, value: "true", effect: NoSchedule} to spec.template.spec.taints.',
             'gpu-nodepool-instance-diversity advisory NodePool/one-type: GPU NodePool "one-type" runs on spot but admits only one GPU instance type (g5.xlarge), so GPU pods stay pending whenever it has no spot capacity. Fix: admit at least two instance types (another size or family) in spec.template.spec.requirements.',
+            NOT_RUN,
             "checked 5 resources: 0 mandatory violations, 2 advisory violations",
             "",
         ]);
@@ -183,8 +226,38 @@ describe("policies: check-manifests command line", function () {
         );
         expect(runs.reservedConfig).to.include({ code: 0, stderr: "" });
         expect(runs.reservedConfig.stdout).to.equal(
-            "checked 4 resources: 0 mandatory violations, 0 advisory violations\n",
+            `${NOT_RUN}\nchecked 4 resources: 0 mandatory violations, 0 advisory violations\n`,
         );
+    });
+
+    it("runs the stack policies over all the files together: two pools each within a stack budget, over it summed", () => {
+        expect(runs.budget).to.include({ code: 1, stderr: "" });
+        expect(runs.budget.stdout.split("\n")).to.deep.equal([
+            `gpu-stack-hourly-cost mandatory NodePool/serve: The stack's 2 GPU NodePools can cost up to $31.54/h together ("serve" $16.38/h, "batch" $15.15/h, at us-east-1 on-demand prices), above the stack's $30.00/h maximum. Fix: lower the pools' spec.limits["nvidia.com/gpu"] (gpuLimit), starting with "serve", whose g5.16xlarge sets its ceiling, or leave their most expensive types out, until the sum is $30.00/h or less.`,
+            NOT_RUN,
+            "checked 2 resources: 1 mandatory violation, 0 advisory violations",
+            "",
+        ]);
+    });
+
+    it("checks every Karpenter object against the CRDs: a misspelt field is named, not taken for a missing requirement", () => {
+        expect(runs.typo).to.include({ code: 1, stderr: "" });
+        expect(runs.typo.stdout.split("\n")).to.deep.equal([
+            "Karpenter 1.14.1 schema errors (the policies skip these objects until they are fixed):",
+            "  NodePool/typo spec.template.spec.requirements: required",
+            "  NodePool/typo spec.template.spec.requirments: unknown field: not in the Karpenter 1.14.1 CRD, so the API server would drop it silently (did you mean requirements?)",
+            "  NodePool/typo: the x-kubernetes-validations rules of spec were not checked because of the schema errors above",
+            "checked 0 resources: 0 mandatory violations, 0 advisory violations; 1 invalid Karpenter object",
+            "",
+        ]);
+    });
+
+    it("prints its usage on --help and exits 0, reading no file", () => {
+        expect(runs.help).to.include({ code: 0, stderr: "" });
+        expect(runs.help.stdout).to.match(
+            /^usage: npm run check-manifests -- \[--policy-pack-config FILE\.json\] MANIFEST\.yaml\.\.\.\n/,
+        );
+        expect(runs.help.stdout).to.contain("Exit status: 0 when");
     });
 
     it("refuses a config the engine would refuse, or would silently ignore parts of, with exit 2", () => {
@@ -212,6 +285,8 @@ describe("policies: check-manifests command line", function () {
         );
         expect(rest).to.deep.equal([""]);
         expect(runs.noFiles).to.include({ code: 2, stdout: "" });
-        expect(runs.noFiles.stderr).to.contain("usage: check-manifests");
+        expect(runs.noFiles.stderr).to.contain(
+            "usage: npm run check-manifests -- [--policy-pack-config FILE.json] MANIFEST.yaml...",
+        );
     });
 });

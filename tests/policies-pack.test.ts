@@ -148,13 +148,15 @@ describe("policies: the packed pack, installed outside the repository and run as
         rmSync(work, { recursive: true, force: true });
     });
 
-    it("ships only its own files: the bundle, its map, PulumiPolicy.yaml, the build guard, package.json, README", () => {
+    it("ships only its own files: the bundle, its map, PulumiPolicy.yaml, the build guard, package.json, README, LICENSE, NOTICE", () => {
         const listed = require("child_process")
             .execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" })
             .trim()
             .split("\n")
             .sort();
         expect(listed).to.deep.equal([
+            "package/LICENSE",
+            "package/NOTICE",
             "package/PulumiPolicy.yaml",
             "package/README.md",
             "package/bin/index.js",
@@ -166,6 +168,11 @@ describe("policies: the packed pack, installed outside the repository and run as
         expect(manifest).to.include({ name: PACK_NAME, main: "bin/index.js" });
         expect(manifest.version).to.match(/^\d+\.\d+\.\d+$/);
         expect(path.relative(POLICIES_DIR, packDir)).to.match(/^\.\./, "installed outside the repository");
+        for (const file of ["LICENSE", "NOTICE"]) {
+            expect(readFileSync(path.join(packDir, file), "utf8"), file).to.equal(
+                readFileSync(path.join(POLICIES_DIR, "..", file), "utf8"),
+            );
+        }
     });
 
     it("has nothing to build once installed: npm's prepare leaves the shipped bundle as it is", () => {

@@ -352,6 +352,7 @@ describe("npm run plan -- --rerun", function () {
             stackFile("testrerunbyo"),
             [
                 "config:",
+                "  aws:region: us-west-2",
                 "  gpu-karpenter:clusterName: dev-ai",
                 `  gpu-karpenter:nodeRoleArn: ${BROUGHT_ROLE}`,
                 "  gpu-karpenter:controller:",

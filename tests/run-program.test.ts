@@ -4,6 +4,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { Tag } from "@pulumi/aws/ec2";
 import { Queue } from "@pulumi/aws/sqs";
+import { ConfigMapPatch } from "@pulumi/kubernetes/core/v1";
 import { ProgramFailure, engineUrn } from "../offline/run-program";
 import { runError, runOffline } from "./helpers";
 
@@ -17,6 +18,28 @@ describe("running a program offline", () => {
         });
         expect(dryRun).to.equal(true);
         expect(run.outputs).to.deep.equal({ queueArn: "arn:aws:sqs:us-west-2:111122223333:jobs" });
+    });
+
+    it("waits for the whole program: what is registered in an apply after the outputs resolve is in", async () => {
+        let registeredLate = false;
+        const run = await runOffline("t", () => {
+            const first = new Queue("first", { name: "first" });
+            // As a component registers a child once a look-up has answered.
+            // A server-side apply the fake cloud answers a turn later, as the real one takes a round trip:
+            // the program's outputs resolve meanwhile.
+            const patch = new ConfigMapPatch("patch", {
+                metadata: { name: "settings", namespace: "default" },
+                data: {},
+            });
+            pulumi.all([first.arn, patch.id]).apply(() => {
+                registeredLate = true;
+                return new Queue("late", { name: "late" });
+            });
+            return { early: "known at once" };
+        });
+        expect(registeredLate).to.equal(true);
+        expect(run.resources.map(r => r.name)).to.deep.equal(["first", "patch", "late"]);
+        expect(run.outputs).to.deep.equal({ early: "known at once" });
     });
 
     it("fails, naming the resource and field, when an input holds an output the offline cloud does not answer", async () => {

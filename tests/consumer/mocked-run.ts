@@ -1,23 +1,9 @@
-// The consumer's own unit test of its program: Pulumi's mocks answered by gpu-karpenter/testing.
-// Prints what it saw as JSON, for tests/consumer.test.ts to check.
+// The consumer's own unit test of its program, as the README shows it: gpu-karpenter/testing's
+// runProgram runs the program under Pulumi's mocks, answered by the fake cloud, and waits for all of
+// it. Prints what it saw as JSON, for tests/consumer.test.ts to check.
 import * as pulumi from "@pulumi/pulumi";
 import { GpuKarpenter } from "gpu-karpenter";
-import { cloudMocks, fakeCluster } from "gpu-karpenter/testing";
-
-const cloud = cloudMocks(fakeCluster({ cluster: { name: "my-cluster" } }));
-const registered: { type: string; name: string; id?: string; inputs: Record<string, unknown> }[] = [];
-pulumi.runtime.setMocks({
-    newResource: args => {
-        const created = cloud.newResource(args) as { id?: string };
-        registered.push({ type: args.type, name: args.name, id: created.id, inputs: args.inputs as Record<string, unknown> });
-        return created as ReturnType<typeof cloud.newResource>;
-    },
-    call: args => cloud.call(args),
-}, "consumer", "test");
-
-function value<T>(output: pulumi.Output<T>): Promise<T> {
-    return new Promise(resolve => output.apply(resolve));
-}
+import { fakeCluster, runProgram } from "gpu-karpenter/testing";
 
 // A bad argument fails as the consumer's own SDK's RunError (one SDK copy), naming the key.
 function badArgument(): { isRunError: boolean; message: string } | undefined {
@@ -31,12 +17,16 @@ function badArgument(): { isRunError: boolean; message: string } | undefined {
 
 async function main() {
     const rejected = badArgument();
-    const program = await import("./index.js");
-    const outputs = { nodeRoleArn: await value(program.nodeRoleArn), nodePoolNames: await value(program.nodePoolNames) };
-    // Registrations still in flight keep Node running; once they are done, report.
-    process.once("beforeExit", () => {
-        process.stdout.write(JSON.stringify({ registered, outputs, rejected }) + "\n");
+    const run = await runProgram({
+        project: "consumer",
+        stack: "test",
+        fake: fakeCluster({ cluster: { name: "my-cluster" } }),
+        // As `pulumi up`: the program's own cluster, role and subnets have their outputs.
+        preview: false,
+        program: () => require("./index"),
     });
+    const registered = run.resources.map(r => ({ type: r.type, name: r.name, id: r.id, inputs: r.inputs }));
+    process.stdout.write(JSON.stringify({ registered, outputs: run.outputs, rejected }) + "\n");
 }
 
 main().catch(e => {

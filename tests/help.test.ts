@@ -1,0 +1,75 @@
+// `--help` on every command of package.json's scripts prints its usage and exits 0, doing nothing
+// else. check-manifests' and copy-karpenter-release's are with their other tests.
+import { expect } from "chai";
+import { execFile } from "child_process";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { main as refreshSchemas } from "../scripts/refresh-crd-schemas";
+import { main as refreshTable } from "../scripts/refresh-instance-types";
+import { planCli } from "./helpers";
+
+const ROOT = path.resolve(__dirname, "..");
+
+function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise(resolve =>
+        execFile(command, args, { cwd: ROOT }, (error, stdout, stderr) =>
+            resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        ),
+    );
+}
+
+describe("--help", () => {
+    it("is answered by every command in package.json's scripts that takes arguments", () => {
+        const scripts = Object.keys(JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
+        const covered = [
+            "plan",
+            "check-manifests",
+            "refresh-instance-types",
+            "refresh-crd-schemas",
+            "copy-karpenter-release",
+            "bench",
+            "bench:pack",
+            "bench:launch",
+        ];
+        // The rest are npm's own chores, which take no arguments of ours.
+        const chores = ["build", "typecheck", "test", "prepare", "lint", "format"];
+        expect([...scripts].sort()).to.deep.equal([...covered, ...chores].sort());
+    });
+
+    it("plan: prints its usage, flags and exit statuses, and exits 0 without planning", async () => {
+        const result = await planCli("--help", "--stack", "nosuchstack");
+        expect(result).to.include({ code: 0, stderr: "" });
+        expect(result.stdout).to.match(
+            /^usage: npm run plan -- \[--stack NAME\] \[--cluster FILE\] \[--out DIR\] \[--policy-pack-config FILE\] \[--rerun \[--expect-no-changes\]\]\n/,
+        );
+        expect(result.stdout).to.contain("--out DIR");
+        expect(result.stdout).to.contain("Exit status: 0 when every mandatory policy passes");
+    });
+
+    it("the refresh scripts: print their usage and where their input comes from, and exit 0 writing nothing", () => {
+        for (const [main, usage] of [
+            [refreshSchemas, "usage: npm run refresh-crd-schemas -- "],
+            [refreshTable, "usage: npm run refresh-instance-types -- "],
+        ] as const) {
+            const logged: string[] = [];
+            expect(main(["--help"], l => logged.push(l))).to.equal(0);
+            expect(logged.join("\n").startsWith(usage), usage).to.equal(true);
+            expect(logged.join("\n")).to.contain("npm run copy-karpenter-release");
+            expect(logged.join("\n")).to.contain("docs/refreshing-karpenter-data.md");
+        }
+    });
+
+    it("bench, bench:pack and bench:launch: print their usage and exit 0 without timing anything", async () => {
+        const [bench, pack, launch] = await Promise.all([
+            run("bash", ["offline/bench.sh", "--help"]),
+            run(process.execPath, ["offline/launch.js", "offline/bench-pack", "-h"]),
+            run(process.execPath, ["offline/launch.js", "offline/bench-launch", "--help"]),
+        ]);
+        expect(launch).to.include({ code: 0, stderr: "" });
+        expect(launch.stdout).to.match(/^usage: npm run bench:launch \[-- --stack NAME\]\n/);
+        expect(bench).to.include({ code: 0, stderr: "" });
+        expect(bench.stdout).to.match(/^usage: npm run bench \[-- --help\]\n/);
+        expect(pack).to.include({ code: 0, stderr: "" });
+        expect(pack.stdout).to.match(/^usage: npm run bench:pack \[-- --pack-dir DIR\]\n/);
+    });
+});
