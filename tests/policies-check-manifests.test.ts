@@ -192,29 +192,45 @@ describe("policies: check-manifests command line", function () {
 
     after(() => rmSync(dir, { recursive: true, force: true }));
 
+    // The image-pull advice goes on to price the wait and cite public figures: its first sentence is what is checked here.
+    const IMAGE_PULL_CLAUSE = " nor an image snapshot";
+    const imagePull = (pool: string) =>
+        `gpu-nodepool-image-pull advisory NodePool/${pool}: GPU NodePool "${pool}" pulls its images layer after layer: EC2NodeClass "gpu" turns on neither parallel pull${IMAGE_PULL_CLAUSE}`;
+    const lines = (out: string) =>
+        out
+            .split("\n")
+            .map(l =>
+                l.startsWith("gpu-nodepool-image-pull ")
+                    ? l.slice(0, l.indexOf(IMAGE_PULL_CLAUSE) + IMAGE_PULL_CLAUSE.length)
+                    : l,
+            );
+
     it("prints one line per violation and exits 1 on a mandatory one", () => {
         expect(runs.bad.stderr).to.equal("");
         expect(runs.bad.code).to.equal(1);
-        expect(runs.bad.stdout.split("\n")).to.deep.equal([
+        expect(lines(runs.bad.stdout)).to.deep.equal([
             'gpu-nodepool-spot-only mandatory NodePool/default: GPU NodePool "default" has no karpenter.sh/capacity-type requirement, so Karpenter launches its GPU nodes on-demand. Fix: give it the requirement {key: karpenter.sh/capacity-type, operator: In, values: [spot]}.',
             'gpu-nodepool-consolidation mandatory NodePool/default: GPU NodePool "default" has no spec.disruption, so it does not state when idle GPU nodes are removed. Fix: set spec.disruption.consolidationPolicy to WhenEmpty, WhenEmptyOrUnderutilized or Balanced and spec.disruption.consolidateAfter to 10m or less.',
             'gpu-nodepool-gpu-limit mandatory NodePool/default: GPU NodePool "default" sets no spec.limits["nvidia.com/gpu"], so it can launch GPU nodes without bound. Fix: set spec.limits["nvidia.com/gpu"] to the most GPUs the pool may run.',
             'gpu-nodepool-taint advisory NodePool/default: GPU NodePool "default" has no nvidia.com/gpu taint, so CPU pods can schedule onto its GPU nodes and keep them from being consolidated. Fix: add {key: nvidia.com/gpu, value: "true", effect: NoSchedule} to spec.template.spec.taints.',
             `gpu-nodepool-termination-grace advisory NodePool/default: GPU NodePool "default" expires its nodes after Karpenter's default 720h but sets no spec.template.spec.terminationGracePeriod, so a pod marked karpenter.sh/do-not-disrupt keeps an expired GPU node draining without end (or, on some Karpenter versions, is deleted at once). Fix: set spec.template.spec.terminationGracePeriod to as long as a job may need to checkpoint, e.g. 1h, or expireAfter to Never.`,
             'karpenter-v1-api mandatory NodePool/legacy: NodePool "legacy" uses karpenter.sh/v1beta1, an API Karpenter 1.1 and later no longer serve. Fix: migrate it to karpenter.sh/v1.',
+            imagePull("gpu-spot"),
             NOT_RUN,
-            "checked 6 resources: 4 mandatory violations, 2 advisory violations",
+            "checked 6 resources: 4 mandatory violations, 3 advisory violations",
             "",
         ]);
     });
 
     it("exits 0 when the manifests pass or break only advisory policies", () => {
         expect(runs.advisory).to.include({ code: 0, stderr: "" });
-        expect(runs.advisory.stdout.split("\n")).to.deep.equal([
+        expect(lines(runs.advisory.stdout)).to.deep.equal([
             'gpu-nodepool-taint advisory NodePool/one-type: GPU NodePool "one-type" has its nvidia.com/gpu taint with effect PreferNoSchedule, not NoSchedule, so CPU pods can schedule onto its GPU nodes and keep them from being consolidated. Fix: add {key: nvidia.com/gpu, value: "true", effect: NoSchedule} to spec.template.spec.taints.',
             'gpu-nodepool-instance-diversity advisory NodePool/one-type: GPU NodePool "one-type" runs on spot but admits only one GPU instance type (g5.xlarge), so GPU pods stay pending whenever it has no spot capacity. Fix: admit at least two instance types (another size or family) in spec.template.spec.requirements.',
+            imagePull("gpu-spot"),
+            imagePull("one-type"),
             NOT_RUN,
-            "checked 5 resources: 0 mandatory violations, 2 advisory violations",
+            "checked 5 resources: 0 mandatory violations, 4 advisory violations",
             "",
         ]);
     });
@@ -225,9 +241,12 @@ describe("policies: check-manifests command line", function () {
             'gpu-nodepool-gpu-limit mandatory NodePool/gpu-spot: GPU NodePool "gpu-spot" has spec.limits["nvidia.com/gpu"] "8", above the maximum of 4 GPUs.',
         );
         expect(runs.reservedConfig).to.include({ code: 0, stderr: "" });
-        expect(runs.reservedConfig.stdout).to.equal(
-            `${NOT_RUN}\nchecked 4 resources: 0 mandatory violations, 0 advisory violations\n`,
-        );
+        expect(lines(runs.reservedConfig.stdout)).to.deep.equal([
+            imagePull("gpu-spot"),
+            NOT_RUN,
+            "checked 4 resources: 0 mandatory violations, 1 advisory violation",
+            "",
+        ]);
     });
 
     it("runs the stack policies over all the files together: two pools each within a stack budget, over it summed", () => {
