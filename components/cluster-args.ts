@@ -17,7 +17,9 @@ export const IDENTITIES: readonly Identity[] = Object.values(Identity);
 export const NodeAccessMode = {
     /** An access entry or an aws-auth mapping, chosen by the cluster's authentication mode. */
     Auto: "auto",
+    /** An EKS access entry for the node role (clusters in API or API_AND_CONFIG_MAP mode). */
     AccessEntry: "accessEntry",
+    /** A mapping in kube-system/aws-auth (clusters in CONFIG_MAP or API_AND_CONFIG_MAP mode). */
     AwsAuth: "awsAuth",
     /** The node role already has access (brought with nodeRoleArn). */
     None: "none",
@@ -37,14 +39,17 @@ export const DISCOVERY_MODES: readonly DiscoveryMode[] = Object.values(Discovery
 
 /** What the component needs to know of the cluster; looked up by name when not given. */
 export interface ClusterDetails {
+    /** The cluster's API server endpoint, https://... */
     endpoint: pulumi.Input<string>;
+    /** The cluster's certificate authority data, base64-encoded as EKS returns it. */
     certificateAuthority: pulumi.Input<string>;
-    /** e.g. https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE */
+    /** The cluster's OIDC issuer, e.g. https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE */
     oidcIssuerUrl: pulumi.Input<string>;
     /** The IAM OIDC provider for the issuer (IRSA); looked up from the issuer when absent. */
     oidcProviderArn?: pulumi.Input<string>;
+    /** The security group EKS made for the cluster; GPU nodes get it unless securityGroupIds is set. */
     clusterSecurityGroupId: pulumi.Input<string>;
-    /** API, API_AND_CONFIG_MAP or CONFIG_MAP. */
+    /** The cluster's authentication mode, API, API_AND_CONFIG_MAP or CONFIG_MAP: how nodeAccess "auto" lets nodes in. */
     authenticationMode: string;
 }
 
