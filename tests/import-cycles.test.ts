@@ -9,7 +9,7 @@ import * as ts from "typescript";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 // tsconfig.json's include, less its exclude: the consumer project is another package's code.
-const ROOTS = ["index.ts", "components", "program", "offline", "policies", "scripts", "tests"];
+const ROOTS = ["index.ts", "components", "provider", "program", "offline", "policies", "scripts", "tests"];
 const SKIP = new Set(["node_modules", "bin", "consumer"]);
 
 function tsFiles(dir: string, roots: string[]): string[] {
