@@ -1,10 +1,13 @@
-// `npm run schema` (also the first step of `npm run build`): writes provider/schema.json, the Pulumi
-// package schema the component provider serves (provider/provider.ts) and every language's SDK is
-// generated from (`pulumi package add`).
+// `npm run schema`: writes provider/schema.json, the Pulumi package schema the component provider
+// serves (provider/provider.ts) and every language's SDK is generated from (`pulumi package add`).
+// Run it after changing the component's args and commit the file: the build compiles it into
+// bin/provider/, and tests/provider-schema.test.ts fails while it is not what this makes of the
+// source. Not part of `npm run build` itself: that runs on every git install (`prepare`), and the
+// analyzer compiles the AWS SDK's types, about 9 CPU seconds, for a file already in the commit.
 //
 // The schema is what Pulumi's own component analyzer makes of the TypeScript types
 // (@pulumi/pulumi/provider/experimental/analyzer.js, the analysis componentProviderHost would run
-// in every plugin process, 8-17 s before each preview), run here once at build time, plus what it
+// in every plugin process, 8-17 s before each preview), run here once, before the package ships, plus what it
 // cannot express:
 // - integers: the analyzer has only `number`; a property typed `Integer` (components/checks.ts) is
 //   declared `integer`, so Go gets int and C# int rather than float64 and double;
