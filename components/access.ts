@@ -5,6 +5,7 @@ import { AccessEntry } from "@pulumi/aws/eks";
 import { ConfigMap, ConfigMapPatch } from "@pulumi/kubernetes/core/v1";
 import { GpuKarpenterConfigError } from "./checks";
 import type { NodeAccessMode } from "./cluster-args";
+import { withOwnerTag } from "./ownership";
 import { fromYaml, toYaml } from "./yaml";
 
 export const NODE_GROUPS = ["system:bootstrappers", "system:nodes"];
@@ -70,7 +71,8 @@ export function registerNodeAccess(
                     clusterName: opts.clusterName,
                     principalArn: opts.nodeRoleArn,
                     type: "EC2_LINUX",
-                    tags: opts.tags,
+                    // Marks it as this stack's for the next run's look-up (a brought role's entry is looked up).
+                    tags: withOwnerTag(opts.tags),
                 },
                 { parent: opts.parent },
             ),

@@ -13,10 +13,11 @@ import { NodeNetwork, registerGpuPools } from "./gpu-pools";
 import { registerControllerIdentity, registerNodeIdentity, registerSpotServiceLinkedRole } from "./identity";
 import { registerInterruptionQueue } from "./interruption";
 import { NODE_MONITORING_AGENT, registerNodeMonitoringAgent } from "./node-health";
+import { OWNER_TAG, declares, ownerTagValue } from "./ownership";
 import {
-    hasAccessEntry,
-    hasAddon,
-    hasSpotServiceLinkedRole,
+    findAccessEntry,
+    findAddon,
+    findSpotServiceLinkedRole,
     lookupAwsEnvironment,
     lookupCluster,
     lookupNodeGroupSubnets,
@@ -82,6 +83,8 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
 
     // Async because some resources depend on what look-ups find: whether the cluster takes access
     // entries, whether the account has the spot service-linked role, which tags are already there.
+    // A found add-on, access entry or role that carries this stack's owner tag is one an earlier run
+    // created: it is declared again, or the next update would delete it (components/ownership.ts).
     protected override async initialize(
         args: ResolvedArgs,
         _opts: unknown,
@@ -119,16 +122,16 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
 
         let nodeAccess = chooseNodeAccess(args.nodeAccess, cluster.authenticationMode);
         const knownRoleArn = plainValue(args.nodeRoleArn);
-        if (
-            nodeAccess === "accessEntry" &&
-            knownName &&
-            knownRoleArn &&
-            (await hasAccessEntry(knownName, knownRoleArn, invokeOpts))
-        ) {
+        const entry =
+            nodeAccess === "accessEntry" && knownName && knownRoleArn
+                ? await findAccessEntry(knownName, knownRoleArn, invokeOpts)
+                : undefined;
+        if (!declares(entry)) {
             if (args.nodeAccess === "accessEntry") {
                 throw new GpuKarpenterConfigError(
-                    `nodeAccess: "accessEntry": ${knownRoleArn} already has an access entry ` +
-                        `in cluster ${knownName} (EKS makes one for a managed node group's role); use "none" or "auto"`,
+                    `nodeAccess: "accessEntry": ${knownRoleArn} already has an access entry in cluster ` +
+                        `${knownName} that this stack did not make (EKS makes one for a managed node group's role; ` +
+                        `one this stack made carries the tag ${OWNER_TAG}=${ownerTagValue()}); use "none" or "auto"`,
                 );
             }
             nodeAccess = "none";
@@ -162,17 +165,21 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
                       this,
                   )
                 : [];
-        const spotRole =
-            args.gpuPools.some(pool => pool.capacityTypes.includes("spot")) &&
-            !(await hasSpotServiceLinkedRole(invokeOpts))
-                ? [registerSpotServiceLinkedRole(name, this)]
-                : [];
-        // A cluster known only by an Output is new, so it has no add-on yet.
-        const nodeHealth =
-            args.controller.featureGates.nodeRepair &&
-            !(knownName && (await hasAddon(knownName, NODE_MONITORING_AGENT, invokeOpts)))
-                ? [registerNodeMonitoringAgent(name, args.clusterName, args.tags, this)]
-                : [];
+        const spotRole: pulumi.Resource[] = [];
+        if (args.gpuPools.some(pool => pool.capacityTypes.includes("spot"))) {
+            const found = await findSpotServiceLinkedRole(invokeOpts);
+            if (declares(found)) {
+                spotRole.push(registerSpotServiceLinkedRole(name, args.tags, this, found?.arn));
+            }
+        }
+        const nodeHealth: pulumi.Resource[] = [];
+        if (args.controller.featureGates.nodeRepair) {
+            // A cluster known only by an Output is new, so it has no add-on yet.
+            const found = knownName ? await findAddon(knownName, NODE_MONITORING_AGENT, invokeOpts) : undefined;
+            if (declares(found)) {
+                nodeHealth.push(registerNodeMonitoringAgent(name, args.clusterName, args.tags, this));
+            }
+        }
         // Given cluster details may leave the provider out; looked up as lookupCluster does, once the issuer is known.
         const oidcProviderArn =
             cluster.oidcProviderArn ??

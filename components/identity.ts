@@ -13,6 +13,7 @@ import {
     nodeTrustPolicy,
     podIdentityTrustPolicy,
 } from "./iam-documents";
+import { withOwnerTag } from "./ownership";
 
 export interface NodeIdentity {
     nodeRoleArn: pulumi.Output<string>;
@@ -172,16 +173,26 @@ export function registerControllerIdentity(
 /**
  * EC2's spot service-linked role, for an account that has never used spot: without it every spot
  * launch fails with ServiceLinkedRoleCreationNotPermitted, as Karpenter may not create it. It is
- * account-wide, so it is only created where it is missing, and kept on destroy: another stack, or a
- * later run of this one that finds it in place, relies on it without owning it.
+ * account-wide, so it is only created where it is missing, tagged as this stack's, and kept on
+ * destroy: other stacks come to rely on it. `existingArn`: the role as a look-up found it carrying
+ * this stack's tag. It is imported by that ID: a no-op while the state has it (the engine imports
+ * only when the state has no resource of that ID, step_generator.go), and after a destroy, which
+ * kept it, the stack adopts it again rather than fail to create it.
  */
-export function registerSpotServiceLinkedRole(name: string, parent: pulumi.Resource): ServiceLinkedRole {
+export function registerSpotServiceLinkedRole(
+    name: string,
+    tags: Record<string, pulumi.Input<string>>,
+    parent: pulumi.Resource,
+    existingArn?: string,
+): ServiceLinkedRole {
     return new ServiceLinkedRole(
         `${name}-spot-service-role`,
         {
             awsServiceName: "spot.amazonaws.com",
             description: "Lets EC2 launch and manage spot instances (created for Karpenter's spot GPU pools)",
+            // The provider tags it after creating it (TagRole; CreateServiceLinkedRole takes no tags).
+            tags: withOwnerTag(tags),
         },
-        { parent, retainOnDelete: true },
+        { parent, retainOnDelete: true, ...(existingArn ? { import: existingArn } : {}) },
     );
 }

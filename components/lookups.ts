@@ -15,10 +15,12 @@ import { type AwsEnvironment, SPOT_SERVICE_LINKED_ROLE } from "./iam-documents";
 
 /**
  * How the AWS provider says a data source found nothing: "couldn't find resource" (the generic
- * not-found of terraform-provider-aws), "finding IAM OIDC Provider by url (...): not found",
- * IAM's NoSuchEntity, EKS's ResourceNotFoundException.
+ * not-found of terraform-provider-aws), "no matching EC2 Subnet found" (its singular data sources,
+ * tfresource.SingularDataSourceFindError: subnets, security groups), "finding IAM OIDC Provider by
+ * url (...): not found", IAM's NoSuchEntity, EKS's ResourceNotFoundException.
  */
-const NOT_FOUND = /couldn't find resource|\): not found|NoSuchEntity|ResourceNotFoundException|empty result/i;
+const NOT_FOUND =
+    /couldn't find resource|no matching [\w ]+ found|\): not found|NoSuchEntity|ResourceNotFoundException|empty result/i;
 
 function errorMessage(error: unknown): string {
     return error instanceof Error ? error.message : String(error);
@@ -38,9 +40,9 @@ async function unlessNotFound<T>(what: string, lookup: () => Promise<T>): Promis
     }
 }
 
-/** Whether the look-up found anything (as unlessNotFound). */
-async function exists(what: string, lookup: () => Promise<unknown>): Promise<boolean> {
-    return (await unlessNotFound(what, lookup)) !== undefined;
+/** What a look-up found that decides whether a resource is declared: its tags say whose it is. */
+export interface Found {
+    tags: Record<string, string>;
 }
 
 /** What the look-up found (as unlessNotFound); when it found nothing, a config error saying `missing`. */
@@ -143,26 +145,37 @@ export async function lookupTags(
     );
 }
 
-/** Whether the principal already has an access entry (EKS makes one for a managed node group's role). */
-export async function hasAccessEntry(
+/** The principal's access entry, if it has one (EKS makes one for a managed node group's role). */
+export async function findAccessEntry(
     clusterName: string,
     principalArn: string,
     opts: pulumi.InvokeOptions,
-): Promise<boolean> {
-    return exists(`nodeAccess: looking up the access entry of ${principalArn}`, () =>
+): Promise<Found | undefined> {
+    const entry = await unlessNotFound(`nodeAccess: looking up the access entry of ${principalArn}`, () =>
         getAccessEntry({ clusterName, principalArn }, opts),
     );
+    return entry && { tags: entry.tags ?? {} };
 }
 
-export async function hasSpotServiceLinkedRole(opts: pulumi.InvokeOptions): Promise<boolean> {
-    return exists(`looking up the IAM role ${SPOT_SERVICE_LINKED_ROLE} (spot GPU pools need it)`, () =>
-        getRole({ name: SPOT_SERVICE_LINKED_ROLE }, opts),
+/** EC2's spot service-linked role, if the account has it; `arn` is its ID as a resource. */
+export async function findSpotServiceLinkedRole(
+    opts: pulumi.InvokeOptions,
+): Promise<(Found & { arn: string }) | undefined> {
+    const role = await unlessNotFound(
+        `looking up the IAM role ${SPOT_SERVICE_LINKED_ROLE} (spot GPU pools need it)`,
+        () => getRole({ name: SPOT_SERVICE_LINKED_ROLE }, opts),
     );
+    return role && { arn: role.arn, tags: role.tags ?? {} };
 }
 
-/** Whether the cluster already runs the add-on (installed by hand, or by another stack). */
-export async function hasAddon(clusterName: string, addonName: string, opts: pulumi.InvokeOptions): Promise<boolean> {
-    return exists(`looking up the ${addonName} add-on of cluster ${clusterName}`, () =>
+/** The add-on, if the cluster runs it (installed by hand, by another stack, or by this one). */
+export async function findAddon(
+    clusterName: string,
+    addonName: string,
+    opts: pulumi.InvokeOptions,
+): Promise<Found | undefined> {
+    const addon = await unlessNotFound(`looking up the ${addonName} add-on of cluster ${clusterName}`, () =>
         getAddon({ clusterName, addonName }, opts),
     );
+    return addon && { tags: addon.tags ?? {} };
 }

@@ -2,6 +2,7 @@
 // EKS node monitoring agent sets; without the agent Karpenter's nodeRepair gate never acts on a GPU.
 import * as pulumi from "@pulumi/pulumi";
 import { Addon } from "@pulumi/aws/eks";
+import { withOwnerTag } from "./ownership";
 
 export const NODE_MONITORING_AGENT = "eks-node-monitoring-agent";
 
@@ -16,7 +17,8 @@ export function registerNodeMonitoringAgent(
         {
             clusterName,
             addonName: NODE_MONITORING_AGENT,
-            tags,
+            // Marks it as this stack's for the next run's look-up.
+            tags: withOwnerTag(tags),
         },
         { parent },
     );

@@ -6,6 +6,34 @@ import { SPOT_SERVICE_LINKED_ROLE } from "../components/iam-documents";
 import { type FakeCluster, fakeCluster } from "./fake-cluster";
 
 const AWS_AUTH_ID = "kube-system/aws-auth";
+const CONFIG_MAP_PATCH = "kubernetes:core/v1:ConfigMapPatch";
+const SERVICE_LINKED_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole";
+/** How EC2 names what `getSubnet` and `getSecurityGroup` look for. */
+const EC2_KINDS = {
+    subnet: {
+        prefix: "subnet-",
+        resourceType: "EC2 Subnet",
+        operation: "DescribeSubnets",
+        malformed: "InvalidSubnetID",
+    },
+    securityGroup: {
+        prefix: "sg-",
+        resourceType: "EC2 Security Group",
+        operation: "DescribeSecurityGroups",
+        malformed: "InvalidGroupId",
+    },
+};
+
+/**
+ * A resource an earlier `pulumi up` left in the cloud: its type, the ID the cloud gave it, the inputs
+ * it was created or last updated with, and what the cloud added (`RecordedResource` is one).
+ */
+export interface CloudResource {
+    type: string;
+    id: string;
+    inputs: Record<string, any>;
+    outputs: Record<string, any>;
+}
 
 /** Pulumi's auto-naming adds seven random hex characters; here they are derived, so plans diff cleanly. */
 function physicalName(logicalName: string): string {
@@ -22,12 +50,20 @@ function physicalName(logicalName: string): string {
  *   in `fake.deniedLookups` with AccessDenied, and any other invoke throws, naming its token.
  * - `kube-system/aws-auth` (`nodeAccess` awsAuth, or auto on a CONFIG_MAP cluster): read as the fake
  *   has it, or as this program's server-side applies made it where the fake has none.
+ * - what earlier updates created (`created`: the resources a `pulumi up` left, see offline/rerun.ts):
+ *   the look-ups find them as AWS would, with the tags they were given: add-ons, access entries, the
+ *   spot service-linked role, the tags on subnets and security groups, and aws-auth as the applied
+ *   patches left it.
  * - for registered resources, the outputs the cloud would fill in, shaped like the real ones (ARNs
  *   from partition, account, region and name) so documents that embed them are concrete. Only what
  *   the cloud adds is returned: under `pulumi preview` (as the offline plan runs) an output the
  *   engine leaves out stays unknown, and `runProgram` fails if one reaches an input.
  */
-export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = fake.region): pulumi.runtime.Mocks {
+export function cloudMocks(
+    fake: FakeCluster = fakeCluster(),
+    region: string = fake.region,
+    created: readonly CloudResource[] = [],
+): pulumi.runtime.Mocks {
     const { accountId, partition } = fake;
     const c = fake.cluster;
     const arn = (service: string, resource: string, inRegion = true) =>
@@ -35,7 +71,16 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
     // On use, not up front: a consumer's fake may leave oidcIssuer undefined, read only by these answers.
     const oidcIssuerHost = () => c.oidcIssuer.replace(/^https:\/\//, "");
     const oidcProviderArn = () => arn("iam", `oidc-provider/${oidcIssuerHost()}`, false);
-    // What this program's patches wrote to an aws-auth the cluster did not have.
+    const made = (type: string, matches: (r: CloudResource) => boolean = () => true) =>
+        created.find(r => r.type === type && matches(r));
+    const tagsOf = (r: CloudResource): Record<string, string> => r.inputs.tags ?? {};
+    // aws-auth as the cluster has it, with what earlier updates' server-side applies wrote over it.
+    const awsAuthPatches = created.filter(r => r.type === CONFIG_MAP_PATCH && r.id === AWS_AUTH_ID);
+    const awsAuthBefore =
+        c.awsAuth || awsAuthPatches.length > 0
+            ? Object.assign({}, c.awsAuth, ...awsAuthPatches.map(p => p.inputs.data ?? {}))
+            : undefined;
+    // What this run's patches wrote to an aws-auth the cluster did not have.
     let appliedAwsAuth: Record<string, string> | undefined;
     return {
         newResource(args) {
@@ -90,6 +135,13 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                 }
                 case "aws:ec2/tag:Tag":
                     return { id: `${inputs.resourceId},${inputs.key}`, state: {} };
+                case "aws:eks/addon:Addon":
+                    return {
+                        id: `${inputs.clusterName}:${inputs.addonName}`,
+                        state: {
+                            arn: arn("eks", `addon/${inputs.clusterName}/${inputs.addonName}/${hash(args.name, 8)}`),
+                        },
+                    };
                 case "aws:iam/serviceLinkedRole:ServiceLinkedRole": {
                     const name = SPOT_SERVICE_LINKED_ROLE;
                     const roleArn = arn("iam", `role/aws-service-role/${inputs.awsServiceName}/${name}`, false);
@@ -101,7 +153,7 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                 case "kubernetes:core/v1:ConfigMap":
                     // Only read here: the cluster's aws-auth, when it has one or a patch made it.
                     if (args.id === AWS_AUTH_ID) {
-                        const data = c.awsAuth ?? appliedAwsAuth;
+                        const data = awsAuthBefore ?? appliedAwsAuth;
                         if (!data) throw new Error(`configmaps "aws-auth" not found in namespace kube-system`);
                         return {
                             id: args.id,
@@ -109,14 +161,14 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                         };
                     }
                     return { id: args.id ?? physical(), state: {} };
-                case "kubernetes:core/v1:ConfigMapPatch": {
+                case CONFIG_MAP_PATCH: {
                     // A server-side apply: it creates the object where it is missing. It answers a turn later,
                     // as an apply takes a round trip, so a read that does not wait for it runs first.
                     const metadata = inputs.metadata as { name: string; namespace?: string };
                     const id = `${metadata.namespace ?? "default"}/${metadata.name}`;
                     return new Promise(resolve =>
                         setImmediate(() => {
-                            if (id === AWS_AUTH_ID && !c.awsAuth)
+                            if (id === AWS_AUTH_ID && !awsAuthBefore)
                                 appliedAwsAuth = { ...(appliedAwsAuth ?? {}), ...(inputs.data ?? {}) };
                             resolve({ id, state: {} });
                         }),
@@ -246,8 +298,20 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                     clientIdLists: ["sts.amazonaws.com"],
                 };
             }
-            case "aws:iam/getRole:getRole":
-                if (inputs.name !== SPOT_SERVICE_LINKED_ROLE || !fake.spotServiceLinkedRole) {
+            case "aws:iam/getRole:getRole": {
+                const spotRole = SPOT_SERVICE_LINKED_ROLE;
+                const role =
+                    inputs.name === spotRole ? made(SERVICE_LINKED_ROLE, r => r.outputs.name === spotRole) : undefined;
+                if (role) {
+                    return {
+                        id: inputs.name,
+                        name: inputs.name,
+                        arn: role.outputs.arn,
+                        path: role.outputs.path ?? "/",
+                        tags: tagsOf(role),
+                    };
+                }
+                if (inputs.name !== spotRole || !fake.spotServiceLinkedRole) {
                     throw new Error(`reading IAM Role (${inputs.name}): couldn't find resource`);
                 }
                 return {
@@ -255,9 +319,15 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                     name: inputs.name,
                     path: "/aws-service-role/spot.amazonaws.com/",
                     arn: arn("iam", `role/aws-service-role/spot.amazonaws.com/${inputs.name}`, false),
+                    tags: {},
                 };
-            case "aws:eks/getAddon:getAddon":
-                if (!c.addons.includes(inputs.addonName)) {
+            }
+            case "aws:eks/getAddon:getAddon": {
+                const addon = made(
+                    "aws:eks/addon:Addon",
+                    a => a.inputs.clusterName === inputs.clusterName && a.inputs.addonName === inputs.addonName,
+                );
+                if (!addon && !c.addons.includes(inputs.addonName)) {
                     throw new Error(
                         `reading EKS Add-On (${inputs.clusterName}:${inputs.addonName}): couldn't find resource`,
                     );
@@ -267,9 +337,15 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                     clusterName: inputs.clusterName,
                     addonName: inputs.addonName,
                     addonVersion: "v1.0.0-eksbuild.1",
+                    tags: addon ? tagsOf(addon) : {},
                 };
-            case "aws:eks/getAccessEntry:getAccessEntry":
-                if (!c.accessEntries.includes(inputs.principalArn)) {
+            }
+            case "aws:eks/getAccessEntry:getAccessEntry": {
+                const entry = made(
+                    "aws:eks/accessEntry:AccessEntry",
+                    e => e.inputs.clusterName === inputs.clusterName && e.inputs.principalArn === inputs.principalArn,
+                );
+                if (!entry && !c.accessEntries.includes(inputs.principalArn)) {
                     throw new Error(
                         `reading EKS Access Entry (${inputs.clusterName}:${inputs.principalArn}): couldn't find resource`,
                     );
@@ -278,16 +354,13 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
                     id: `${inputs.clusterName}:${inputs.principalArn}`,
                     clusterName: inputs.clusterName,
                     principalArn: inputs.principalArn,
-                    type: "EC2_LINUX",
+                    type: entry?.inputs.type ?? "EC2_LINUX",
+                    tags: entry ? tagsOf(entry) : {},
                 };
+            }
             case "aws:ec2/getSubnet:getSubnet":
             case "aws:ec2/getSecurityGroup:getSecurityGroup":
-                if (!/^(subnet|sg)-[0-9a-f]+$/.test(String(inputs.id))) {
-                    throw new Error(
-                        `reading EC2 ${args.token.includes("Subnet") ? "Subnet" : "Security Group"} (${inputs.id}): couldn't find resource`,
-                    );
-                }
-                return { id: inputs.id, vpcId: c.vpcId, tags: fake.resourceTags[inputs.id] ?? {} };
+                return ec2Lookup(args.token.includes("Subnet") ? "subnet" : "securityGroup", String(inputs.id));
             case "aws:eks/getNodeGroups:getNodeGroups":
                 return {
                     id: inputs.clusterName,
@@ -307,6 +380,36 @@ export function cloudMocks(fake: FakeCluster = fakeCluster(), region: string = f
             default:
                 throw new Error(`the offline cloud cannot answer ${args.token}`);
         }
+    }
+
+    /**
+     * A subnet or security group by id, worded as terraform-provider-aws words it: a malformed id is
+     * EC2's own error, one that does not exist is "no matching EC2 Subnet found"
+     * (tfresource.SingularDataSourceFindError, which the data sources return on EC2's
+     * InvalidSubnetID.NotFound / InvalidGroup.NotFound).
+     */
+    function ec2Lookup(kind: keyof typeof EC2_KINDS, id: string): Record<string, any> {
+        const { prefix, resourceType, operation, malformed } = EC2_KINDS[kind];
+        if (!new RegExp(`^${prefix}[0-9a-f]+$`).test(id)) {
+            throw new Error(
+                `reading ${resourceType}: operation error EC2: ${operation}, https response error StatusCode: 400, ` +
+                    `RequestID: 00000000-0000-4000-8000-000000000000, api error ${malformed}.Malformed: Invalid id: "${id}"`,
+            );
+        }
+        const known =
+            kind === "subnet"
+                ? [...(fake.subnets ?? []), ...c.nodeGroups.flatMap(g => g.subnetIds)]
+                : [...(fake.securityGroups ?? []), c.clusterSecurityGroupId];
+        const listed = kind === "subnet" ? fake.subnets : fake.securityGroups;
+        if (listed !== undefined && !known.includes(id) && !(id in fake.resourceTags)) {
+            throw new Error(`no matching ${resourceType} found`);
+        }
+        const added = created.filter(t => t.type === "aws:ec2/tag:Tag" && t.inputs.resourceId === id);
+        return {
+            id,
+            vpcId: c.vpcId,
+            tags: { ...fake.resourceTags[id], ...Object.fromEntries(added.map(t => [t.inputs.key, t.inputs.value])) },
+        };
     }
 }
 

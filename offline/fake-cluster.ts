@@ -18,6 +18,13 @@ export interface FakeCluster {
     spotServiceLinkedRole: boolean;
     /** Tags already on subnets and security groups, by id (any other id has none). */
     resourceTags: Record<string, Record<string, string>>;
+    /**
+     * When set, the subnets the account has besides those of the cluster's node groups (and any in
+     * `resourceTags`): looking up another fails as AWS does. Unset: every well-formed id exists.
+     */
+    subnets?: string[];
+    /** When set, the security groups the account has besides the cluster's (and any in `resourceTags`). */
+    securityGroups?: string[];
     /** Look-ups (invoke tokens) the caller is not allowed to make: each fails with AccessDenied. */
     deniedLookups: string[];
     cluster: {
@@ -44,6 +51,7 @@ export interface FakeCluster {
 }
 
 /** Keys a cluster file may set beyond those of the default description. */
+const OPTIONAL_KEYS = ["subnets", "securityGroups"];
 const OPTIONAL_CLUSTER_KEYS = ["name", "awsAuth"];
 
 export const DEFAULT_CLUSTER_FILE = path.join(__dirname, "default-cluster.json");
@@ -74,7 +82,7 @@ export function fakeCluster(given: FakeClusterDescription = {}, source = "fakeCl
         if (extra.length > 0)
             throw bad(extra.map(k => `${where}${k}`).join(", "), `unknown; allowed: ${allowed.join(", ")}`);
     };
-    unknown(Object.keys(given), Object.keys(defaults), "");
+    unknown(Object.keys(given), [...Object.keys(defaults), ...OPTIONAL_KEYS], "");
     if (given.cluster !== undefined) {
         if (!isObject(given.cluster)) throw bad("cluster", "must be an object");
         unknown(Object.keys(given.cluster), [...Object.keys(defaults.cluster), ...OPTIONAL_CLUSTER_KEYS], "cluster.");
@@ -99,6 +107,11 @@ export function fakeCluster(given: FakeClusterDescription = {}, source = "fakeCl
     if (!Array.isArray(c.addons) || c.addons.some(a => typeof a !== "string"))
         throw bad("cluster.addons", "must be a list of add-on names");
     if (typeof merged.spotServiceLinkedRole !== "boolean") throw bad("spotServiceLinkedRole", "must be true or false");
+    for (const key of OPTIONAL_KEYS as ("subnets" | "securityGroups")[]) {
+        const ids = merged[key];
+        if (ids !== undefined && (!Array.isArray(ids) || ids.some(id => typeof id !== "string")))
+            throw bad(key, "must be a list of ids");
+    }
     if (!isObject(merged.resourceTags) || !Object.values(merged.resourceTags).every(isObject)) {
         throw bad(
             "resourceTags",

@@ -1,8 +1,10 @@
-// `npm run plan -- [--stack NAME] [--cluster FILE] [--out DIR] [--policy-pack-config FILE]`: what a
-// stack would create, with no cloud account. Runs index.ts under the SDK's mocks against a described
-// fake cluster, writes every resource, Kubernetes manifest, Helm release and IAM document and what
-// each GPU pool can cost, validates the Karpenter objects against the v1 CRDs and runs the policy
-// pack over the whole stack.
+// `npm run plan -- [--stack NAME] [--cluster FILE] [--out DIR] [--policy-pack-config FILE] [--rerun
+// [--expect-no-changes]]`: what a stack would create, with no cloud account. Runs index.ts under the
+// SDK's mocks against a described fake cluster, writes every resource, Kubernetes manifest, Helm
+// release and IAM document and what each GPU pool can cost, validates the Karpenter objects against
+// the v1 CRDs and runs the policy pack over the whole stack. With --rerun, runs the stack again
+// against the cloud as that update would leave it and prints what a second update would do
+// (docs/rerun.md).
 // First, before anything loads @pulumi/pulumi.
 import "./defer-sdk-internals";
 import { mkdirSync, rmSync, writeFileSync } from "fs";
@@ -33,7 +35,17 @@ import {
 import { DEFAULT_CLUSTER_FILE, FakeClusterError, loadFakeCluster } from "./fake-cluster";
 import { SchemaError, validateKarpenterObject } from "./karpenter-schema";
 import { PolicyPackConfigError, loadPolicyPackConfig } from "./policy-pack-config";
-import { ProgramFailure, RecordedResource } from "./run-program";
+import {
+    type Deployment,
+    NEW_STACK,
+    type Step,
+    applyUpdate,
+    diffRun,
+    hasChanges,
+    stepLines,
+    summaryLine,
+} from "./rerun";
+import { ProgramFailure, ProgramRun, RecordedResource } from "./run-program";
 import { PROJECT_DIR, StackFileError, runStack, stackConfig } from "./stack";
 
 export const EXIT_OK = 0;
@@ -46,17 +58,30 @@ export interface PlanOptions {
     outDir: string;
     /** `--policy-pack-config`, as pulumi preview takes it. */
     policyPackConfig?: string;
+    /** `--rerun`: plan a second update against the cloud as the first leaves it. */
+    rerun?: boolean;
+    /** `--expect-no-changes` (pulumi preview's flag): fail when the second update would change anything. */
+    expectNoChanges?: boolean;
 }
 
 export class UsageError extends Error {}
 
-const USAGE = "usage: npm run plan -- [--stack NAME] [--cluster FILE] [--out DIR] [--policy-pack-config FILE]";
+const USAGE =
+    "usage: npm run plan -- [--stack NAME] [--cluster FILE] [--out DIR] [--policy-pack-config FILE] [--rerun [--expect-no-changes]]";
 
 export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions {
     const options: Partial<PlanOptions> = {};
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
         const value = argv[i + 1];
+        if (flag === "--rerun") {
+            options.rerun = true;
+            continue;
+        }
+        if (flag === "--expect-no-changes") {
+            options.expectNoChanges = true;
+            continue;
+        }
         const key = (
             {
                 "--stack": "stack",
@@ -69,6 +94,11 @@ export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions 
         if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value\n${USAGE}`);
         options[key] = value;
         i++;
+    }
+    if (options.expectNoChanges && !options.rerun) {
+        throw new UsageError(
+            `--expect-no-changes applies to the second run (a first run creates everything); add --rerun\n${USAGE}`,
+        );
     }
     const stack = options.stack ?? "dev";
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name`);
@@ -84,6 +114,8 @@ export function parsePlanArgs(argv: string[], cwd = process.cwd()): PlanOptions 
         clusterFile: options.clusterFile ? path.resolve(cwd, options.clusterFile) : DEFAULT_CLUSTER_FILE,
         outDir,
         ...(options.policyPackConfig ? { policyPackConfig: path.resolve(cwd, options.policyPackConfig) } : {}),
+        ...(options.rerun ? { rerun: true } : {}),
+        ...(options.expectNoChanges ? { expectNoChanges: true } : {}),
     };
 }
 
@@ -246,10 +278,13 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     const lines: string[] = [];
     let run;
     let policyConfig: PolicyPackConfig = {};
+    let runAgain: ((cloud: Deployment["cloud"]) => Promise<ProgramRun>) | undefined;
     try {
         if (options.policyPackConfig) policyConfig = loadPolicyPackConfig(options.policyPackConfig);
         const fake = loadFakeCluster(options.clusterFile);
-        run = await runStack(options.stack, stackConfig(options.stack), fake);
+        const config = stackConfig(options.stack);
+        run = await runStack(options.stack, config, fake);
+        runAgain = cloud => runStack(options.stack, config, fake, cloud);
     } catch (e) {
         const cause = e instanceof ProgramFailure ? e.cause : e;
         if (
@@ -307,8 +342,38 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
         "",
         `Wrote ${path.relative(process.cwd(), options.outDir) || "."}/: resources.json, cost.json, manifests/, helm/, iam/`,
     );
-    const failed = schemaErrors.length > 0 || violations.some(v => v.enforcement === "mandatory");
+    let failed = schemaErrors.length > 0 || violations.some(v => v.enforcement === "mandatory");
+    if (options.rerun && runAgain) {
+        const deployed = applyUpdate(NEW_STACK, run);
+        let outcome: Step[] | Error;
+        try {
+            outcome = diffRun(deployed, await runAgain(deployed.cloud));
+        } catch (e) {
+            const cause = e instanceof ProgramFailure ? e.cause : e;
+            outcome = cause instanceof Error ? cause : new Error(String(cause));
+        }
+        const report = secondRunReport(outcome, options.expectNoChanges);
+        lines.push(...report.lines);
+        failed ||= report.failed;
+    }
     return { exitCode: failed ? EXIT_POLICY : EXIT_OK, lines };
+}
+
+/**
+ * The second run's part of the plan: each step, then one summary line; or why the run stopped, which
+ * fails the plan (a second `pulumi up` that stops is no better than one that changes things).
+ * `expectNoChanges` fails it on any change, as `pulumi preview --expect-no-changes` does.
+ */
+export function secondRunReport(
+    outcome: Step[] | Error,
+    expectNoChanges = false,
+): { lines: string[]; failed: boolean } {
+    const lines = ["", "Second run, against the cloud as this update would leave it:"];
+    if (outcome instanceof Error) return { lines: [...lines, `second run: fails: ${outcome.message}`], failed: true };
+    return {
+        lines: [...lines, ...stepLines(outcome).map(l => `  ${l}`), summaryLine(outcome)],
+        failed: expectNoChanges && hasChanges(outcome),
+    };
 }
 
 /** Replaces whatever an earlier plan left in `outDir`. */

@@ -25,19 +25,22 @@ export interface ConfigDeclaration {
 
 export interface PulumiProject {
     name: string;
-    runtime: unknown;
+    /** The program's entry point, relative to Pulumi.yaml: a file or a directory. */
+    main?: string | null;
+    runtime: string | { name: string; options?: Record<string, unknown> };
     config: Record<string, ConfigDeclaration>;
 }
 
 const CONFIG_TYPES = ["string", "integer", "boolean", "array", "object"];
 
-// The `config` part of the CLI's project schema, which is all this project's checks depend on
-// (`object` as a config and items type is accepted by CLIs from 3.186.0, pulumi/pulumi#20129).
+// The `main` and `config` parts of the CLI's project schema, which are all this project's checks
+// depend on (`object` as a config and items type is accepted by CLIs from 3.186.0, pulumi/pulumi#20129).
 const PROJECT_SCHEMA = {
     type: "object",
     required: ["name", "runtime"],
     properties: {
         name: { type: "string", minLength: 1 },
+        main: { type: ["string", "null"] },
         config: {
             type: ["object", "string", "null"],
             additionalProperties: {

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
-import { cloudMocks } from "./cloud-mocks";
+import { type CloudResource, cloudMocks } from "./cloud-mocks";
 import type { FakeCluster } from "./fake-cluster";
 
 export interface RecordedResource {
@@ -19,12 +19,20 @@ export interface RecordedResource {
     /** True for resources read from the cloud (`.get`), not managed. */
     read?: boolean;
     inputs: Record<string, unknown>;
+    /** The ID the cloud gave it ("" for a component). */
+    id: string;
+    /** What the cloud returned beyond the inputs: for a read, everything it read. */
+    outputs: Record<string, unknown>;
     /** The resource options that decide how it is replaced and deleted, where set. */
     options: ResourceOptionsRecord;
 }
 
 export interface ResourceOptionsRecord {
     retainOnDelete?: boolean;
+    /** The `import` option: the ID of an existing resource to adopt. */
+    importId?: string;
+    /** The explicit provider, as `<provider URN>::<provider ID>`. */
+    provider?: string;
     deleteBeforeReplace?: boolean;
     customTimeouts?: { create?: string; update?: string; delete?: string };
 }
@@ -33,6 +41,8 @@ export interface ResourceOptionsRecord {
 function optionsOf(req: any): ResourceOptionsRecord {
     const options: ResourceOptionsRecord = {};
     if (req.getRetainondelete?.()) options.retainOnDelete = true;
+    if (req.getImportid?.()) options.importId = req.getImportid();
+    if (req.getProvider?.()) options.provider = req.getProvider();
     if (req.getDeletebeforereplace?.()) options.deleteBeforeReplace = true;
     const timeouts = req.getCustomtimeouts?.();
     if (timeouts) {
@@ -77,6 +87,30 @@ function collectWarnings(): { warnings: string[]; stop(): void } {
 
 export const PROJECT = "gpu-karpenter";
 
+/** The type of the root resource the SDK registers for a stack program (runtime/stack.js). */
+export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/** Has the mock monitor name resources as the engine does (MockMonitor keeps only a parent's own type). */
+export function useEngineUrns(monitor: MockMonitor, stack: string, project: string): void {
+    (monitor as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (
+        parent,
+        type,
+        name,
+    ) => engineUrn(stack, project, parent || undefined, type, name);
+}
+
+/**
+ * A resource's URN as the engine makes it (pulumi/pulumi pkg/resource/deploy/deployment.go
+ * generateURN, sdk/go/common/resource/urn/urn.go New): a child's type is prefixed with its parent's
+ * whole qualified type, `$`-joined, except under the root stack.
+ */
+export function engineUrn(stack: string, project: string, parent: string | undefined, type: string, name: string) {
+    // QualifiedType: the URN's third `::` field (names may contain `::`, types may not).
+    const parentType = parent?.split("::")[2];
+    const qualified = parentType && parentType !== ROOT_STACK_TYPE ? `${parentType}$${type}` : type;
+    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
 // The SDK's own drain of outstanding registrations (what `pulumi up` waits for before exiting);
 // internal to the SDK, so absent from its typings.
 const { getMonitor, waitForRPCs } = settings as typeof settings & { waitForRPCs: () => Promise<void> };
@@ -95,9 +129,13 @@ export class ProgramFailure extends Error {
 /**
  * Wraps the mock monitor so every registration request is kept with its parent and dependencies.
  * `mocks` must be the object the monitor calls: the inputs it decodes for `newResource` are kept
- * rather than decoded a second time.
+ * rather than decoded a second time, unless `decode` is given to decode them from the request.
  */
-function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks): RecordedResource[] {
+export function recordRegistrations(
+    monitor: MockMonitor,
+    mocks: pulumi.runtime.Mocks,
+    decode?: (properties: unknown) => Record<string, unknown>,
+): RecordedResource[] {
     // In the order the program's requests reach the engine; a failed registration leaves a hole.
     const recorded: RecordedResource[] = [];
     let capture: ((inputs: Record<string, unknown>) => void) | undefined;
@@ -108,6 +146,7 @@ function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks):
     };
     const wrap = (call: (req: any, callback: any) => Promise<void>, read: boolean) => (req: any, callback: any) => {
         let inputs: Record<string, unknown> | undefined;
+        const properties = read ? req.getProperties() : req.getObject();
         const slot = recorded.length++;
         const onResponse = (err: unknown, resp: any) => {
             if (!err) {
@@ -120,7 +159,9 @@ function recordRegistrations(monitor: MockMonitor, mocks: pulumi.runtime.Mocks):
                     custom: read ? true : req.getCustom(),
                     ...(read ? { read: true } : {}),
                     // Decoding again only covers an SDK that stops calling newResource before its first await.
-                    inputs: inputs ?? deserializeProperties(read ? req.getProperties() : req.getObject()),
+                    inputs: decode ? decode(properties) : (inputs ?? deserializeProperties(properties)),
+                    id: read ? req.getId() : resp.getId(),
+                    outputs: deserializeProperties(read ? resp.getProperties() : resp.getObject()),
                     options: read ? {} : optionsOf(req),
                 };
             }
@@ -207,16 +248,20 @@ export async function runProgram(opts: {
     stack: string;
     config: Record<string, string>;
     fake: FakeCluster;
+    /** What earlier updates left in the cloud (offline/rerun.ts), beyond what `fake` describes. */
+    cloud?: readonly CloudResource[];
     program: () => unknown;
 }): Promise<ProgramRun> {
     const region = opts.config["aws:region"] ?? opts.fake.region;
-    const mocks = cloudMocks(opts.fake, region);
+    const mocks = cloudMocks(opts.fake, region, opts.cloud);
     // As `pulumi preview`: a plan shows what an update would do. It is also cheaper: in an update
     // the SDK copies every input the engine does not echo into the outputs, serializing each
     // NodePool spec and Helm values a second time.
     await pulumi.runtime.setMocks(mocks, PROJECT, opts.stack, true);
     pulumi.runtime.setAllConfig(opts.config);
-    const recorded = recordRegistrations(getMonitor() as unknown as MockMonitor, mocks);
+    const monitor = getMonitor() as unknown as MockMonitor;
+    useEngineUrns(monitor, opts.stack, PROJECT);
+    const recorded = recordRegistrations(monitor, mocks);
 
     // Errors raised asynchronously (inside a component's initialize or an apply) end a real run too.
     const failures: unknown[] = [];

@@ -3,8 +3,9 @@
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { fromYaml } from "../components/yaml";
+import type { CloudResource } from "./cloud-mocks";
 import { FakeCluster } from "./fake-cluster";
-import { PulumiProjectError, mergeStackConfig, validateProject } from "./pulumi-project";
+import { PulumiProject, PulumiProjectError, mergeStackConfig, validateProject } from "./pulumi-project";
 import { PROJECT, ProgramRun, runProgram } from "./run-program";
 
 /** Where Pulumi.yaml and the stack files are (the sources, when this runs compiled from .build/). */
@@ -29,17 +30,9 @@ function readYamlFile(file: string, what: string): unknown {
     }
 }
 
-/**
- * The config `pulumi up` would hand the program for `stack`: Pulumi.yaml checked against the CLI's
- * project schema, then Pulumi.<stack>.yaml merged with its declarations as the CLI merges them
- * (required keys, defaults, declared types), failing with the CLI's own messages.
- */
-export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, string> {
+/** Pulumi.yaml in `dir`, checked as the CLI checks it, and named as this program's config namespace. */
+export function readProject(dir = PROJECT_DIR): PulumiProject {
     const projectFile = path.join(dir, "Pulumi.yaml");
-    const file = path.join(dir, `Pulumi.${stack}.yaml`);
-    if (!existsSync(file)) {
-        throw new StackFileError(`stack ${stack}: ${path.relative(process.cwd(), file) || file} does not exist`);
-    }
     try {
         const project = validateProject(readYamlFile(projectFile, "project"), projectFile);
         if (project.name !== PROJECT) {
@@ -47,6 +40,25 @@ export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, st
                 `${projectFile}: the project is named ${JSON.stringify(project.name)}; this program's config namespace is ${PROJECT}`,
             );
         }
+        return project;
+    } catch (e) {
+        if (e instanceof PulumiProjectError) throw new StackFileError(e.message);
+        throw e;
+    }
+}
+
+/**
+ * The config `pulumi up` would hand the program for `stack`: Pulumi.yaml checked against the CLI's
+ * project schema, then Pulumi.<stack>.yaml merged with its declarations as the CLI merges them
+ * (required keys, defaults, declared types), failing with the CLI's own messages.
+ */
+export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, string> {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!existsSync(file)) {
+        throw new StackFileError(`stack ${stack}: ${path.relative(process.cwd(), file) || file} does not exist`);
+    }
+    try {
+        const project = readProject(dir);
         const stackFile = readYamlFile(file, `stack ${stack}`) as { config?: Record<string, unknown> };
         return mergeStackConfig(stack, project, stackFile.config ?? {});
     } catch (e) {
@@ -55,12 +67,18 @@ export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, st
     }
 }
 
-/** Runs the real program, index.ts, freshly loaded, with the given config. */
-export function runStack(stack: string, config: Record<string, string>, fake: FakeCluster): Promise<ProgramRun> {
+/** Runs the real program, index.ts, freshly loaded, with the given config (against what `cloud` adds to `fake`). */
+export function runStack(
+    stack: string,
+    config: Record<string, string>,
+    fake: FakeCluster,
+    cloud?: readonly CloudResource[],
+): Promise<ProgramRun> {
     return runProgram({
         stack,
         config,
         fake,
+        cloud,
         program: () => {
             const entry = require.resolve(path.join(PROGRAM_DIR, "index"));
             delete require.cache[entry];

@@ -7,7 +7,9 @@ import * as path from "path";
 import { promisify } from "util";
 import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
+import type { CloudResource } from "../offline/cloud-mocks";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
+import { type Deployment, NEW_STACK, type Step, applyUpdate, diffRun } from "../offline/rerun";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -27,15 +29,58 @@ export function fakeCluster(changes: (c: FakeCluster) => void = () => undefined)
     return fake;
 }
 
-/** Runs index.ts as `stack` with `overrides` (unqualified keys are gpu-karpenter's; values as in YAML) over its config. */
-export function run(stack: string, overrides: Record<string, unknown> = {}, fake?: FakeCluster): Promise<ProgramRun> {
+/**
+ * Runs index.ts as `stack` with `overrides` (unqualified keys are gpu-karpenter's; values as in YAML) over its
+ * config, against `fake` and what earlier updates left in it (`cloud`).
+ */
+export function run(
+    stack: string,
+    overrides: Record<string, unknown> = {},
+    fake?: FakeCluster,
+    cloud?: readonly CloudResource[],
+): Promise<ProgramRun> {
     const config = offlineStack().stackConfig(stack);
     for (const [key, value] of Object.entries(overrides)) {
         const full = key.includes(":") ? key : `gpu-karpenter:${key}`;
         if (value === undefined) delete config[full];
         else config[full] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    return offlineStack().runStack(stack, config, fake ?? fakeCluster());
+    return offlineStack().runStack(stack, config, fake ?? fakeCluster(), cloud);
+}
+
+export interface Rerun {
+    first: ProgramRun;
+    /** The stack as the first run's `pulumi up` leaves it. */
+    deployed: Deployment;
+    second: ProgramRun;
+    /** What the second `pulumi up` would do. */
+    steps: Step[];
+}
+
+/** Runs a program (given what the cloud holds), "applies" it, and runs it again against the cloud it left. */
+export async function runTwice(
+    runOnce: (cloud: readonly CloudResource[]) => Promise<ProgramRun>,
+    before: Deployment = NEW_STACK,
+): Promise<Rerun> {
+    const first = await runOnce(before.cloud);
+    const deployed = applyUpdate(before, first);
+    const second = await runOnce(deployed.cloud);
+    return { first, deployed, second, steps: diffRun(deployed, second) };
+}
+
+/** `run` twice: the stack's first `pulumi up`, then its second. */
+export function rerun(stack: string, overrides: Record<string, unknown> = {}, fake = fakeCluster()): Promise<Rerun> {
+    return runTwice(cloud => run(stack, overrides, fake, cloud));
+}
+
+/** The steps that change something, as the plan prints them. */
+export function changes(steps: Step[]): string[] {
+    return steps
+        .filter(s => s.op !== "same" && s.op !== "read")
+        .map(
+            s =>
+                `${s.op} ${s.type} ${s.name}${s.retain ? " [retain]" : s.keys.length ? ` [${s.keys.join(", ")}]` : ""}`,
+        );
 }
 
 /** Config with nothing but a cluster name: every default. */
@@ -47,9 +92,14 @@ export function runDefaults(): Promise<ProgramRun> {
     );
 }
 
-/** Runs `program` offline as `stack`, in us-west-2, on the default fake cluster. */
-export function runOffline(stack: string, program: () => unknown, fake = fakeCluster()): Promise<ProgramRun> {
-    return offlineProgram().runProgram({ stack, config: { "aws:region": "us-west-2" }, fake, program });
+/** Runs `program` offline as `stack`, in us-west-2, on the default fake cluster (and what `cloud` adds to it). */
+export function runOffline(
+    stack: string,
+    program: () => unknown,
+    fake = fakeCluster(),
+    cloud?: readonly CloudResource[],
+): Promise<ProgramRun> {
+    return offlineProgram().runProgram({ stack, config: { "aws:region": "us-west-2" }, fake, cloud, program });
 }
 
 export function ofType(run: ProgramRun, type: string): RecordedResource[] {

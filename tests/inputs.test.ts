@@ -8,7 +8,18 @@ import { Subnet } from "@pulumi/aws/ec2";
 import { GpuKarpenter } from "../components/gpu-karpenter";
 import type { GpuKarpenterArgs } from "../components/args";
 import { ProgramFailure } from "../offline/run-program";
-import { NODECLASS, controllerStatements, fakeCluster, json, ofType, one, runError, runOffline } from "./helpers";
+import {
+    NODECLASS,
+    changes,
+    controllerStatements,
+    fakeCluster,
+    json,
+    ofType,
+    one,
+    runError,
+    runOffline,
+    runTwice,
+} from "./helpers";
 import type { FakeCluster } from "../offline/fake-cluster";
 
 /** A program that creates a cluster, a node role and subnets, and hands their Outputs to the component. */
@@ -69,6 +80,13 @@ describe("arguments from other resources", () => {
         const rules = ofType(r, "aws:cloudwatch/eventRule:EventRule").map(x => x.inputs.name);
         expect(rules).to.include(`${clusterName}-karpenter-spot-interruption`);
         expect(role.inputs.assumeRolePolicy).to.equal("{}");
+    });
+
+    // The README's second "Use the component" example: run twice, the second run changes nothing.
+    it("change nothing on a second run against the cloud the first left", async () => {
+        const { second, steps } = await runTwice(cloud => runOffline("inputs", withResources(), fakeCluster(), cloud));
+        expect(changes(steps)).to.deep.equal([]);
+        one(second, "aws:eks/accessEntry:AccessEntry", "gpu-node-access");
     });
 
     it("finds the IAM OIDC provider from the issuer when cluster details leave it out (IRSA)", async () => {

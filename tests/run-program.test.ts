@@ -4,7 +4,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { Tag } from "@pulumi/aws/ec2";
 import { Queue } from "@pulumi/aws/sqs";
-import { ProgramFailure } from "../offline/run-program";
+import { ProgramFailure, engineUrn } from "../offline/run-program";
 import { runError, runOffline } from "./helpers";
 
 describe("running a program offline", () => {
@@ -41,5 +41,18 @@ describe("running a program offline", () => {
             })),
         );
         expect(e.message).to.match(/^stack output tagValue is only known after deployment/);
+    });
+
+    it("names resources as the engine does: the parent's whole qualified type, never the root stack's", () => {
+        const stack = "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev";
+        const component = engineUrn("dev", "p", stack, "a:index:A", "a");
+        expect(component).to.equal("urn:pulumi:dev::p::a:index:A::a");
+        const child = engineUrn("dev", "p", component, "b:index:B", "b");
+        expect(child).to.equal("urn:pulumi:dev::p::a:index:A$b:index:B::b");
+        // MockMonitor would drop a:index:A here.
+        expect(engineUrn("dev", "p", child, "c:index:C", "c")).to.equal(
+            "urn:pulumi:dev::p::a:index:A$b:index:B$c:index:C::c",
+        );
+        expect(engineUrn("dev", "p", undefined, "c:index:C", "c")).to.equal("urn:pulumi:dev::p::c:index:C::c");
     });
 });
