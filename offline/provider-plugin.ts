@@ -142,3 +142,91 @@ export async function silentEngine(): Promise<{ address: string; close(): void }
     );
     return { address: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
 }
+
+const statusPb = fromPulumi("@pulumi/pulumi/proto/status_pb");
+const errorsPb = fromPulumi("@pulumi/pulumi/proto/errors_pb");
+const rpc = fromPulumi("@pulumi/pulumi/runtime/rpc") as typeof import("@pulumi/pulumi/runtime/rpc");
+
+/** Property values as the engine marshals them (sdk/go/common/resource/plugin/rpc.go MarshalPropertyValue). */
+export const wire = {
+    /** A computed value, as the engine sends one nested in a property (marshalUnknownProperty). */
+    unknown: rpc.unknownValue,
+    secret: (value: unknown) => ({ [rpc.specialSigKey]: rpc.specialSecretSig, value }),
+    /** An output value: what the SDKs send for an Output (known or not, secret or not, with the resources it came from). */
+    output: (value?: unknown, opts: { secret?: boolean; dependencies?: string[] } = {}) => ({
+        [rpc.specialSigKey]: rpc.specialOutputValueSig,
+        ...(value === undefined ? {} : { value }),
+        ...(opts.secret ? { secret: true } : {}),
+        ...(opts.dependencies ? { dependencies: opts.dependencies } : {}),
+    }),
+};
+
+export interface ConstructCall {
+    monitorAddress: string;
+    project: string;
+    stack: string;
+    organization?: string;
+    dryRun: boolean;
+    /** Stack config, `namespace:key` to the value as text, as the engine passes it. */
+    config: Record<string, string>;
+    type: string;
+    name: string;
+    parent?: string;
+    /** Inputs as the engine marshals them (plain values and `wire` forms); JSON only. */
+    inputs: Record<string, unknown>;
+    /** Per input, the URNs of the resources it depends on. */
+    inputDependencies?: Record<string, string[]>;
+    /** Package name to provider reference (`<urn>::<id>`), as the engine passes the caller's `providers`. */
+    providers?: Record<string, string>;
+}
+
+/** A ConstructRequest as the engine builds one (plugin/provider_plugin.go Construct). */
+export function constructRequest(c: ConstructCall): unknown {
+    const req = new providerPb.ConstructRequest();
+    req.setProject(c.project);
+    req.setStack(c.stack);
+    req.setOrganization(c.organization ?? "organization");
+    req.setDryrun(c.dryRun);
+    req.setParallel(8);
+    req.setMonitorendpoint(c.monitorAddress);
+    req.setType(c.type);
+    req.setName(c.name);
+    if (c.parent) req.setParent(c.parent);
+    for (const [k, v] of Object.entries(c.config)) req.getConfigMap().set(k, v);
+    req.setInputs(structPb.Struct.fromJavaScript(c.inputs));
+    for (const [k, urns] of Object.entries(c.inputDependencies ?? {})) {
+        const deps = new providerPb.ConstructRequest.PropertyDependencies();
+        deps.setUrnsList(urns);
+        req.getInputdependenciesMap().set(k, deps);
+    }
+    for (const [pkg, ref] of Object.entries(c.providers ?? {})) req.getProvidersMap().set(pkg, ref);
+    req.setAcceptsOutputValues(true);
+    return req;
+}
+
+/** Configure as the engine sends it before any Construct; the response's accept* flags. */
+export async function configure(
+    client: ProviderClient,
+): Promise<{ secrets: boolean; resources: boolean; outputs: boolean }> {
+    const req = new providerPb.ConfigureRequest();
+    req.setAcceptsecrets(true);
+    req.setAcceptresources(true);
+    req.setArgs(structPb.Struct.fromJavaScript({}));
+    const res = await call(client, "configure", req);
+    return { secrets: res.getAcceptsecrets(), resources: res.getAcceptresources(), outputs: res.getAcceptoutputs() };
+}
+
+/**
+ * A failed call's InputPropertiesError details (status details `pulumirpc.InputPropertiesError`),
+ * as the engine reads them (rpcutil/rpcerror/rpcerror.go FromError); undefined when there are none.
+ */
+export function inputPropertyErrors(error: any): { propertyPath: string; reason: string }[] | undefined {
+    const [bin] = (error?.metadata?.get?.("grpc-status-details-bin") ?? []) as Uint8Array[];
+    if (!bin) return undefined;
+    const status = statusPb.Status.deserializeBinary(bin);
+    const detail = status.getDetailsList().find((d: any) => d.getTypeName() === "pulumirpc.InputPropertiesError");
+    if (!detail) return undefined;
+    return errorsPb.InputPropertiesError.deserializeBinary(detail.getValue())
+        .getErrorsList()
+        .map((e: any) => ({ propertyPath: e.getPropertyPath(), reason: e.getReason() }));
+}

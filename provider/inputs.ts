@@ -205,6 +205,18 @@ export async function knownValues(value: unknown): Promise<unknown> {
 }
 
 /**
+ * Waits for `values`' Outputs as the SDK's serializer will, and rejects with the first failure. An
+ * Output whose value failed (the component's initialize threw) would otherwise reject unhandled,
+ * and run-plugin prints such a rejection's stack to the plugin's stderr, which the engine shows.
+ */
+export async function settled(values: unknown[]): Promise<void> {
+    const outputs = values.filter((v): v is Output<unknown> => Output.isInstance(v)).map(internals);
+    const results = await Promise.allSettled(outputs.flatMap(o => [o.promise(), o.isKnown, o.isSecret]));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+}
+
+/**
  * The component's message, `invalid GpuKarpenter settings:` and one `<key path>: <reason>` per
  * line, or a single `<key path>: <reason>`, as the SDK's InputPropertiesError: the engine prints
  * each problem under its property with the value given (pkg/resource/deploy/source_eval.go

@@ -8,7 +8,7 @@ import { InputPropertiesError } from "@pulumi/pulumi/errors";
 import type { PackageSpec } from "@pulumi/pulumi/provider/experimental/schema";
 import type { GpuKarpenterArgs } from "../components/args";
 import type { GpuKarpenter } from "../components/gpu-karpenter";
-import { InputSchema, componentArgs, knownValues, propertiesError } from "./inputs";
+import { InputSchema, componentArgs, knownValues, propertiesError, settled } from "./inputs";
 import schemaJson from "./schema.json";
 
 export const SCHEMA = schemaJson as unknown as PackageSpec;
@@ -49,11 +49,12 @@ export class GpuKarpenterProvider implements pulumi.provider.Provider {
             resolveArgs((await knownValues(args)) as GpuKarpenterArgs);
             // Checked again by the component, as every caller's args are.
             const component: GpuKarpenter = new GpuKarpenter(name, args as unknown as GpuKarpenterArgs, options);
-            // Errors found while the component registers its resources (look-ups) are its too.
-            await (component as unknown as { getData(): Promise<unknown> }).getData();
             const state = Object.fromEntries(
                 this.inputs.outputNames.map(key => [key, (component as unknown as Record<string, unknown>)[key]]),
             );
+            // The outputs come from the component's initialize: a problem it finds while registering
+            // its resources (from a look-up) is an error of this call.
+            await settled(Object.values(state));
             return { urn: component.urn, state };
         } catch (e) {
             throw asPropertyErrors(e);
