@@ -146,7 +146,7 @@ export async function componentArgs(
                 }
                 return plain;
             }
-            return spread(value, plain, spec);
+            return spread(value, plain, spec, path);
         }
         if (Array.isArray(value)) {
             return Promise.all(value.map((item, i) => walk(item, spec.items as Spec, `${path}[${i}]`)));
@@ -164,25 +164,31 @@ export async function componentArgs(
         return out;
     };
     // The known value of a plain object or list that came as one Output: each Input inside it an
-    // Output of that part of it (same secret, same dependencies), the rest plain.
-    const spread = (whole: Output<unknown>, value: unknown, spec: Spec | undefined): unknown => {
+    // Output of that part of it (same secret, same dependencies); the plain parts as `walk` takes them.
+    const spread = async (whole: Output<unknown>, value: unknown, spec: Spec | undefined, path: string) => {
         const at = (v: unknown, parts: (string | number)[]) =>
             parts.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)?.[k], v);
-        const rebuild = (part: unknown, s: Spec | undefined, parts: (string | number)[]): unknown => {
+        const rebuild = async (
+            part: unknown,
+            s: Spec | undefined,
+            parts: (string | number)[],
+            where: string,
+        ): Promise<unknown> => {
             if (s !== undefined && !s.plain) return whole.apply(v => at(v, parts));
-            if (Array.isArray(part)) return part.map((item, i) => rebuild(item, s?.items as Spec, [...parts, i]));
-            if (part !== null && typeof part === "object") {
-                const shape = schema.shape(s);
-                return Object.fromEntries(
-                    Object.entries(part).map(([k, item]) => [
-                        k,
-                        rebuild(item, shape.properties?.[k] ?? shape.values, [...parts, k]),
-                    ]),
-                );
+            if (Array.isArray(part)) {
+                return Promise.all(part.map((item, i) => rebuild(item, s?.items, [...parts, i], `${where}[${i}]`)));
             }
-            return part;
+            if (part !== null && typeof part === "object" && !isUnknown(part) && !Output.isInstance(part)) {
+                const shape = schema.shape(s);
+                const out: Record<string, unknown> = {};
+                for (const [k, item] of Object.entries(part)) {
+                    out[k] = await rebuild(item, shape.properties?.[k] ?? shape.values, [...parts, k], `${where}.${k}`);
+                }
+                return out;
+            }
+            return walk(part, s, where);
         };
-        return rebuild(value, spec, []);
+        return rebuild(value, spec, [], path);
     };
 
     const args = await walkObject(inputs, { properties: schema.inputs }, "");
