@@ -16,8 +16,11 @@ if (config.createCluster) {
         vpcId: config.vpcId,
         tags: config.tags,
         providerCredentialOpts: loginIdentity(),
+        podIdentityAgent: args.identity === "podIdentity" && args.podIdentityAgent !== "selfManaged",
     });
     args.cluster = created.details;
+    // The agent add-on is created above, beside the cluster: there is nothing to look up yet.
+    if (args.identity === "podIdentity") args.podIdentityAgent = "selfManaged";
     args.controller = { nodeGroup: SYSTEM_NODE_GROUP, ...args.controller };
 }
 

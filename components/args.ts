@@ -12,6 +12,8 @@ import {
     Identity,
     NODE_ACCESS_MODES,
     NodeAccessMode,
+    POD_IDENTITY_AGENTS,
+    PodIdentityAgent,
     ProviderCredentialOpts,
     checkClusterDetails,
     resolveClusterName,
@@ -28,7 +30,10 @@ import {
     resolveController,
     resolveDevicePlugin,
 } from "./controller-args";
+import { resolveRoleName } from "./aws-names";
+import { checkPoolsAgainstKarpenter } from "./compatibility";
 import { GpuPool, ResolvedGpuPool, resolvePools } from "./pool-args";
+import { VOLUME_INITIALIZATION_RATE_SINCE } from "./image-args";
 import { BALANCED_SINCE, SEMVER, compareVersions, resolveKarpenterVersion } from "./versions";
 
 /** The inputs of GpuKarpenter: only clusterName is required. */
@@ -47,6 +52,12 @@ export interface GpuKarpenterArgs {
     namespace?: string;
     /** How the controller gets AWS credentials. Default "irsa". */
     identity?: Identity;
+    /**
+     * With identity "podIdentity", where the Pod Identity agent comes from: "addon" (the cluster's
+     * eks-pod-identity-agent add-on, checked before anything is created) or "selfManaged" (you run it,
+     * e.g. from its Helm chart; not checked). Default "addon".
+     */
+    podIdentityAgent?: PodIdentityAgent;
     /**
      * How GPU nodes may join: an access entry, an aws-auth mapping, chosen by the cluster's
      * authentication mode ("auto"), or "none" when the node role already has access (a role a
@@ -99,6 +110,7 @@ export interface ResolvedArgs {
     karpenterVersion: string;
     namespace: string;
     identity: Identity;
+    podIdentityAgent: PodIdentityAgent;
     nodeAccess: NodeAccessMode;
     discovery: DiscoveryMode;
     providerCredentialOpts: ProviderCredentialOpts;
@@ -122,6 +134,7 @@ const ARG_KEYS: (keyof GpuKarpenterArgs)[] = [
     "karpenterVersion",
     "namespace",
     "identity",
+    "podIdentityAgent",
     "nodeAccess",
     "discovery",
     "providerCredentialOpts",
@@ -178,6 +191,19 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
             }
         });
     }
+    checkPoolsAgainstKarpenter(p, karpenterVersion, gpuPools);
+    if (SEMVER.test(karpenterVersion) && compareVersions(karpenterVersion, VOLUME_INITIALIZATION_RATE_SINCE) < 0) {
+        gpuPools.forEach((pool, i) => {
+            if (pool.imageSnapshot?.initializationRate !== undefined) {
+                // An older EC2NodeClass CRD prunes the field it does not know, so the rate would silently not apply.
+                p.add(
+                    `gpuPools[${i}].imageSnapshot.initializationRate`,
+                    `needs Karpenter ${VOLUME_INITIALIZATION_RATE_SINCE} or later, whose EC2NodeClass has volumeInitializationRate ` +
+                        `(karpenterVersion is ${show(karpenterVersion)}); use a newer karpenterVersion, or leave the rate out`,
+                );
+            }
+        });
+    }
     const nodeAccess = p.oneOf("nodeAccess", raw.nodeAccess, NODE_ACCESS_MODES, "auto");
     if (nodeAccess === "none" && nodeRoleArn === undefined) {
         p.add(
@@ -187,19 +213,25 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         );
     }
     const providerCredentialOpts = resolveProviderCredentialOpts(p, raw.providerCredentialOpts);
+    const identity = p.oneOf("identity", raw.identity, IDENTITIES, "irsa");
+    const podIdentityAgent = p.oneOf("podIdentityAgent", raw.podIdentityAgent, POD_IDENTITY_AGENTS, "addon");
+    if (podIdentityAgent === "selfManaged" && identity !== "podIdentity") {
+        p.add("podIdentityAgent", `"selfManaged" only applies with identity "podIdentity"; unset it`);
+    }
 
     const resolved: ResolvedArgs = {
         clusterName: clusterName ?? "",
         cluster: raw.cluster as ClusterDetails | undefined,
         karpenterVersion,
         namespace,
-        identity: p.oneOf("identity", raw.identity, IDENTITIES, "irsa"),
+        identity,
+        podIdentityAgent,
         nodeAccess,
         discovery: p.oneOf("discovery", raw.discovery, DISCOVERY_MODES, "ids"),
         providerCredentialOpts,
         nodeRoleArn,
-        nodeRoleName: p.str("nodeRoleName", raw.nodeRoleName),
-        controllerRoleName: p.str("controllerRoleName", raw.controllerRoleName),
+        nodeRoleName: resolveRoleName(p, "nodeRoleName", raw.nodeRoleName),
+        controllerRoleName: resolveRoleName(p, "controllerRoleName", raw.controllerRoleName),
         subnetIds,
         securityGroupIds,
         interruptionQueue: p.bool("interruptionQueue", raw.interruptionQueue, true),

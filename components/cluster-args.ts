@@ -1,7 +1,8 @@
 // The args about the cluster and the AWS side: which cluster, how the controller and the nodes get
 // their identities and access, where nodes go (subnets, security groups), and the tags on it all.
 import * as pulumi from "@pulumi/pulumi";
-import { Problems, isPlain, nonEmptyStringProblem, show, stringProblem } from "./checks";
+import { Problems, isPlain, show } from "./checks";
+import { queueNameProblem, tagCountProblem, tagKeyProblem, tagValueProblem } from "./aws-names";
 
 /** How the controller gets AWS credentials. */
 export const Identity = {
@@ -12,6 +13,16 @@ export const Identity = {
 } as const;
 export type Identity = (typeof Identity)[keyof typeof Identity];
 export const IDENTITIES: readonly Identity[] = Object.values(Identity);
+
+/** Where the EKS Pod Identity agent comes from, with identity "podIdentity". */
+export const PodIdentityAgent = {
+    /** The cluster's eks-pod-identity-agent add-on (or EKS Auto Mode, which has it built in): checked first. */
+    Addon: "addon",
+    /** Run some other way (its Helm chart, or an add-on created in the same program): not checked. */
+    SelfManaged: "selfManaged",
+} as const;
+export type PodIdentityAgent = (typeof PodIdentityAgent)[keyof typeof PodIdentityAgent];
+export const POD_IDENTITY_AGENTS: readonly PodIdentityAgent[] = Object.values(PodIdentityAgent);
 
 /** How GPU nodes may join the cluster. */
 export const NodeAccessMode = {
@@ -51,6 +62,10 @@ export interface ClusterDetails {
     clusterSecurityGroupId: pulumi.Input<string>;
     /** The cluster's authentication mode, API, API_AND_CONFIG_MAP or CONFIG_MAP: how nodeAccess "auto" lets nodes in. */
     authenticationMode: string;
+    /** Kubernetes version, e.g. "1.34" (an aws.eks.Cluster's `version`): checked against karpenterVersion. */
+    version?: pulumi.Input<string>;
+    /** Whether the cluster runs EKS Auto Mode compute (computeConfig.enabled): refused, EKS owns Karpenter's CRDs there. */
+    autoMode?: boolean;
 }
 
 /** Whose AWS identity `aws eks get-token` logs in to the cluster with (as pulumi-eks's providerCredentialOpts). */
@@ -68,6 +83,8 @@ const CLUSTER_KEYS: (keyof ClusterDetails)[] = [
     "oidcProviderArn",
     "clusterSecurityGroupId",
     "authenticationMode",
+    "version",
+    "autoMode",
 ];
 const PROVIDER_CREDENTIAL_KEYS: (keyof ProviderCredentialOpts)[] = ["profileName", "roleArn"];
 
@@ -90,6 +107,7 @@ export function resolveClusterName(p: Problems, value: unknown): pulumi.Input<st
 export function checkClusterDetails(p: Problems, value: unknown): void {
     if (value !== undefined && p.object("cluster", value)) {
         p.unknownKeys("cluster", value, CLUSTER_KEYS);
+        p.bool("cluster.autoMode", value.autoMode, false);
     }
 }
 
@@ -121,7 +139,7 @@ export function resolveInterruptionQueueName(
 ): pulumi.Input<string> {
     return value === undefined
         ? (clusterName ?? "")
-        : p.input("interruptionQueueName", value as pulumi.Input<string>, nonEmptyStringProblem);
+        : p.input("interruptionQueueName", value as pulumi.Input<string>, queueNameProblem);
 }
 
 // Karpenter sets these tags on what it launches itself; its EC2NodeClass CRD refuses them.
@@ -141,9 +159,14 @@ export function resolveTags(p: Problems, value: unknown): Record<string, pulumi.
                 `tags.${key}`,
                 `is set by Karpenter itself; use another key (reserved: ${RESERVED_TAG_KEYS.join(", ")}, kubernetes.io/cluster/*)`,
             );
+        } else {
+            const why = tagKeyProblem(key);
+            if (why) p.add(`tags.${key}`, why);
         }
-        tags[key] = p.input(`tags.${key}`, tag as pulumi.Input<string>, stringProblem);
+        tags[key] = p.input(`tags.${key}`, tag as pulumi.Input<string>, tagValueProblem);
     }
+    const tooMany = tagCountProblem(Object.keys(tags));
+    if (tooMany) p.add("tags", tooMany);
     return tags;
 }
 

@@ -4,6 +4,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Release } from "@pulumi/kubernetes/helm/v3";
 import type { ResolvedArgs } from "./args";
+import { impliedFeatureGates } from "./compatibility";
 import { NODEPOOL_LABEL } from "./gpu";
 
 /** Kubernetes children: parented to the component, talking to the cluster through its provider. */
@@ -17,6 +18,15 @@ export const KARPENTER_CRD_CHART = "oci://public.ecr.aws/karpenter/karpenter-crd
 export const SERVICE_ACCOUNT = "karpenter";
 /** Pod annotation whose change rolls the controller when its AWS identity changes. */
 const IDENTITY_CHECKSUM_ANNOTATION = "gpu-karpenter.io/identity-checksum";
+/**
+ * How long `pulumi up` waits for the controller to be ready, in seconds; the provider's default is
+ * 300 (pulumi-kubernetes helm_release.go, defaultTimeoutSeconds). A first start can take longer: a
+ * controller that starts before its new role's trust (or Pod Identity association) has propagated
+ * fails its EC2 check and exits (Karpenter pkg/operator CheckEC2Connectivity, os.Exit(1)), and the
+ * kubelet restarts it with a growing back-off of up to 5 minutes. Bounded, so a controller that never
+ * starts still fails the update.
+ */
+export const CONTROLLER_TIMEOUT_SECONDS = 600;
 
 /** The CRD chart's values: CRDs survive `helm uninstall` (and so `pulumi destroy`). */
 function crdValues(): Record<string, unknown> {
@@ -31,10 +41,12 @@ export interface ControllerValuesInputs {
     identity: ResolvedArgs["identity"];
     controllerRoleArn: string;
     controller: ResolvedArgs["controller"];
+    /** Gates the pools need on this version beyond the user's (impliedFeatureGates). */
+    impliedGates?: Record<string, boolean>;
 }
 
 export function controllerValues(i: ControllerValuesInputs): Record<string, unknown> {
-    const enabledGates = Object.entries(i.controller.featureGates)
+    const enabledGates = Object.entries({ ...i.controller.featureGates, ...i.impliedGates })
         .filter(([, on]) => on)
         .map(([gate]) => gate);
     const nodeSelectorTerm = {
@@ -88,6 +100,8 @@ export function registerController(
     opts: {
         controllerRoleArn: pulumi.Output<string>;
         interruptionQueueName?: pulumi.Output<string>;
+        /** args.karpenterVersion, or an Output of it that fails once the created cluster's version is known not to fit. */
+        chartVersion?: pulumi.Input<string>;
         /** Everything the controller needs while it runs: it must outlive none of them. */
         dependsOn: pulumi.Resource[];
         k8s: KubernetesOptions;
@@ -98,7 +112,7 @@ export function registerController(
         {
             name: "karpenter-crd",
             chart: KARPENTER_CRD_CHART,
-            version: args.karpenterVersion,
+            version: opts.chartVersion ?? args.karpenterVersion,
             // Beside the controller, as Karpenter installs it. A new namespace replaces this release too:
             // the new one adopts the CRDs (takeOwnership) before the old one is uninstalled, which leaves
             // them in place (resource-policy keep).
@@ -121,6 +135,7 @@ export function registerController(
                 identity: args.identity,
                 controllerRoleArn: roleArn,
                 controller: args.controller,
+                impliedGates: impliedFeatureGates(args.karpenterVersion, args.gpuPools),
             }),
         );
 
@@ -129,11 +144,12 @@ export function registerController(
         {
             name: "karpenter",
             chart: KARPENTER_CHART,
-            version: args.karpenterVersion,
+            version: opts.chartVersion ?? args.karpenterVersion,
             namespace: args.namespace,
             createNamespace: args.namespace !== "kube-system",
             skipCrds: true,
             values,
+            timeout: CONTROLLER_TIMEOUT_SECONDS,
         },
         {
             ...opts.k8s,

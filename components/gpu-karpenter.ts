@@ -1,15 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/kubernetes/provider";
 import { GpuKarpenterArgs, ResolvedArgs, resolveArgs } from "./args";
+import { checkDerivedNames } from "./aws-names";
 import { GpuKarpenterConfigError, isPlain, plainValue } from "./checks";
 import type { ProviderCredentialOpts } from "./cluster-args";
 import { chooseNodeAccess, registerNodeAccess } from "./access";
 import { tableWarning } from "./cost";
+import { imageWarnings } from "./image-args";
 import { registerController } from "./controller";
 import { registerDevicePlugin } from "./device-plugin";
 import { registerDiscoveryTags } from "./discovery";
 import { registerExampleWorkload } from "./example-workload";
 import { NodeNetwork, registerGpuPools } from "./gpu-pools";
+import { checkCluster } from "./preflight";
 import { registerControllerIdentity, registerNodeIdentity, registerSpotServiceLinkedRole } from "./identity";
 import { registerInterruptionQueue } from "./interruption";
 import { NODE_MONITORING_AGENT, registerNodeMonitoringAgent } from "./node-health";
@@ -64,12 +67,15 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
     constructor(name: string, args: GpuKarpenterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered.
         const resolved = resolveArgs(args);
+        checkDerivedNames(name, resolved);
         super(GPU_KARPENTER_TYPE, name, resolved, opts);
         for (const pool of resolved.gpuPools) {
             for (const instance of pool.instanceTypes ?? pool.instanceFamilies ?? []) {
                 const warning = tableWarning(instance);
                 if (warning) void pulumi.log.warn(`GPU pool "${pool.name}": ${warning}`, this);
             }
+            for (const warning of imageWarnings(pool))
+                void pulumi.log.warn(`GPU pool "${pool.name}": ${warning}`, this);
         }
         const data = pulumi.output(this.getData());
         this.nodeRoleArn = data.nodeRoleArn;
@@ -113,6 +119,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
                 args.identity === "irsa",
                 invokeOpts,
             ));
+        const chartVersion = await checkCluster(args, cluster, knownName, invokeOpts);
         let subnetIds = args.subnetIds;
         if (subnetIds === undefined) {
             const clusterName = needsName("its node groups' subnets", "pass subnetIds");
@@ -221,6 +228,7 @@ export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> 
         const { controller } = registerController(name, args, {
             controllerRoleArn: controllerIdentity.controllerRoleArn,
             interruptionQueueName: queue?.queue.name,
+            chartVersion,
             dependsOn: [
                 ...node.resources,
                 ...controllerIdentity.resources,

@@ -7,6 +7,7 @@ import type { CapacityReservation, ResolvedGpuPool } from "./pool-args";
 import type { KubernetesOptions } from "./controller";
 import { CAPACITY_TYPE_LABEL, GPU_MANUFACTURER_LABEL, NVIDIA_GPU_RESOURCE, instanceRequirement } from "./gpu";
 import { durationSeconds } from "./duration";
+import { BOTTLEROCKET_DATA_DEVICE, nodeClassUserData } from "./image-pull";
 
 export const DISCOVERY_TAG = "karpenter.sh/discovery";
 export const GPU_TAINT = { key: NVIDIA_GPU_RESOURCE, value: "true", effect: "NoSchedule" as const };
@@ -49,7 +50,10 @@ export function nodePoolManifest(pool: ResolvedGpuPool, nodeClassName: string) {
 
 /**
  * Block devices sized for AI images. AL2023 keeps images on its root volume; Bottlerocket keeps
- * them on a second (data) volume and its root only holds the OS.
+ * them on a second (data) volume and its root only holds the OS. Giving blockDeviceMappings replaces
+ * Karpenter's defaults, so Bottlerocket's OS volume is declared too. With imageSnapshot the data
+ * volume is restored from the snapshot, encrypted as the snapshot is (EC2 takes no encryption
+ * setting for a volume from a snapshot; the EC2NodeClass CRD says so of `encrypted`).
  */
 export function blockDeviceMappings(pool: ResolvedGpuPool) {
     const volume = (size: number) => ({
@@ -59,17 +63,29 @@ export function blockDeviceMappings(pool: ResolvedGpuPool) {
         deleteOnTermination: true,
     });
     // Faster image pulls where there is no instance store to hold them.
-    const imageVolume = {
-        ...volume(pool.rootVolumeSize),
+    const speed = {
         ...(pool.rootVolumeIops === undefined ? {} : { iops: pool.rootVolumeIops }),
         ...(pool.rootVolumeThroughput === undefined ? {} : { throughput: pool.rootVolumeThroughput }),
     };
-    return pool.amiFamily === "bottlerocket"
-        ? [
-              { deviceName: "/dev/xvda", ebs: volume(4) },
-              { deviceName: "/dev/xvdb", ebs: imageVolume },
-          ]
-        : [{ deviceName: "/dev/xvda", rootVolume: true, ebs: imageVolume }];
+    const imageVolume = { ...volume(pool.rootVolumeSize), ...speed };
+    if (pool.amiFamily !== "bottlerocket") return [{ deviceName: "/dev/xvda", rootVolume: true, ebs: imageVolume }];
+    const snapshot = pool.imageSnapshot;
+    const dataVolume = snapshot
+        ? {
+              volumeSize: `${pool.rootVolumeSize}Gi`,
+              volumeType: "gp3" as const,
+              deleteOnTermination: true,
+              snapshotID: snapshot.snapshotId,
+              ...(snapshot.initializationRate === undefined
+                  ? {}
+                  : { volumeInitializationRate: snapshot.initializationRate }),
+              ...speed,
+          }
+        : imageVolume;
+    return [
+        { deviceName: "/dev/xvda", ebs: volume(4) },
+        { deviceName: BOTTLEROCKET_DATA_DEVICE, ebs: dataVolume },
+    ];
 }
 
 /** Terms are ORed: each reservation id is one, and the tags select every reservation carrying them all. */
@@ -94,6 +110,7 @@ export function ec2NodeClassManifest(
 ) {
     const byTag = [{ tags: { [DISCOVERY_TAG]: opts.clusterName } }];
     const { network } = opts;
+    const userData = nodeClassUserData(pool);
     return {
         apiVersion: "karpenter.k8s.aws/v1",
         kind: "EC2NodeClass",
@@ -109,6 +126,7 @@ export function ec2NodeClassManifest(
                 : {}),
             blockDeviceMappings: blockDeviceMappings(pool),
             ...(pool.instanceStorePolicy === "RAID0" ? { instanceStorePolicy: "RAID0" as const } : {}),
+            ...(userData === undefined ? {} : { userData }),
             // IMDSv2 only, and one hop so pods cannot borrow the node role.
             metadataOptions: {
                 httpEndpoint: "enabled",

@@ -367,8 +367,12 @@ export function controllerPolicies(i: ControllerPolicyInputs): Record<string, Po
     return policies;
 }
 
-/** Lets EventBridge (and SQS itself) deliver to the interruption queue; refuses anything without TLS. */
-export function interruptionQueuePolicy(queueArn: string): PolicyDocument {
+/**
+ * Lets EventBridge (and SQS itself, as Karpenter's reference has it) deliver to the interruption
+ * queue, only from this stack's rules (`aws:SourceArn`), which Karpenter's reference leaves open to
+ * any rule in any account; refuses anything without TLS.
+ */
+export function interruptionQueuePolicy(queueArn: string, ruleArns: string[]): PolicyDocument {
     return {
         Version: "2012-10-17",
         Id: "EC2InterruptionPolicy",
@@ -379,6 +383,7 @@ export function interruptionQueuePolicy(queueArn: string): PolicyDocument {
                 Principal: { Service: ["events.amazonaws.com", "sqs.amazonaws.com"] },
                 Action: "sqs:SendMessage",
                 Resource: queueArn,
+                Condition: { ArnEquals: { "aws:SourceArn": ruleArns } },
             },
             {
                 Sid: "DenyHTTP",

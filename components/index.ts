@@ -10,6 +10,8 @@ export {
     Identity,
     NODE_ACCESS_MODES,
     NodeAccessMode,
+    POD_IDENTITY_AGENTS,
+    PodIdentityAgent,
     ProviderCredentialOpts,
 } from "./cluster-args";
 export {
@@ -53,6 +55,7 @@ export {
 } from "./versions";
 export { controllerPolicies, irsaTrustPolicy, podIdentityTrustPolicy, nodeTrustPolicy } from "./iam-documents";
 export { nodePoolManifest, ec2NodeClassManifest } from "./gpu-pools";
+export { ImageSnapshot, ResolvedImageSnapshot } from "./image-args";
 export { controllerValues } from "./controller";
 export { devicePluginValues } from "./device-plugin";
 export { exampleWorkloadManifest } from "./example-workload";

@@ -31,15 +31,8 @@ export function registerInterruptionQueue(
         },
         { parent },
     );
-    const policy = new QueuePolicy(
-        `${name}-interruption`,
-        {
-            queueUrl: queue.url,
-            policy: queue.arn.apply(arn => JSON.stringify(interruptionQueuePolicy(arn), null, 2)),
-        },
-        { parent },
-    );
-    const resources: pulumi.Resource[] = [queue, policy];
+    const resources: pulumi.Resource[] = [queue];
+    const ruleArns: pulumi.Output<string>[] = [];
     for (const [suffix, event] of Object.entries(INTERRUPTION_EVENTS)) {
         const rule = new EventRule(
             `${name}-${suffix}`,
@@ -54,6 +47,7 @@ export function registerInterruptionQueue(
             },
             { parent },
         );
+        ruleArns.push(rule.arn);
         resources.push(
             rule,
             new EventTarget(
@@ -67,5 +61,17 @@ export function registerInterruptionQueue(
             ),
         );
     }
+    resources.push(
+        new QueuePolicy(
+            `${name}-interruption`,
+            {
+                queueUrl: queue.url,
+                policy: pulumi
+                    .all([queue.arn, ...ruleArns])
+                    .apply(([arn, ...rules]) => JSON.stringify(interruptionQueuePolicy(arn, rules), null, 2)),
+            },
+            { parent },
+        ),
+    );
     return { queue, resources };
 }

@@ -87,6 +87,8 @@ export async function lookupCluster(
         oidcProviderArn,
         clusterSecurityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
         authenticationMode: cluster.accessConfigs?.[0]?.authenticationMode ?? "CONFIG_MAP",
+        version: cluster.version,
+        autoMode: cluster.computeConfigs?.[0]?.enabled === true,
     };
 }
 

@@ -4,6 +4,7 @@ import { instanceFamilyProblem, instanceTypeInfo, instanceTypeProblem, listTypes
 import { cronProblem } from "./cron";
 import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, CapacityType, ConsolidationPolicy, instanceRequirement } from "./gpu";
 import { DNS_LABEL, Integer, Problems, show } from "./checks";
+import { ImageSnapshot, ResolvedImageSnapshot, resolveImageSettings } from "./image-args";
 
 /** AMI families a GPU pool may run: the first part of its amiAlias. AL2 ends with Kubernetes 1.32. */
 export const AmiFamily = {
@@ -63,18 +64,44 @@ export interface GpuPool {
     terminationGracePeriod?: string;
     /** EC2NodeClass AMI alias: `al2023@latest`, `al2023@v20251016`, `bottlerocket@latest`... Default "al2023@latest". */
     amiAlias?: string;
-    /** Root (AL2023) or data (Bottlerocket) volume in GiB, gp3 and encrypted. Default 100. */
+    /**
+     * Root (AL2023) or data (Bottlerocket) volume in GiB, gp3, encrypted (with imageSnapshot, as the
+     * snapshot is). Default 100; with imageSnapshot, at least the snapshot's size.
+     */
     rootVolumeSize?: Integer;
-    /** gp3 throughput of that volume in MiB/s, 125-1000 (at most a quarter of its IOPS). Default gp3's 125. */
+    /**
+     * gp3 throughput of that volume in MiB/s, 125-1000 (at most a quarter of its IOPS). Default gp3's
+     * 125, or 600 with fastImagePull.
+     */
     rootVolumeThroughput?: Integer;
     /** gp3 IOPS of that volume, 3000-16000. Default gp3's 3000. */
     rootVolumeIops?: Integer;
     /**
      * "RAID0": the instance's local NVMe disks as one array holding containerd's images and the
      * kubelet's ephemeral storage (almost every GPU family has them; g5g has none, and then the EBS
-     * volume serves). "none": images stay on the EBS volume. Default "RAID0".
+     * volume serves). "none": images stay on the EBS volume. Default "RAID0", or "none" with imageSnapshot.
      */
     instanceStorePolicy?: InstanceStorePolicy;
+    /**
+     * Pull and unpack image layers in parallel (the SOCI snapshotter): AL2023 nodeadm's FastImagePull
+     * feature gate (AMI release v20250821 and later), or Bottlerocket's soci snapshotter in
+     * parallel-pull-unpack mode (1.44.0 and later). Uses more CPU, memory and disk throughput while
+     * a node pulls; makes rootVolumeThroughput 600 where it is unset. Default false, or true where
+     * the pool's userData turns it on.
+     */
+    fastImagePull?: boolean;
+    /**
+     * Bottlerocket only: the data volume is restored from this EBS snapshot, the images already
+     * pulled onto it, so a new node does not pull them. Makes instanceStorePolicy "none" (RAID0
+     * would hide the volume's images).
+     */
+    imageSnapshot?: ImageSnapshot;
+    /**
+     * The EC2NodeClass userData: AL2023 NodeConfig YAML, a shell script or a MIME multi-part archive
+     * of them; Bottlerocket settings TOML. Karpenter merges its own settings in; fastImagePull adds its
+     * own part or settings to these, and a setting that contradicts it is refused.
+     */
+    userData?: string;
     /**
      * How many of the pool's nodes Karpenter may disrupt at once, when, and for which reasons
      * (`spec.disruption.budgets`). Default: Karpenter's own (10% at any time).
@@ -123,6 +150,9 @@ export interface ResolvedGpuPool {
     rootVolumeThroughput?: number;
     rootVolumeIops?: number;
     instanceStorePolicy: InstanceStorePolicy;
+    fastImagePull: boolean;
+    imageSnapshot?: ResolvedImageSnapshot;
+    userData?: string;
     disruptionBudgets?: ResolvedDisruptionBudget[];
     labels: Record<string, string>;
     weight?: number;
@@ -172,6 +202,9 @@ const POOL_KEYS: (keyof GpuPool)[] = [
     "rootVolumeThroughput",
     "rootVolumeIops",
     "instanceStorePolicy",
+    "fastImagePull",
+    "imageSnapshot",
+    "userData",
     "disruptionBudgets",
     "labels",
     "weight",
@@ -282,6 +315,7 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
     const amiAlias = p.str(`${key}.amiAlias`, raw.amiAlias, POOL_DEFAULTS.amiAlias)!;
     const alias = AMI_ALIAS.exec(amiAlias);
     let amiFamily: ResolvedGpuPool["amiFamily"] = "al2023";
+    let knownFamily = false;
     if (!alias) {
         p.add(
             `${key}.amiAlias`,
@@ -302,7 +336,9 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
         );
     } else {
         amiFamily = alias[1] as ResolvedGpuPool["amiFamily"];
+        knownFamily = true;
     }
+    const image = resolveImageSettings(p, key, raw, knownFamily ? amiFamily : undefined, alias?.[2]);
 
     const rootVolumeThroughput =
         raw.rootVolumeThroughput === undefined
@@ -372,14 +408,17 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
             16384,
             " of GiB",
         ),
-        rootVolumeThroughput,
+        rootVolumeThroughput: rootVolumeThroughput ?? image.defaults.rootVolumeThroughput,
         rootVolumeIops,
         instanceStorePolicy: p.oneOf(
             `${key}.instanceStorePolicy`,
             raw.instanceStorePolicy,
             INSTANCE_STORE_POLICIES,
-            POOL_DEFAULTS.instanceStorePolicy,
+            image.defaults.instanceStorePolicy ?? POOL_DEFAULTS.instanceStorePolicy,
         ),
+        fastImagePull: image.fastImagePull,
+        ...(image.imageSnapshot ? { imageSnapshot: image.imageSnapshot } : {}),
+        ...(image.userData === undefined ? {} : { userData: image.userData }),
         disruptionBudgets,
         labels,
         weight: raw.weight === undefined ? undefined : p.int(`${key}.weight`, raw.weight, 1, 1, 100),

@@ -2,6 +2,7 @@
 // map Pulumi hands the program, so the offline plan and the tests read config exactly as `pulumi up` does.
 import { GpuKarpenterArgs, resolveArgs } from "./args";
 import { GpuKarpenterConfigError, closest } from "./checks";
+import { kubernetesCompatibility } from "./compatibility";
 
 export const CONFIG_NAMESPACE = "gpu-karpenter";
 
@@ -17,6 +18,7 @@ export const STACK_CONFIG_KEYS: Record<string, StackKeyType> = {
     karpenterVersion: "string",
     namespace: "string",
     identity: "string",
+    podIdentityAgent: "string",
     nodeAccess: "string",
     discovery: "string",
     nodeRoleArn: "string",
@@ -130,7 +132,12 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
         }
     }
     try {
-        resolveArgs(args as unknown as GpuKarpenterArgs);
+        const { karpenterVersion } = resolveArgs(args as unknown as GpuKarpenterArgs);
+        // A created cluster's version is known now: refused here, before the cluster is registered, not after.
+        if (createCluster === true && typeof kubernetesVersion === "string") {
+            const { error } = kubernetesCompatibility(karpenterVersion, kubernetesVersion, "the created cluster");
+            if (error) problems.push(`${CONFIG_NAMESPACE}:${error}`);
+        }
     } catch (e) {
         if (!(e instanceof GpuKarpenterConfigError)) throw e;
         problems.push(

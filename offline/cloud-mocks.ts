@@ -183,6 +183,7 @@ export function cloudMocks(
                             name,
                             arn: arn("eks", `cluster/${name}`),
                             endpoint: c.endpoint,
+                            version: inputs.version ?? c.version,
                             status: "ACTIVE",
                             certificateAuthority: { data: c.certificateAuthority },
                             identities: [{ oidcs: [{ issuer: c.oidcIssuer }] }],
@@ -279,6 +280,16 @@ export function cloudMocks(
                     accessConfigs: [
                         { authenticationMode: c.authenticationMode, bootstrapClusterCreatorAdminPermissions: false },
                     ],
+                    // Only an Auto Mode cluster is described with one here; the component reads `enabled` either way.
+                    computeConfigs: c.autoMode
+                        ? [
+                              {
+                                  enabled: true,
+                                  nodePools: ["general-purpose", "system"],
+                                  nodeRoleArn: arn("iam", "role/eks-auto-mode-nodes", false),
+                              },
+                          ]
+                        : [],
                     vpcConfig: {
                         vpcId: c.vpcId,
                         clusterSecurityGroupId: c.clusterSecurityGroupId,

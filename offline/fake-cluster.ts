@@ -47,12 +47,14 @@ export interface FakeCluster {
         accessEntries: string[];
         /** Names of the EKS add-ons the cluster runs. */
         addons: string[];
+        /** Whether the cluster runs EKS Auto Mode compute (getCluster's computeConfig.enabled). */
+        autoMode?: boolean;
     };
 }
 
 /** Keys a cluster file may set beyond those of the default description. */
 const OPTIONAL_KEYS = ["subnets", "securityGroups"];
-const OPTIONAL_CLUSTER_KEYS = ["name", "awsAuth"];
+const OPTIONAL_CLUSTER_KEYS = ["name", "awsAuth", "autoMode"];
 
 export const DEFAULT_CLUSTER_FILE = path.join(__dirname, "default-cluster.json");
 
@@ -112,6 +114,8 @@ export function fakeCluster(given: FakeClusterDescription = {}, source = "fakeCl
         if (ids !== undefined && (!Array.isArray(ids) || ids.some(id => typeof id !== "string")))
             throw bad(key, "must be a list of ids");
     }
+    if (c.autoMode !== undefined && typeof c.autoMode !== "boolean")
+        throw bad("cluster.autoMode", "must be true or false");
     if (!isObject(merged.resourceTags) || !Object.values(merged.resourceTags).every(isObject)) {
         throw bad(
             "resourceTags",

@@ -12,6 +12,7 @@ import * as path from "path";
 import { GpuKarpenterConfigError } from "../components/checks";
 import { toYaml } from "../components/yaml";
 import { INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL } from "../components/gpu";
+import { describeImageArrival, imageArrivalOf } from "../components/image-pull";
 import {
     CURRENCY,
     PRICE_SOURCE,
@@ -157,6 +158,8 @@ export interface GpuPoolRow {
     consolidation: string;
     amiAlias: string;
     rootVolume: string;
+    /** How its nodes get their images: pull, parallel pull, snapshot. */
+    images: string;
     hourlyCeiling: string;
 }
 
@@ -219,9 +222,20 @@ export function gpuPoolRows(objects: KubernetesObject[], cost: CostReport): GpuP
                 amiAlias:
                     (nodeClass.amiSelectorTerms ?? []).map((t: any) => t.alias ?? t.id ?? "custom").join(",") || "-",
                 rootVolume: (volumes.find(v => v.rootVolume) ?? volumes[volumes.length - 1])?.ebs?.volumeSize ?? "-",
+                images: imagesCell(nodeClass),
                 hourlyCeiling: ceilingCell(cost.pools.find(p => p.pool === o.metadata.name)),
             };
         });
+}
+
+/** How the pool's nodes get their images, with the snapshot's initialization rate. */
+function imagesCell(nodeClassSpec: any): string {
+    const arrival = imageArrivalOf(nodeClassSpec);
+    if (!arrival) return "-";
+    const rate = (nodeClassSpec.blockDeviceMappings ?? []).find((m: any) => m.ebs?.snapshotID)?.ebs
+        ?.volumeInitializationRate;
+    const described = describeImageArrival(arrival);
+    return rate === undefined ? described : described.replace("snapshot", `snapshot@${rate}MiB/s`);
 }
 
 function ceilingCell(pool: CostReport["pools"][number] | undefined): string {
@@ -324,6 +338,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
             consolidation: "CONSOLIDATION",
             amiAlias: "AMI",
             rootVolume: "ROOT VOLUME",
+            images: "IMAGES",
             hourlyCeiling: "$/H CEILING",
         }).map(l => `  ${l}`),
     );

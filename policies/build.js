@@ -28,6 +28,9 @@ function buildPack({ entry = ENTRY, outfile = OUTFILE } = {}) {
         target: "node20",
         format: "cjs",
         external: Object.keys(dependencies),
+        // The shared sources in ../components import yaml and smol-toml: found in the repository's
+        // node_modules when it is installed, else in the pack's own (its devDependencies).
+        nodePaths: [path.join(PACK_DIR, "node_modules")],
         // Stack traces point into the TypeScript sources; the map is only read when one is printed.
         sourcemap: true,
         metafile: true,

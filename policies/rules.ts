@@ -28,6 +28,7 @@ import {
 } from "./nodepool";
 import { UNKNOWN, displayName, isObject, isUnknown, knownProps, knownString, quantityValue, valueAt } from "./values";
 import { fractionalGpuMessage, nodePoolHourlyCost, stackHourlyCost } from "./cost";
+import { imagePull } from "./image-pull";
 import type { Enforcement, Knobs, ResourceRule, RuleInfo, StackRule, Violation } from "./rule-types";
 
 export type { EngineResource } from "./karpenter";
@@ -458,7 +459,7 @@ const RESOURCE_RULES: ResourceRule[] = [
     terminationGrace,
     instanceDiversity,
 ];
-const STACK_RULES: StackRule[] = [interruptionHandling, stackHourlyCost];
+const STACK_RULES: StackRule[] = [interruptionHandling, stackHourlyCost, imagePull];
 
 // ---- running the policies ------------------------------------------------------------------------
 

@@ -4,10 +4,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, ManagedNodeGroup, AuthenticationMode } from "@pulumi/eks";
 import { Role, RolePolicyAttachment } from "@pulumi/aws/iam";
+import { Addon } from "@pulumi/aws/eks";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import { getSubnetOutput } from "@pulumi/aws/ec2";
 import type { ClusterDetails } from "../components/cluster-args";
 import { NODE_MANAGED_POLICIES, managedPolicyArn, nodeTrustPolicy } from "../components/iam-documents";
+import { autoNamedRoleFits } from "../components/aws-names";
+import { POD_IDENTITY_AGENT } from "../components/preflight";
 
 export const SYSTEM_NODE_GROUP = "system";
 
@@ -27,6 +30,8 @@ export function createCluster(
         vpcId?: pulumi.Input<string>;
         tags: Record<string, string>;
         providerCredentialOpts?: { profileName?: string; roleArn?: string };
+        /** Install the eks-pod-identity-agent add-on (identity "podIdentity"). */
+        podIdentityAgent?: boolean;
     },
 ): CreatedCluster {
     const cluster = new Cluster(name, {
@@ -44,7 +49,11 @@ export function createCluster(
         tags: opts.tags,
     });
     const partition = getPartitionOutput();
-    const role = new Role(`${name}-system-nodes`, {
+    const roleName = `${name}-system-nodes`;
+    const role = new Role(roleName, {
+        // Auto-naming adds "-" and 7 characters and fails past IAM's 64; a long cluster name takes a prefix
+        // AWS completes instead (at most 38 characters, 26 added), still unique per stack.
+        ...(autoNamedRoleFits(roleName) ? {} : { namePrefix: `${name.slice(0, 24)}-system-nodes-` }),
         assumeRolePolicy: partition.apply(p => JSON.stringify(nodeTrustPolicy(p))),
         tags: opts.tags,
     });
@@ -68,6 +77,16 @@ export function createCluster(
         { dependsOn: attachments },
     );
     const eksCluster = cluster.eksCluster;
+    // A new cluster has no add-ons but those @pulumi/eks installs; the agent runs on the system nodes.
+    const agent = opts.podIdentityAgent
+        ? [
+              new Addon(
+                  `${name}-pod-identity-agent`,
+                  { clusterName: eksCluster.name, addonName: POD_IDENTITY_AGENT, tags: opts.tags },
+                  { dependsOn: [nodeGroup] },
+              ),
+          ]
+        : [];
     return {
         details: {
             endpoint: eksCluster.endpoint,
@@ -79,7 +98,9 @@ export function createCluster(
             // clusterSecurityGroupId is a group of its own that admits nodes only on 443).
             clusterSecurityGroupId: eksCluster.vpcConfig.clusterSecurityGroupId,
             authenticationMode: "API",
+            version: opts.kubernetesVersion ?? eksCluster.version,
+            autoMode: false,
         },
-        resources: [cluster, nodeGroup],
+        resources: [cluster, nodeGroup, ...agent],
     };
 }

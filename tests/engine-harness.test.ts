@@ -43,11 +43,11 @@ function readmeStacks(): StackCase[] {
     for (const file of files) {
         const text = readFileSync(file, "utf8");
         let section = "";
-        const blocks = text.matchAll(/^(## .*)$|^```(sh|yaml)\n([\s\S]*?)^```$/gm);
+        const blocks = text.matchAll(/^(##? .*)$|^```(sh|yaml)\n([\s\S]*?)^```$/gm);
         for (const [, heading, lang, body] of blocks) {
             if (heading) {
                 section = heading
-                    .replace(/^## /, "")
+                    .replace(/^##? /, "")
                     .toLowerCase()
                     .replace(/[^a-z0-9]+/g, "-");
                 continue;

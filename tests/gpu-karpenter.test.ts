@@ -237,11 +237,18 @@ describe("GpuKarpenter on the dev stack", function () {
         const nodeClass = one(dev, NODECLASS, "gpu-karpenter-gpu-nodeclass").inputs as any;
         expect(nodeClass.spec.role).to.equal("gpu-karpenter-node-role-abb0d61");
         expect(nodeClass.spec.amiSelectorTerms).to.deep.equal([{ alias: "al2023@latest" }]);
+        // The dev pool pulls in parallel, which gives its volume nodeadm's recommended throughput.
         expect(nodeClass.spec.blockDeviceMappings).to.deep.equal([
             {
                 deviceName: "/dev/xvda",
                 rootVolume: true,
-                ebs: { volumeSize: "100Gi", volumeType: "gp3", encrypted: true, deleteOnTermination: true },
+                ebs: {
+                    volumeSize: "100Gi",
+                    volumeType: "gp3",
+                    encrypted: true,
+                    deleteOnTermination: true,
+                    throughput: 600,
+                },
             },
         ]);
     });
@@ -369,7 +376,7 @@ describe("GpuKarpenter on the prod stack", function () {
         });
         expect(training.spec.limits).to.deep.equal({ "nvidia.com/gpu": 64 });
         const nodeClass = one(prod, NODECLASS, "gpu-karpenter-training-nodeclass").inputs as any;
-        expect(nodeClass.spec.amiSelectorTerms).to.deep.equal([{ alias: "al2023@v20251016" }]);
+        expect(nodeClass.spec.amiSelectorTerms).to.deep.equal([{ alias: "al2023@v20251217" }]);
         expect(nodeClass.spec.blockDeviceMappings[0].ebs.volumeSize).to.equal("500Gi");
         expect(nodeClass.spec.tags).to.deep.equal({
             environment: "prod",

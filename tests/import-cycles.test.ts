@@ -76,7 +76,7 @@ function importCycles(dir: string, roots: string[]): string[][] {
 }
 
 describe("import cycles", () => {
-    it("there are none among the project's .ts files (components, policies, offline, program, scripts, tests)", () => {
+    it("there are none among the project's .ts files (components, provider, policies, offline, program, scripts, tests)", () => {
         const files = tsFiles(PROJECT_DIR, ROOTS);
         expect(files.map(f => path.relative(PROJECT_DIR, f))).to.include.members([
             "components/args.ts",

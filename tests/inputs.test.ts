@@ -2,7 +2,7 @@
 // when their values are known, and a clear error where a value must be known to decide resources.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster } from "@pulumi/aws/eks";
+import { Addon, Cluster } from "@pulumi/aws/eks";
 import { Role } from "@pulumi/aws/iam";
 import { Subnet } from "@pulumi/aws/ec2";
 import { GpuKarpenter } from "../components/gpu-karpenter";
@@ -35,21 +35,32 @@ function withResources(
             vpcConfig: { subnetIds: subnets.map(s => s.id) },
         });
         const role = new Role("gpu-nodes", { assumeRolePolicy: "{}" });
-        const gpu = new GpuKarpenter("gpu", {
+        // A new cluster has no Pod Identity agent until the program adds it.
+        const agent = new Addon("pod-identity-agent", {
             clusterName: cluster.name,
-            cluster: {
-                endpoint: cluster.endpoint,
-                certificateAuthority: cluster.certificateAuthority.data,
-                oidcIssuerUrl: cluster.identities.apply(ids => ids[0].oidcs?.[0]?.issuer ?? ""),
-                clusterSecurityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
-                authenticationMode: "API",
-            },
-            nodeRoleArn: role.arn,
-            subnetIds: subnets.map(s => s.id),
-            tags: { owner: role.name },
-            identity: "podIdentity",
-            ...more({ cluster, role, subnets }),
+            addonName: "eks-pod-identity-agent",
         });
+        const gpu = new GpuKarpenter(
+            "gpu",
+            {
+                clusterName: cluster.name,
+                cluster: {
+                    endpoint: cluster.endpoint,
+                    certificateAuthority: cluster.certificateAuthority.data,
+                    oidcIssuerUrl: cluster.identities.apply(ids => ids[0].oidcs?.[0]?.issuer ?? ""),
+                    clusterSecurityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
+                    authenticationMode: "API",
+                    version: cluster.version,
+                },
+                nodeRoleArn: role.arn,
+                subnetIds: subnets.map(s => s.id),
+                tags: { owner: role.name },
+                identity: "podIdentity",
+                podIdentityAgent: "selfManaged",
+                ...more({ cluster, role, subnets }),
+            },
+            { dependsOn: [agent] },
+        );
         return { nodeRoleName: gpu.nodeRoleName };
     };
 }
@@ -90,7 +101,7 @@ describe("arguments from other resources", () => {
     });
 
     it("finds the IAM OIDC provider from the issuer when cluster details leave it out (IRSA)", async () => {
-        const r = await plan(withResources(() => ({ identity: "irsa" as const })));
+        const r = await plan(withResources(() => ({ identity: "irsa" as const, podIdentityAgent: undefined })));
         const trust = json(one(r, "aws:iam/role:Role", "gpu-controller-role").inputs.assumeRolePolicy);
         expect(trust.Statement[0].Principal.Federated).to.equal(
             "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6",
@@ -100,7 +111,7 @@ describe("arguments from other resources", () => {
     it("says how to get an IAM OIDC provider when cluster details leave it out and there is none (IRSA)", async () => {
         const e = await runError(
             plan(
-                withResources(() => ({ identity: "irsa" as const })),
+                withResources(() => ({ identity: "irsa" as const, podIdentityAgent: undefined })),
                 fakeCluster(f => {
                     f.cluster.oidcProvider = false;
                 }),
@@ -121,6 +132,23 @@ describe("arguments from other resources", () => {
         const plain = await runError(plan(withResources(() => ({ nodeRoleArn: "gpu-nodes" }))));
         expect(plain.message).to.contain(`nodeRoleArn: "gpu-nodes" is not an IAM role ARN`);
         expect((plain as ProgramFailure).resources.filter(x => x.type.startsWith("gpu-karpenter"))).to.be.empty;
+    });
+
+    it("checks a created cluster's Kubernetes version once known, failing before the CRD chart installs", async () => {
+        const e = await runError(plan(withResources(() => ({ karpenterVersion: "1.5.3" }))));
+        expect(e).to.be.instanceOf(ProgramFailure);
+        expect(e.message).to.contain(
+            "karpenterVersion: Karpenter 1.5.3 does not support Kubernetes 1.34 (the cluster): Kubernetes 1.34 needs Karpenter 1.6.0 or later",
+        );
+        const crds = (e as ProgramFailure).resources.filter(x => x.name === "gpu-karpenter-crd");
+        expect(crds).to.be.empty;
+    });
+
+    it("needs podIdentityAgent selfManaged for a cluster created in the program, whose add-on it cannot look up", async () => {
+        const e = await runError(plan(withResources(() => ({ podIdentityAgent: undefined }))));
+        expect(e.message).to.contain(
+            `podIdentityAgent: "addon": clusterName is an Output, so the component cannot look up the eks-pod-identity-agent add-on`,
+        );
     });
 
     it("says what to pass when a value needed to decide resources is an Output", async () => {

@@ -35,10 +35,10 @@ describe("npm run plan", function () {
             expect(text).to.match(/^\s+1\s+kubernetes:karpenter\.sh\/v1:NodePool$/m);
             expect(text).to.match(/^\s+5\s+aws:cloudwatch\/eventRule:EventRule$/m);
             expect(text).to.match(
-                /^\s+POOL\s+CAPACITY\s+INSTANCES\s+GPU LIMIT\s+CONSOLIDATION\s+AMI\s+ROOT VOLUME\s+\$\/H CEILING$/m,
+                /^\s+POOL\s+CAPACITY\s+INSTANCES\s+GPU LIMIT\s+CONSOLIDATION\s+AMI\s+ROOT VOLUME\s+IMAGES\s+\$\/H CEILING$/m,
             );
             expect(text).to.match(
-                /^\s+gpu\s+spot\s+g5,g6\s+4\s+WhenEmpty after 1m\s+al2023@latest\s+100Gi\s+16\.38 \(g5\.16xlarge\)$/m,
+                /^\s+gpu\s+spot\s+g5,g6\s+4\s+WhenEmpty after 1m\s+al2023@latest\s+100Gi\s+parallel pull\s+16\.38 \(g5\.16xlarge\)$/m,
             );
             expect(text).to.match(/0 mandatory violations/);
             const order = ["stack dev", "GPU pools:", "Policies:", "Wrote "].map(s => text.indexOf(s));
@@ -134,10 +134,10 @@ describe("npm run plan", function () {
         const result = await planCli("--stack", "prod", "--out", out);
         expect(result.code, result.stderr).to.equal(0);
         expect(result.stdout).to.match(
-            /^\s+inference\s+spot\s+g6,g6e\s+16\s+WhenEmptyOrUnderutilized after 5m\s+al2023@v20251016\s+150Gi\s+121\.24 \(g6e\.16xlarge\)$/m,
+            /^\s+inference\s+spot\s+g6,g6e\s+16\s+WhenEmptyOrUnderutilized after 5m\s+al2023@v20251217\s+150Gi\s+parallel pull\s+121\.24 \(g6e\.16xlarge\)$/m,
         );
         expect(result.stdout).to.match(
-            /^\s+training\s+spot\s+p5\.48xlarge,p5e\.48xlarge,p4d\.24xlarge\s+64\s+WhenEmpty after 2m\s+al2023@v20251016\s+500Gi\s+440\.32 \(p5\.48xlarge\)$/m,
+            /^\s+training\s+spot\s+p5\.48xlarge,p5e\.48xlarge,p4d\.24xlarge\s+64\s+WhenEmpty after 2m\s+al2023@v20251217\s+500Gi\s+parallel pull\s+440\.32 \(p5\.48xlarge\)$/m,
         );
         expect(readdirSync(path.join(out, "manifests"))).to.include.members([
             "nodepool-inference.yaml",

@@ -191,7 +191,7 @@ describe("policies: check-manifests command line", function () {
         expect(runs.badConfig).to.include({ code: 2, stdout: "" });
         expect(runs.badConfig.stderr.split("\n")).to.deep.equal([
             `check-manifests: ${dir}/bad-config.json: invalid policy pack config:`,
-            "  gpu-nodepool-tiant: no such policy in this pack, and the engine would silently ignore it (policies: gpu-nodepool-spot-only, gpu-nodepool-consolidation, gpu-nodepool-gpu-limit, gpu-nodepool-hourly-cost, karpenter-v1-api, gpu-nodepool-taint, gpu-nodepool-termination-grace, gpu-nodepool-instance-diversity, spot-gpu-requires-interruption-handling, gpu-stack-hourly-cost)",
+            "  gpu-nodepool-tiant: no such policy in this pack, and the engine would silently ignore it (policies: gpu-nodepool-spot-only, gpu-nodepool-consolidation, gpu-nodepool-gpu-limit, gpu-nodepool-hourly-cost, karpenter-v1-api, gpu-nodepool-taint, gpu-nodepool-termination-grace, gpu-nodepool-instance-diversity, spot-gpu-requires-interruption-handling, gpu-stack-hourly-cost, gpu-nodepool-image-pull)",
             '  gpu-nodepool-consolidation: allowedPolicies: lists "WhenEmpty" more than once, got ["WhenEmpty","WhenEmpty"] (The spec.disruption.consolidationPolicy values a GPU NodePool may use.)',
             '  gpu-nodepool-consolidation: maxConsolidateAfter: must match pattern "^([0-9]+(s|m|h))+$", got "Never" (The longest spec.disruption.consolidateAfter a GPU NodePool may use, e.g. 30s, 5m, 1h.)',
             "",

@@ -16,6 +16,7 @@ const ALL_POLICIES = [
     "gpu-nodepool-instance-diversity",
     "spot-gpu-requires-interruption-handling",
     "gpu-stack-hourly-cost",
+    "gpu-nodepool-image-pull",
 ];
 
 describe("policies: the policy pack config, checked as the engine checks it", () => {
@@ -41,6 +42,7 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
                 "gpu-nodepool-instance-diversity": { enforcementLevel: "advisory" },
                 "spot-gpu-requires-interruption-handling": { enforcementLevel: "mandatory" },
                 "gpu-stack-hourly-cost": { enforcementLevel: "mandatory", unpricedTypes: "allow", region: "us-east-1" },
+                "gpu-nodepool-image-pull": { enforcementLevel: "advisory" },
             },
         });
     });
@@ -68,6 +70,7 @@ describe("policies: the policy pack config, checked as the engine checks it", ()
             "gpu-nodepool-instance-diversity advisory",
             "spot-gpu-requires-interruption-handling advisory",
             "gpu-stack-hourly-cost advisory",
+            "gpu-nodepool-image-pull advisory",
         ]);
         expect(config["gpu-nodepool-consolidation"]).to.deep.equal({
             enforcementLevel: "advisory",

@@ -63,6 +63,7 @@ function pathsToTypes(schema: PackageSpec) {
     const SAMPLES: Record<string, Record<string, unknown>> = {
         GpuPool: { name: "gpu" },
         DisruptionBudget: { nodes: "1" },
+        ImageSnapshot: { snapshotId: "snap-0123456789abcdef0" },
         ClusterDetails: {
             endpoint: "https://example.eks.amazonaws.com",
             certificateAuthority: "Q0E=",
@@ -141,6 +142,7 @@ describe("the component provider's schema (provider/schema.json)", function () {
             "GpuPool.rootVolumeIops",
             "GpuPool.rootVolumeThroughput",
             "GpuPool.weight",
+            "ImageSnapshot.initializationRate",
         ]);
         // And the component refuses a fraction for each of them, naming it.
         const paths = pathsToTypes(shipped);
@@ -184,6 +186,7 @@ describe("the component provider's schema (provider/schema.json)", function () {
             "InstanceStorePolicy",
             "LogLevel",
             "NodeAccessMode",
+            "PodIdentityAgent",
         ]);
         // Each is the `as const` object of its name that the checks take their allowed values from.
         for (const [token, type] of enums) {
@@ -213,6 +216,7 @@ describe("the component provider's schema (provider/schema.json)", function () {
             ],
             DisruptionBudget: ["nodes"],
             GpuPool: ["name"],
+            ImageSnapshot: ["snapshotId"],
         });
     });
 

@@ -21,6 +21,13 @@ const nodeRole = new aws.iam.Role("gpu-nodes", {
     }),
 });
 
+// A new cluster runs no Pod Identity agent until the program adds one, and the component cannot
+// look one up on a cluster that does not exist yet: so it is added here and declared selfManaged.
+const podIdentityAgent = new aws.eks.Addon("pod-identity-agent", {
+    clusterName: cluster.name,
+    addonName: "eks-pod-identity-agent",
+});
+
 const gpu = new GpuKarpenter("gpu", {
     clusterName: cluster.name,
     // A cluster created here cannot be looked up before it exists: its details come from the resource.
@@ -34,12 +41,13 @@ const gpu = new GpuKarpenter("gpu", {
     nodeRoleArn: nodeRole.arn,
     subnetIds: subnets.map(s => s.id),
     identity: "podIdentity",
+    podIdentityAgent: "selfManaged",
     tags: { team: "ml-platform", cluster: cluster.name },
     gpuPools: [
         { name: "inference", instanceFamilies: ["g6", "g6e"], gpuLimit: 16 },
         { name: "training", instanceTypes: ["p5.48xlarge", "p4d.24xlarge"], gpuLimit: 64, consolidateAfter: "2m" },
     ],
-});
+}, { dependsOn: [podIdentityAgent] });
 
 export const nodeRoleArn = gpu.nodeRoleArn;
 export const nodePoolNames = gpu.nodePoolNames;
