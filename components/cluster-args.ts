@@ -48,6 +48,18 @@ export const DiscoveryMode = {
 export type DiscoveryMode = (typeof DiscoveryMode)[keyof typeof DiscoveryMode];
 export const DISCOVERY_MODES: readonly DiscoveryMode[] = Object.values(DiscoveryMode);
 
+/** How the cluster authenticates IAM principals: its `accessConfig.authenticationMode`. */
+export const AuthenticationMode = {
+    /** Access entries only. */
+    Api: "API",
+    /** Access entries and the aws-auth ConfigMap. */
+    ApiAndConfigMap: "API_AND_CONFIG_MAP",
+    /** The aws-auth ConfigMap only. */
+    ConfigMap: "CONFIG_MAP",
+} as const;
+export type AuthenticationMode = (typeof AuthenticationMode)[keyof typeof AuthenticationMode];
+export const AUTHENTICATION_MODES: readonly AuthenticationMode[] = Object.values(AuthenticationMode);
+
 /** What the component needs to know of the cluster; looked up by name when not given. */
 export interface ClusterDetails {
     /** The cluster's API server endpoint, https://... */
@@ -60,8 +72,8 @@ export interface ClusterDetails {
     oidcProviderArn?: pulumi.Input<string>;
     /** The security group EKS made for the cluster; GPU nodes get it unless securityGroupIds is set. */
     clusterSecurityGroupId: pulumi.Input<string>;
-    /** The cluster's authentication mode, API, API_AND_CONFIG_MAP or CONFIG_MAP: how nodeAccess "auto" lets nodes in. */
-    authenticationMode: string;
+    /** The cluster's authentication mode: how nodeAccess "auto" lets nodes in. */
+    authenticationMode: AuthenticationMode;
     /** Kubernetes version, e.g. "1.34" (an aws.eks.Cluster's `version`): checked against karpenterVersion. */
     version?: pulumi.Input<string>;
     /** Whether the cluster runs EKS Auto Mode compute (computeConfig.enabled): refused, EKS owns Karpenter's CRDs there. */
@@ -108,6 +120,14 @@ export function checkClusterDetails(p: Problems, value: unknown): void {
     if (value !== undefined && p.object("cluster", value)) {
         p.unknownKeys("cluster", value, CLUSTER_KEYS);
         p.bool("cluster.autoMode", value.autoMode, false);
+        if (value.authenticationMode === undefined) {
+            p.add(
+                "cluster.authenticationMode",
+                `is required: the cluster's accessConfig.authenticationMode, one of ${AUTHENTICATION_MODES.map(m => `"${m}"`).join(", ")}`,
+            );
+        } else {
+            p.oneOf("cluster.authenticationMode", value.authenticationMode, AUTHENTICATION_MODES, "API");
+        }
     }
 }
 

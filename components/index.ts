@@ -3,6 +3,8 @@ export { GpuKarpenter, GpuKarpenterOutputs, GPU_KARPENTER_TYPE } from "./gpu-kar
 export { GpuKarpenterArgs, ResolvedArgs, resolveArgs } from "./args";
 export { GpuKarpenterConfigError, closest, isPlain, plainValue } from "./checks";
 export {
+    AUTHENTICATION_MODES,
+    AuthenticationMode,
     ClusterDetails,
     DISCOVERY_MODES,
     DiscoveryMode,

@@ -15,7 +15,7 @@ export const SCHEMA = schemaJson as unknown as PackageSpec;
 const [TOKEN] = Object.keys(SCHEMA.resources);
 
 export class GpuKarpenterProvider implements pulumi.provider.Provider {
-    /** package.json's version, which the build wrote into the schema (tests/provider-schema.test.ts checks it). */
+    /** package.json's version, which `npm run schema` wrote into the schema (tests/provider-schema.test.ts checks it). */
     readonly version = SCHEMA.version!;
     private readonly inputs = new InputSchema(SCHEMA, TOKEN);
     private readonly schemaText = JSON.stringify(SCHEMA);

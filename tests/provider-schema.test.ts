@@ -178,6 +178,7 @@ describe("the component provider's schema (provider/schema.json)", function () {
     it("makes every choice an enum holding exactly the values the component accepts", () => {
         const enums = Object.entries(shipped.types).filter(([, type]) => type.enum);
         expect(enums.map(([token]) => token.slice(PREFIX.length)).sort()).to.deep.equal([
+            "AuthenticationMode",
             "CapacityType",
             "ConsolidationPolicy",
             "DiscoveryMode",

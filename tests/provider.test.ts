@@ -198,7 +198,7 @@ describe("the component provider, started as the engine starts a plugin, over gR
             certificateAuthority: c.certificateAuthority,
             oidcIssuerUrl: c.oidcIssuer,
             clusterSecurityGroupId: c.clusterSecurityGroupId,
-            authenticationMode: "API",
+            authenticationMode: "API" as const,
         };
         const subnetIds = ["subnet-0a1111111111111aa", "subnet-0b2222222222222bb"];
         const known = { ...stackArgs("dev"), cluster, subnetIds };
