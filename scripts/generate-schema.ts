@@ -7,8 +7,8 @@
 //
 // The schema is what Pulumi's own component analyzer makes of the TypeScript types
 // (@pulumi/pulumi/provider/experimental/analyzer.js, the analysis componentProviderHost would run
-// in every plugin process, 8-17 s before each preview), run here once before the package ships,
-// plus what it cannot express:
+// in every plugin process: 9.8 CPU seconds over this project's tsconfig.json, measured on Node 22),
+// run here once before the package ships, plus what it cannot express:
 // - integers: the analyzer has only `number`; a property typed `Integer` (components/checks.ts) is
 //   declared `integer`, so Go gets int and C# int rather than float64 and double;
 // - the descriptions of object and enum types, which the SDK's generateSchema leaves out;
