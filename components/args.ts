@@ -35,6 +35,7 @@ import { checkPoolsAgainstKarpenter } from "./compatibility";
 import { GpuPool, ResolvedGpuPool, poolKey, resolvePools } from "./pool-args";
 import { BALANCED_SINCE, SEMVER, compareVersions, resolveKarpenterVersion } from "./versions";
 
+/** The inputs of GpuKarpenter: only clusterName is required. */
 export interface GpuKarpenterArgs {
     /**
      * The EKS cluster's name. A plain string is looked up (endpoint, CA, OIDC, security group,
@@ -90,7 +91,9 @@ export interface GpuKarpenterArgs {
     interruptionQueue?: boolean;
     /** Interruption queue name. Default: the cluster name. */
     interruptionQueueName?: pulumi.Input<string>;
+    /** Karpenter's controller: replicas, CPU and memory, node group, log level, feature gates. */
     controller?: ControllerSettings;
+    /** The NVIDIA device plugin: whether to install it, and its chart version. */
     devicePlugin?: DevicePluginSettings;
     /** Tags for every AWS resource and every instance Karpenter launches. */
     tags?: Record<string, pulumi.Input<string>>;

@@ -164,3 +164,10 @@ export class Problems {
         return {};
     }
 }
+
+/**
+ * A whole number. To TypeScript it is a number; the component provider's schema declares every
+ * setting of this type an `integer` (scripts/generate-schema.ts looks for this name), so Go gets
+ * `int` and C# `int`, not `float64` and `double`. The checks still refuse fractions at run time.
+ */
+export type Integer = number;

@@ -28,7 +28,9 @@ export const POD_IDENTITY_AGENTS: readonly PodIdentityAgent[] = Object.values(Po
 export const NodeAccessMode = {
     /** An access entry or an aws-auth mapping, chosen by the cluster's authentication mode. */
     Auto: "auto",
+    /** An EKS access entry for the node role (clusters in API or API_AND_CONFIG_MAP mode). */
     AccessEntry: "accessEntry",
+    /** A mapping in kube-system/aws-auth (clusters in CONFIG_MAP or API_AND_CONFIG_MAP mode). */
     AwsAuth: "awsAuth",
     /** The node role already has access (brought with nodeRoleArn). */
     None: "none",
@@ -46,17 +48,32 @@ export const DiscoveryMode = {
 export type DiscoveryMode = (typeof DiscoveryMode)[keyof typeof DiscoveryMode];
 export const DISCOVERY_MODES: readonly DiscoveryMode[] = Object.values(DiscoveryMode);
 
+/** How the cluster authenticates IAM principals: its `accessConfig.authenticationMode`. */
+export const AuthenticationMode = {
+    /** Access entries only. */
+    Api: "API",
+    /** Access entries and the aws-auth ConfigMap. */
+    ApiAndConfigMap: "API_AND_CONFIG_MAP",
+    /** The aws-auth ConfigMap only. */
+    ConfigMap: "CONFIG_MAP",
+} as const;
+export type AuthenticationMode = (typeof AuthenticationMode)[keyof typeof AuthenticationMode];
+export const AUTHENTICATION_MODES: readonly AuthenticationMode[] = Object.values(AuthenticationMode);
+
 /** What the component needs to know of the cluster; looked up by name when not given. */
 export interface ClusterDetails {
+    /** The cluster's API server endpoint, https://... */
     endpoint: pulumi.Input<string>;
+    /** The cluster's certificate authority data, base64-encoded as EKS returns it. */
     certificateAuthority: pulumi.Input<string>;
-    /** e.g. https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE */
+    /** The cluster's OIDC issuer, e.g. https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE */
     oidcIssuerUrl: pulumi.Input<string>;
     /** The IAM OIDC provider for the issuer (IRSA); looked up from the issuer when absent. */
     oidcProviderArn?: pulumi.Input<string>;
+    /** The security group EKS made for the cluster; GPU nodes get it unless securityGroupIds is set. */
     clusterSecurityGroupId: pulumi.Input<string>;
-    /** API, API_AND_CONFIG_MAP or CONFIG_MAP. */
-    authenticationMode: string;
+    /** The cluster's authentication mode: how nodeAccess "auto" lets nodes in. */
+    authenticationMode: AuthenticationMode;
     /** Kubernetes version, e.g. "1.34" (an aws.eks.Cluster's `version`): checked against karpenterVersion. */
     version?: pulumi.Input<string>;
     /** Whether the cluster runs EKS Auto Mode compute (computeConfig.enabled): refused, EKS owns Karpenter's CRDs there. */
@@ -102,6 +119,14 @@ export function checkClusterDetails(p: Problems, value: unknown): void {
     if (value !== undefined && p.object("cluster", value)) {
         p.unknownKeys("cluster", value, CLUSTER_KEYS);
         p.bool("cluster.autoMode", value.autoMode, false);
+        if (value.authenticationMode === undefined) {
+            p.add(
+                "cluster.authenticationMode",
+                `is required: the cluster's accessConfig.authenticationMode, one of ${AUTHENTICATION_MODES.map(m => `"${m}"`).join(", ")}`,
+            );
+        } else {
+            p.oneOf("cluster.authenticationMode", value.authenticationMode, AUTHENTICATION_MODES, "API");
+        }
     }
 }
 

@@ -1,12 +1,15 @@
 // The args of what runs in the cluster besides the pools: Karpenter's controller and the NVIDIA
 // device plugin, their defaults and their checks.
-import { Problems, show } from "./checks";
+import { Integer, Problems, show } from "./checks";
 import { DEFAULT_DEVICE_PLUGIN_VERSION, SEMVER } from "./versions";
 
 /** The controller's log level. */
 export const LogLevel = {
+    /** Every decision, for troubleshooting. */
     Debug: "debug",
+    /** What the controller does: launches, consolidations, interruptions. */
     Info: "info",
+    /** Failures only. */
     Error: "error",
 } as const;
 export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
@@ -16,6 +19,7 @@ export const LOG_LEVELS: readonly LogLevel[] = Object.values(LogLevel);
 export const FEATURE_GATES = ["nodeRepair", "spotToSpotConsolidation"] as const;
 type FeatureGate = (typeof FEATURE_GATES)[number];
 
+/** Karpenter feature gates (the chart's `settings.featureGates`). */
 export interface FeatureGates {
     /** Replace nodes whose conditions stay unhealthy, GPUs' included (needs the EKS node monitoring agent). */
     nodeRepair?: boolean;
@@ -23,25 +27,27 @@ export interface FeatureGates {
     spotToSpotConsolidation?: boolean;
 }
 
+/** Karpenter's controller: its pods, where they run, and what they log. */
 export interface ControllerSettings {
-    /** Default 2. */
-    replicas?: number;
+    /** Controller pods, 1-10; one leads, the others stand by. Default 2. */
+    replicas?: Integer;
     /** CPU request and limit. Default "1". */
     cpu?: string;
     /** Memory request and limit. Default "1Gi". */
     memory?: string;
     /** Pin the controller to this EKS managed node group (label eks.amazonaws.com/nodegroup). */
     nodeGroup?: string;
-    /** Default "info". */
+    /** How much the controller logs. Default "info". */
     logLevel?: LogLevel;
     /** Alpha features of Karpenter to turn on; all off by default. */
     featureGates?: FeatureGates;
 }
 
+/** The NVIDIA device plugin, which makes GPUs schedulable (`nvidia.com/gpu`). */
 export interface DevicePluginSettings {
-    /** Default true (skipped anyway when every pool is Bottlerocket, whose AMI ships one). */
+    /** Install it. Default true (skipped anyway when every pool is Bottlerocket, whose AMI ships one). */
     enabled?: boolean;
-    /** nvidia-device-plugin chart version. */
+    /** nvidia-device-plugin chart version. Default "0.18.2". */
     version?: string;
 }
 

@@ -50,12 +50,19 @@ export interface GpuKarpenterOutputs {
  */
 export class GpuKarpenter extends pulumi.ComponentResource<GpuKarpenterOutputs> {
     // `declare`: set from the data `initialize` returns, never re-initialised after super().
+    /** ARN of the GPU nodes' IAM role (created, or the one brought with nodeRoleArn). */
     declare readonly nodeRoleArn: pulumi.Output<string>;
+    /** Name of the GPU nodes' IAM role. */
     declare readonly nodeRoleName: pulumi.Output<string>;
+    /** ARN of the Karpenter controller's IAM role. */
     declare readonly controllerRoleArn: pulumi.Output<string>;
+    /** Name of the SQS interruption queue; unset when interruptionQueue is false. */
     declare readonly interruptionQueueName: pulumi.Output<string | undefined>;
+    /** Names of the NodePools, one per GPU pool. */
     declare readonly nodePoolNames: pulumi.Output<string[]>;
+    /** Names of the EC2NodeClasses, one per GPU pool. */
     declare readonly nodeClassNames: pulumi.Output<string[]>;
+    /** The Karpenter version installed. */
     declare readonly karpenterVersion: pulumi.Output<string>;
 
     constructor(name: string, args: GpuKarpenterArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -50,7 +50,9 @@ export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
 
 /** Values of the karpenter.sh/capacity-type label; a NodePool without the requirement gets on-demand. */
 export const CapacityType = {
+    /** Spare EC2 capacity at a discount, reclaimed with two minutes' notice. */
     Spot: "spot",
+    /** On-Demand instances, billed by the second. */
     OnDemand: "on-demand",
     /** On-Demand Capacity Reservations and Capacity Blocks. */
     Reserved: "reserved",
@@ -60,8 +62,11 @@ export const CAPACITY_TYPES: readonly CapacityType[] = Object.values(CapacityTyp
 
 /** NodePool `spec.disruption.consolidationPolicy` values; Balanced since Karpenter 1.14. */
 export const ConsolidationPolicy = {
+    /** Removes a node only once its last pod (daemons aside) is gone. */
     WhenEmpty: "WhenEmpty",
+    /** Also moves pods off nodes they could pack tighter, which restarts them: for inference, not training. */
     WhenEmptyOrUnderutilized: "WhenEmptyOrUnderutilized",
+    /** Also moves pods off nodes they underuse, as Karpenter balances it (Karpenter 1.14 or later); restarts pods. */
     Balanced: "Balanced",
 } as const;
 export type ConsolidationPolicy = (typeof ConsolidationPolicy)[keyof typeof ConsolidationPolicy];

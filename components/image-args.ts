@@ -1,7 +1,7 @@
 // A GPU pool's image settings (fastImagePull, imageSnapshot, userData): their checks, what each
 // needs of the AMI release and Karpenter version, and what they mean for the pool's volumes. The
 // userData they render, and how any EC2NodeClass is read back, are in image-pull.ts.
-import { Problems, show } from "./checks";
+import { Integer, Problems, show } from "./checks";
 import { admittedGpuInstanceTypes, listTypes } from "./cost";
 import { instanceRequirement } from "./gpu";
 import { UserDataFamily, userDataParallelPull, userDataProblem } from "./image-pull";
@@ -132,7 +132,7 @@ export interface ImageSnapshot {
      * Rate for Volume Initialization (Karpenter 1.5.0 and later). Default: none, so blocks load from
      * S3 as they are first read (or at once, where the snapshot has fast snapshot restore).
      */
-    initializationRate?: number;
+    initializationRate?: Integer;
 }
 
 export interface ResolvedImageSnapshot {

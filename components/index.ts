@@ -4,6 +4,8 @@ export { GpuKarpenterArgs, ResolvedArgs, resolveArgs } from "./args";
 export { GpuKarpenterConfigError, isPlain, plainValue } from "./checks";
 export { closest } from "./edit-distance";
 export {
+    AUTHENTICATION_MODES,
+    AuthenticationMode,
     ClusterDetails,
     DISCOVERY_MODES,
     DiscoveryMode,

@@ -10,7 +10,7 @@ import { getAccessEntry, getAddon, getCluster, getNodeGroup, getNodeGroups } fro
 import { getOpenIdConnectProvider, getRole } from "@pulumi/aws/iam";
 import { getSecurityGroup, getSubnet } from "@pulumi/aws/ec2";
 import { GpuKarpenterConfigError } from "./checks";
-import type { ClusterDetails } from "./cluster-args";
+import type { AuthenticationMode, ClusterDetails } from "./cluster-args";
 import { type AwsEnvironment, SPOT_SERVICE_LINKED_ROLE } from "./iam-documents";
 
 /**
@@ -86,7 +86,8 @@ export async function lookupCluster(
         oidcIssuerUrl,
         oidcProviderArn,
         clusterSecurityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
-        authenticationMode: cluster.accessConfigs?.[0]?.authenticationMode ?? "CONFIG_MAP",
+        // EKS answers one of the three modes; a cluster from before access entries has no accessConfig.
+        authenticationMode: (cluster.accessConfigs?.[0]?.authenticationMode ?? "CONFIG_MAP") as AuthenticationMode,
         version: cluster.version,
         autoMode: cluster.computeConfigs?.[0]?.enabled === true,
     };

@@ -12,7 +12,7 @@ import {
 } from "./cost";
 import { cronProblem } from "./cron";
 import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, CapacityType, ConsolidationPolicy, instanceRequirement } from "./gpu";
-import { DNS_LABEL, Problems, show } from "./checks";
+import { DNS_LABEL, Integer, Problems, show } from "./checks";
 import { ImageSnapshot, ResolvedImageSnapshot, resolveImageSettings } from "./image-args";
 
 /** AMI families a GPU pool may run: the first part of its amiAlias. AL2 ends with Kubernetes 1.32. */
@@ -25,8 +25,11 @@ export const AMI_FAMILIES: readonly AmiFamily[] = Object.values(AmiFamily);
 
 /** What a disruption budget may be limited to (NodePool `spec.disruption.budgets[].reasons`). */
 export const DisruptionReason = {
+    /** Consolidation of a node whose pods fit on other nodes. */
     Underutilized: "Underutilized",
+    /** Consolidation of a node that runs no pods but daemons. */
     Empty: "Empty",
+    /** Replacement of a node that no longer matches its NodePool or EC2NodeClass (a new AMI, say). */
     Drifted: "Drifted",
 } as const;
 export type DisruptionReason = (typeof DisruptionReason)[keyof typeof DisruptionReason];
@@ -42,20 +45,21 @@ export const InstanceStorePolicy = {
 export type InstanceStorePolicy = (typeof InstanceStorePolicy)[keyof typeof InstanceStorePolicy];
 export const INSTANCE_STORE_POLICIES: readonly InstanceStorePolicy[] = Object.values(InstanceStorePolicy);
 
+/** A GPU pool: one Karpenter NodePool and its EC2NodeClass. */
 export interface GpuPool {
-    /** NodePool and EC2NodeClass name: a DNS label. */
+    /** NodePool and EC2NodeClass name: a DNS label, unique among the pools. */
     name: string;
     /** EC2 families, e.g. ["g5", "g6e"]. Default ["g5", "g6", "g6e"] unless instanceTypes is set. */
     instanceFamilies?: string[];
     /** Exact EC2 types, e.g. ["g6e.12xlarge"]; use instead of instanceFamilies. */
     instanceTypes?: string[];
-    /** Default ["spot"]. "reserved" needs capacityReservations. */
+    /** How the pool's instances are bought. Default ["spot"]. "reserved" needs capacityReservations. */
     capacityTypes?: CapacityType[];
     /** The On-Demand Capacity Reservations or Capacity Blocks the pool may launch into (capacity type "reserved"). */
     capacityReservations?: CapacityReservation;
     /** Most GPUs the pool may run at once (NodePool `limits["nvidia.com/gpu"]`). Default 8. */
-    gpuLimit?: number;
-    /** Default "WhenEmpty". */
+    gpuLimit?: Integer;
+    /** Which nodes Karpenter may remove or replace to save money. Default "WhenEmpty". */
     consolidationPolicy?: ConsolidationPolicy;
     /** How long a node stays idle before it is removed. Default "1m". */
     consolidateAfter?: string;
@@ -73,14 +77,14 @@ export interface GpuPool {
      * Root (AL2023) or data (Bottlerocket) volume in GiB, gp3, encrypted (with imageSnapshot, as the
      * snapshot is). Default 100; with imageSnapshot, at least the snapshot's size.
      */
-    rootVolumeSize?: number;
+    rootVolumeSize?: Integer;
     /**
      * gp3 throughput of that volume in MiB/s, 125-1000 (at most a quarter of its IOPS). Default gp3's
      * 125, or 600 with fastImagePull.
      */
-    rootVolumeThroughput?: number;
+    rootVolumeThroughput?: Integer;
     /** gp3 IOPS of that volume, 3000-16000. Default gp3's 3000. */
-    rootVolumeIops?: number;
+    rootVolumeIops?: Integer;
     /**
      * "RAID0": the instance's local NVMe disks as one array holding containerd's images and the
      * kubelet's ephemeral storage (almost every GPU family has them; g5g has none, and then the EBS
@@ -112,10 +116,10 @@ export interface GpuPool {
      * (`spec.disruption.budgets`). Default: Karpenter's own (10% at any time).
      */
     disruptionBudgets?: DisruptionBudget[];
-    /** Extra node labels. */
+    /** Extra labels on the pool's nodes; keys in Karpenter's and Kubernetes' own domains are refused. */
     labels?: Record<string, string>;
-    /** NodePool weight (1-100): higher is tried first. */
-    weight?: number;
+    /** NodePool weight (1-100): where several pools fit a pod, the higher weight is tried first. */
+    weight?: Integer;
     /**
      * Families or types of instanceFamilies / instanceTypes that the instance-type table (Karpenter's
      * data, components/data/gpu-instance-types.json) does not list, because they are newer: admitted as
@@ -133,9 +137,10 @@ export interface CapacityReservation {
     tags?: Record<string, string>;
 }
 
+/** A limit on how many of a pool's nodes Karpenter may disrupt at once (NodePool `spec.disruption.budgets[]`). */
 export interface DisruptionBudget {
-    /** A number of nodes ("0", 1) or a percentage of the pool ("10%"). */
-    nodes: string | number;
+    /** A whole number of nodes ("0", "1") or a percentage of the pool ("10%"), a string as Karpenter takes it. */
+    nodes: string;
     /** Only these disruptions count against the budget; default every one. */
     reasons?: DisruptionReason[];
     /** When the budget applies: a cron in UTC such as "0 8 * * mon-fri"; set with duration. */

@@ -14,6 +14,7 @@ import { execFile } from "child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { getSchema, providerClient, silentEngine, startPlugin } from "../offline/provider-plugin";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURE = path.join(__dirname, "consumer");
@@ -160,25 +161,32 @@ describe("the packed component, installed by another Pulumi project", function (
         return JSON.parse(run.stdout);
     };
 
-    it("ships the compiled component, gpu-karpenter/testing and their declarations, LICENSE and NOTICE, not the sources", () => {
+    it("ships the compiled component, gpu-karpenter/testing, the component provider and their declarations, LICENSE and NOTICE, not the sources", () => {
         expect(installed).to.include.members([
             "package.json",
             "README.md",
             "LICENSE",
             "NOTICE",
+            "PulumiPlugin.yaml",
             "bin/components/index.js",
             "bin/components/index.d.ts",
             "bin/offline/testing.js",
             "bin/offline/testing.d.ts",
             "bin/offline/default-cluster.json",
+            "bin/provider/index.js",
+            "bin/provider/schema.json",
         ]);
         expect(
             installed.filter(f => f.endsWith(".ts") && !f.endsWith(".d.ts")),
             "TypeScript sources",
         ).to.be.empty;
-        expect(
-            installed.filter(f => !f.startsWith("bin/components/") && !f.startsWith("bin/offline/")),
-        ).to.have.members(["package.json", "README.md", "LICENSE", "NOTICE"]);
+        expect(installed.filter(f => !/^bin\/(components|offline|provider)\//.test(f))).to.have.members([
+            "package.json",
+            "README.md",
+            "LICENSE",
+            "NOTICE",
+            "PulumiPlugin.yaml",
+        ]);
         const project = path.join(dir, "project", "node_modules", "gpu-karpenter");
         for (const file of ["LICENSE", "NOTICE"]) {
             expect(readFileSync(path.join(project, file), "utf8"), file).to.equal(
@@ -253,6 +261,23 @@ describe("the packed component, installed by another Pulumi project", function (
             nodeRoleArn: `arn:aws:iam::111122223333:role/${nodeRole.id}`,
             nodePoolNames: ["inference", "training"],
         });
+    });
+
+    it("serves the schema npm run schema wrote, started from the installed package as the engine starts a plugin", async () => {
+        const project = path.join(dir, "project");
+        const packageDir = path.join(project, "node_modules", "gpu-karpenter");
+        const engine = await silentEngine();
+        const plugin = await startPlugin(packageDir, engine.address, project);
+        const client = providerClient(plugin.port);
+        try {
+            expect(JSON.parse(await getSchema(client))).to.deep.equal(
+                JSON.parse(readFileSync(path.join(ROOT, "provider", "schema.json"), "utf8")),
+            );
+        } finally {
+            client.close();
+            await plugin.stop();
+            engine.close();
+        }
     });
 
     it("rejects a bad argument with the consumer's own RunError, naming the key", () => {

@@ -257,4 +257,15 @@ describe("the docs", () => {
             tarballs.join(", "),
         ).to.equal(true);
     });
+
+    it("adds the component provider at the release package.json names: `pulumi package add <url>@X.Y.Z`", () => {
+        const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+        for (const file of [README, path.join(DOCS, "languages.md")]) {
+            const added = [
+                ...readFileSync(file, "utf8").matchAll(/\/gpu-karpenter@v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)/g),
+            ].map(m => m[1]);
+            expect(added, path.relative(ROOT, file)).to.not.be.empty;
+            expect(added, path.relative(ROOT, file)).to.satisfy((vs: string[]) => vs.every(v => v === version));
+        }
+    });
 });

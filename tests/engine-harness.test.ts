@@ -8,14 +8,13 @@ import { expect } from "chai";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { isDeepStrictEqual } from "util";
 import { fromYaml } from "../components/yaml";
 import { resolveProgram } from "../offline/entry-point";
 import { EXIT_LOGGED_ERROR, type LaunchResult, launchProgram } from "../offline/launch-program";
 import { mergeStackConfig } from "../offline/pulumi-project";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
 import { readProject, runStack, stackConfig } from "../offline/stack";
-import { fakeCluster, runError } from "./helpers";
+import { fakeCluster, registrationDifferences, runError } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -87,21 +86,8 @@ function asPlanned(r: RecordedResource, stackUrn: string | undefined): RecordedR
 
 /** What differs between the launched program's registrations and the plan's, by URN; empty when none. */
 function differences(launched: LaunchResult, plan: ProgramRun): string[] {
-    const ours = new Map(launched.resources.map(r => [r.urn, asPlanned(r, launched.stackUrn)]));
-    const planned = new Map(plan.resources.map(r => [r.urn, r]));
-    const found: string[] = [];
-    for (const urn of planned.keys()) if (!ours.has(urn)) found.push(`only in the plan: ${urn}`);
-    for (const [urn, r] of ours) {
-        const p = planned.get(urn);
-        if (!p) {
-            found.push(`only launched: ${urn}`);
-            continue;
-        }
-        for (const field of new Set([...Object.keys(p), ...Object.keys(r)]) as Set<keyof RecordedResource>) {
-            if (!isDeepStrictEqual(r[field], p[field])) found.push(`${urn}: ${field} differs`);
-        }
-    }
-    return found;
+    const ours = launched.resources.map(r => asPlanned(r, launched.stackUrn));
+    return registrationDifferences(ours, plan.resources, ["launched", "in the plan"]);
 }
 
 describe("the program launched as pulumi-language-nodejs launches it, against the fake engine", function () {

@@ -23,10 +23,11 @@ describe("the program `pulumi up` runs", () => {
         });
     });
 
-    it("while the package's own entry points stay the component library", () => {
+    it("while the package's own entry points stay the component library (exports) and the component provider (main)", () => {
         const pkg = readJson(path.join(ROOT, "package.json"));
-        expect(pkg.main).to.equal("bin/components/index.js");
         expect(pkg.exports["."].default).to.equal("./bin/components/index.js");
+        // run-plugin requires the plugin folder, so main, not exports (docs/languages.md).
+        expect(pkg.main).to.equal("bin/provider/index.js");
     });
 
     describe("by run.js's rules, in a project like this one (files only, nothing run)", () => {

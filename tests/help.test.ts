@@ -30,6 +30,8 @@ describe("--help", () => {
             "bench",
             "bench:pack",
             "bench:launch",
+            "bench:provider",
+            "schema",
         ];
         // The rest are npm's own chores, which take no arguments of ours.
         const chores = ["build", "typecheck", "test", "prepare", "lint", "format"];
@@ -71,5 +73,20 @@ describe("--help", () => {
         expect(bench.stdout).to.match(/^usage: npm run bench \[-- --help\]\n/);
         expect(pack).to.include({ code: 0, stderr: "" });
         expect(pack.stdout).to.match(/^usage: npm run bench:pack \[-- --pack-dir DIR\]\n/);
+    });
+
+    it("bench:provider and schema: print their usage and exit 0 without starting a plugin or writing the schema", async () => {
+        const [provider, schema] = await Promise.all([
+            run(process.execPath, ["offline/launch.js", "offline/bench-provider", "--help"]),
+            run(process.execPath, [
+                path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
+                "scripts/generate-schema.ts",
+                "-h",
+            ]),
+        ]);
+        expect(provider).to.include({ code: 0, stderr: "" });
+        expect(provider.stdout).to.match(/^usage: npm run bench:provider \[-- --plugin-dir DIR\]\n/);
+        expect(schema).to.include({ code: 0, stderr: "" });
+        expect(schema.stdout).to.match(/^usage: npm run schema\n/);
     });
 });

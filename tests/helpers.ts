@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { execFile, spawn } from "child_process";
 import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { promisify } from "util";
+import { isDeepStrictEqual, promisify } from "util";
 import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
 import type { CloudResource } from "../offline/cloud-mocks";
@@ -239,4 +239,30 @@ export function checkManifests(...args: string[]): Promise<CheckManifestsResult>
         child.on("error", reject);
         child.on("close", code => resolve({ code, stdout, stderr }));
     });
+}
+
+/**
+ * What differs between two runs' registrations, by URN: what only one of them registered
+ * (`only <label>: <urn>`), and each field of a resource both registered that differs; empty when none.
+ */
+export function registrationDifferences(
+    ours: RecordedResource[],
+    theirs: RecordedResource[],
+    [ourLabel, theirLabel]: [string, string],
+): string[] {
+    const mine = new Map(ours.map(r => [r.urn, r]));
+    const other = new Map(theirs.map(r => [r.urn, r]));
+    const found: string[] = [];
+    for (const urn of other.keys()) if (!mine.has(urn)) found.push(`only ${theirLabel}: ${urn}`);
+    for (const [urn, r] of mine) {
+        const p = other.get(urn);
+        if (!p) {
+            found.push(`only ${ourLabel}: ${urn}`);
+            continue;
+        }
+        for (const field of new Set([...Object.keys(p), ...Object.keys(r)]) as Set<keyof RecordedResource>) {
+            if (!isDeepStrictEqual(r[field], p[field])) found.push(`${urn}: ${field} differs`);
+        }
+    }
+    return found;
 }

@@ -6,7 +6,7 @@ import { Addon, Cluster } from "@pulumi/aws/eks";
 import { Role } from "@pulumi/aws/iam";
 import { Subnet } from "@pulumi/aws/ec2";
 import { GpuKarpenter } from "../components/gpu-karpenter";
-import type { GpuKarpenterArgs } from "../components/args";
+import { type GpuKarpenterArgs, resolveArgs } from "../components/args";
 import { ProgramFailure } from "../offline/run-program";
 import {
     NODECLASS,
@@ -149,6 +149,30 @@ describe("arguments from other resources", () => {
         expect(e.message).to.contain(
             `podIdentityAgent: "addon": clusterName is an Output, so the component cannot look up the eks-pod-identity-agent add-on`,
         );
+    });
+
+    it("refuses cluster details whose authenticationMode is missing or not one of EKS's three", () => {
+        const details = {
+            endpoint: "https://A1B2C3D4.gr7.us-west-2.eks.amazonaws.com",
+            certificateAuthority: "Q0E=",
+            oidcIssuerUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/A1B2C3D4",
+            clusterSecurityGroupId: "sg-0c1a2b3c4d5e6f708",
+        };
+        const error = (cluster: object) => {
+            try {
+                resolveArgs({ clusterName: "dev-ai", cluster } as unknown as GpuKarpenterArgs);
+            } catch (e) {
+                return e as Error;
+            }
+            return undefined;
+        };
+        expect(error({ ...details, authenticationMode: "api" })?.message).to.contain(
+            `cluster.authenticationMode: "api" is not allowed; use one of "API", "API_AND_CONFIG_MAP", "CONFIG_MAP"`,
+        );
+        expect(error(details)?.message).to.contain(
+            `cluster.authenticationMode: is required: the cluster's accessConfig.authenticationMode, one of "API", "API_AND_CONFIG_MAP", "CONFIG_MAP"`,
+        );
+        expect(error({ ...details, authenticationMode: "API_AND_CONFIG_MAP" })).to.equal(undefined);
     });
 
     it("says what to pass when a value needed to decide resources is an Output", async () => {
