@@ -64,7 +64,8 @@ export class InputSchema {
                 segments.push(Number(index[1]));
                 spec = spec?.items;
                 shape = this.shape(spec);
-                rest = rest.slice(index[0].length);
+                // A pool's messages name it after its place: `gpuPools[1] "serve".gpuLimit`.
+                rest = rest.slice(index[0].length).replace(/^ "(?:[^"\\]|\\.)*"/, "");
                 continue;
             }
             if (segments.length > 0 && rest.startsWith(".")) rest = rest.slice(1);
@@ -233,9 +234,10 @@ export function propertiesError(schema: InputSchema, message: string): InputProp
     const header = lines.length > 1 && lines[0].endsWith(":") ? lines.shift()!.slice(0, -1) : undefined;
     const errors: PropertyProblem[] = [];
     for (const line of lines) {
-        const at = line.indexOf(": ");
-        if (at <= 0) return undefined;
-        errors.push({ propertyPath: schema.propertyPath(line.slice(0, at).trim()), reason: line.slice(at + 2) });
+        // The key path runs to the first ": " outside a quoted pool name.
+        const key = /^\s*((?:"(?:[^"\\]|\\.)*"|[^":])+): /.exec(line);
+        if (!key) return undefined;
+        errors.push({ propertyPath: schema.propertyPath(key[1].trim()), reason: line.slice(key[0].length) });
     }
     return new InputPropertiesError({ message: header ?? "invalid GpuKarpenter settings", errors });
 }

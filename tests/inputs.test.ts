@@ -167,7 +167,7 @@ describe("arguments from other resources", () => {
             return undefined;
         };
         expect(error({ ...details, authenticationMode: "api" })?.message).to.contain(
-            `cluster.authenticationMode: "api" is not allowed; use one of "API", "API_AND_CONFIG_MAP", "CONFIG_MAP"`,
+            `cluster.authenticationMode: "api" is not allowed (did you mean "API"?); use one of "API", "API_AND_CONFIG_MAP", "CONFIG_MAP"`,
         );
         expect(error(details)?.message).to.contain(
             `cluster.authenticationMode: is required: the cluster's accessConfig.authenticationMode, one of "API", "API_AND_CONFIG_MAP", "CONFIG_MAP"`,

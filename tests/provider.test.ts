@@ -289,8 +289,9 @@ describe("the component provider, started as the engine starts a plugin, over gR
             .map(l => l.trim());
         expect(lines).to.have.length(4);
         expect(inputPropertyErrors(error)).to.deep.equal([
-            { propertyPath: "gpuPools[0].name", reason: lines[0].slice("gpuPools[0].name: ".length) },
-            { propertyPath: "gpuPools[0].gpuLimit", reason: lines[1].slice("gpuPools[0].gpuLimit: ".length) },
+            // The TypeScript message names the pool after its place; the property path is the engine's.
+            { propertyPath: "gpuPools[0].name", reason: lines[0].slice('gpuPools[0] "GPU".name: '.length) },
+            { propertyPath: "gpuPools[0].gpuLimit", reason: lines[1].slice('gpuPools[0] "GPU".gpuLimit: '.length) },
             { propertyPath: "identity", reason: lines[2].slice("identity: ".length) },
             {
                 propertyPath: 'tags["karpenter.sh/nodepool"]',
