@@ -89,9 +89,12 @@ async function main() {
     const tsc = typecheck();
     const eslint = await lint(tsc.program);
     const failed = tsc.status !== 0 || eslint.errors > 0 || eslint.fatal > 0;
-    const tscText = tsc.status === 0 ? "ok" : `${tsc.errors} error${tsc.errors === 1 ? "" : "s"}`;
+    const count = (n, what) => `${n} ${what}${n === 1 ? "" : "s"}`;
+    const tscText = tsc.status === 0 ? "ok" : count(tsc.errors, "error");
     const eslintText =
-        eslint.errors + eslint.warnings === 0 ? "ok" : `${eslint.errors} errors, ${eslint.warnings} warnings`;
+        eslint.errors + eslint.warnings === 0
+            ? "ok"
+            : `${count(eslint.errors, "error")}, ${count(eslint.warnings, "warning")}`;
     process.stdout.write(`typecheck-lint: tsc ${tscText}, eslint ${eslintText}\n`);
     return failed ? 1 : 0;
 }
