@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: the type check and lint (scripts/typecheck-lint.js), prettier --check and every mocha
-// test file, all at once. mocha runs the files in three worker processes (--parallel; the workers
-// of the two files that install packages mostly wait on npm and tsc), the longest files first, and
-// its report streams as each file ends; the other checks' output follows it, then one line per
-// check and `npm test: N passed, N failed`. Exits 1 if anything failed. docs/testing.md says what
-// each part costs, how it was measured, and how to run one file.
+// test file, all at once; the tests start once `npm run build` has found bin/ current (or rebuilt
+// it). mocha runs the files in three worker processes (--parallel; the workers of the two files that
+// install packages mostly wait on npm and tsc), those two first; its report streams as each file
+// ends, the other checks' output follows it, then one line per check and
+// `npm test: N passed, N failed`. Exits 1 if anything failed. docs/testing.md says what each part
+// costs, how it was measured, and how to run one file.
 "use strict";
 const { spawn } = require("child_process");
 const { readdirSync } = require("fs");
@@ -67,22 +68,26 @@ function mochaSummary(output) {
 async function main() {
     const started = Date.now();
     const resolveBin = request => require.resolve(request, { paths: [ROOT] });
-    const [mocha, ...others] = await Promise.all([
-        run(
-            "mocha",
-            [
-                resolveBin("mocha/bin/mocha.js"),
-                "--parallel",
-                "--jobs",
-                JOBS,
-                ...(process.stdout.isTTY ? ["--color"] : []),
-                ...testFiles(),
-            ],
-            { stream: true },
-        ),
+    const statics = Promise.all([
         run("tsc + eslint", [path.join("scripts", "typecheck-lint.js")]),
         run("prettier", [resolveBin("prettier/bin/prettier.cjs"), "--check", "."]),
     ]);
+    // bin/ up to date before any test file starts: the consumer test's `npm pack` then finds it
+    // current instead of rebuilding it under the tests that read it (engine-harness).
+    const build = await run("build", [path.join("scripts", "build.js")]);
+    const mocha = await run(
+        "mocha",
+        [
+            resolveBin("mocha/bin/mocha.js"),
+            "--parallel",
+            "--jobs",
+            JOBS,
+            ...(process.stdout.isTTY ? ["--color"] : []),
+            ...testFiles(),
+        ],
+        { stream: true },
+    );
+    const others = [build, ...(await statics)];
     for (const check of others) {
         process.stdout.write(`\n── ${check.name} ──\n${check.output}`);
     }
