@@ -56,22 +56,34 @@ function build(files) {
     fs.writeFileSync(STAMP, files.join("\n"));
 }
 
-const [entry, ...args] = process.argv.slice(2);
-if (!entry) {
-    process.stderr.write("usage: node offline/launch.js <entry, e.g. offline/plan> [args...]\n");
-    process.exit(2);
+/** Compiles .build/ unless it is current. */
+function ensureBuilt() {
+    const files = sources();
+    if (stale(files)) build(files);
 }
-const files = sources();
-if (stale(files)) build(files);
-process.argv = [process.argv[0], path.join(OUT, `${entry}.js`), ...args];
-require(path.join(OUT, `${entry}.js`))
-    .main(args)
-    .then(
-        code => {
-            process.exitCode = code;
-        },
-        error => {
-            process.stderr.write(`error: ${error && error.message ? error.message : String(error)}\n`);
-            process.exitCode = 2;
-        },
-    );
+
+function main() {
+    const [entry, ...args] = process.argv.slice(2);
+    if (!entry) {
+        process.stderr.write("usage: node offline/launch.js <entry, e.g. offline/plan> [args...]\n");
+        process.exit(2);
+    }
+    ensureBuilt();
+    process.argv = [process.argv[0], path.join(OUT, `${entry}.js`), ...args];
+    require(path.join(OUT, `${entry}.js`))
+        .main(args)
+        .then(
+            code => {
+                process.exitCode = code;
+            },
+            error => {
+                process.stderr.write(`error: ${error && error.message ? error.message : String(error)}\n`);
+                process.exitCode = 2;
+            },
+        );
+}
+
+// Loaded as a module by the test runner, which builds once before its parallel workers start, so
+// that no two plans rebuild .build/ at the same time.
+if (require.main === module) main();
+else module.exports = { ensureBuilt };

@@ -1,7 +1,7 @@
 // What a real `pulumi up`, day-2 change and `pulumi destroy` depend on: the CLI accepting the stack,
 // first launches in a fresh account, cluster login, and what replacement and deletion do.
 import { expect } from "chai";
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { resolveArgs } from "../components/args";
@@ -22,6 +22,7 @@ import {
     one,
     planCli,
     planCliIn,
+    projectCopy,
     run,
     runError,
 } from "./helpers";
@@ -160,28 +161,14 @@ describe("the Pulumi CLI's rules for Pulumi.yaml and stack config (pkg/workspace
 
 describe("the plan applies the CLI's rules before the program runs", function () {
     this.timeout(60000);
+    let tmp: string;
     let copy: string;
     before(() => {
-        // A copy of the project, sharing node_modules, whose Pulumi.yaml may be changed.
-        copy = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-project-"));
-        for (const entry of [
-            "Pulumi.yaml",
-            "Pulumi.dev.yaml",
-            "index.ts",
-            "components",
-            "program",
-            "offline",
-            "policies",
-            "package.json",
-        ]) {
-            cpSync(path.join(ROOT, entry), path.join(copy, entry), {
-                recursive: true,
-                filter: src => !src.includes(`${path.sep}node_modules`),
-            });
-        }
-        symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
+        tmp = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-project-"));
+        // A copy of the project, whose Pulumi.yaml may be changed.
+        copy = projectCopy(tmp);
     });
-    after(() => rmSync(copy, { recursive: true, force: true }));
+    after(() => rmSync(tmp, { recursive: true, force: true }));
 
     it("exits 2 with the CLI's message when Pulumi.yaml declares a key the stack does not set", async () => {
         const file = path.join(copy, "Pulumi.yaml");

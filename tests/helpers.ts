@@ -2,7 +2,7 @@
 // pick resources out of the run.
 import { expect } from "chai";
 import { execFile, spawn } from "child_process";
-import { readFileSync, writeFileSync } from "fs";
+import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "fs";
 import * as path from "path";
 import { isDeepStrictEqual, promisify } from "util";
 import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
@@ -203,21 +203,53 @@ function withEnv(changes: Record<string, string | undefined>): NodeJS.ProcessEnv
 /** The plan's command line, as a user runs it in this project. */
 export const planCli = (...args: string[]): Promise<CliResult> => planCliIn(ROOT, args);
 
-/** The file of stack `name` in this project. */
-export const stackFile = (name: string) => path.join(ROOT, `Pulumi.${name}.yaml`);
+const PROJECT_ENTRIES = [
+    "Pulumi.yaml",
+    "Pulumi.dev.yaml",
+    "Pulumi.prod.yaml",
+    "index.ts",
+    "components",
+    "program",
+    "offline",
+    "policies",
+    "package.json",
+];
+
+/**
+ * A copy of this project at `tmp`/project (made once per `tmp`), sharing node_modules, for tests
+ * that write into the project: stack files, a changed Pulumi.yaml. Test files run in parallel, and
+ * others read the repository's own files (every Pulumi.*.yaml) meanwhile.
+ */
+export function projectCopy(tmp: string): string {
+    const copy = path.join(tmp, "project");
+    if (!existsSync(copy)) {
+        for (const entry of PROJECT_ENTRIES) {
+            cpSync(path.join(ROOT, entry), path.join(copy, entry), {
+                recursive: true,
+                filter: src => !/[\\/](node_modules|bin|\.build)$/.test(src),
+            });
+        }
+        symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
+    }
+    return copy;
+}
+
+/** The file of stack `name` in the project at `project` (a projectCopy: never the repository's own). */
+export const stackFile = (project: string, name: string) => path.join(project, `Pulumi.${name}.yaml`);
 
 /**
  * Plans stack `name` into `tmp`/`name`, its file setting clusterName dev-ai, aws:region us-west-2
- * unless `config` sets it, and then `config` (lines under `config:`).
+ * unless `config` sets it, and then `config` (lines under `config:`), in projectCopy(tmp).
  */
 export async function planOwnStack(tmp: string, name: string, config: string[]) {
+    const project = projectCopy(tmp);
     const region = config.some(l => l.startsWith("aws:region:")) ? [] : ["aws:region: us-west-2"];
     writeFileSync(
-        stackFile(name),
+        stackFile(project, name),
         ["config:", "  gpu-karpenter:clusterName: dev-ai", ...[...region, ...config].map(l => `  ${l}`)].join("\n"),
     );
     const out = path.join(tmp, name);
-    return { out, result: await planCli("--stack", name, "--out", out) };
+    return { out, result: await planCliIn(project, ["--stack", name, "--out", out]) };
 }
 
 export interface CheckManifestsResult {

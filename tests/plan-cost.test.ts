@@ -6,7 +6,7 @@ import { PRICE_SOURCE } from "../components/cost";
 import { parsePlanArgs } from "../offline/plan";
 import { loadPolicyPackConfig } from "../offline/policy-pack-config";
 import { validatePolicyPackConfig } from "../policies/policy-config";
-import { planCli, planOwnStack, readJson, stackFile } from "./helpers";
+import { planCli, planOwnStack, readJson } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -85,8 +85,6 @@ describe("npm run plan: what the GPU pools can cost", function () {
     });
 
     describe("with a stack of its own", () => {
-        afterEach(() => ["testcostgov", "testcostnew"].forEach(s => rmSync(stackFile(s), { force: true })));
-
         it("a GovCloud stack is priced at its own region's prices", async () => {
             const { out, result } = await planOwnStack(tmp, "testcostgov", [
                 "aws:region: us-gov-west-1",

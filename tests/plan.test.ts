@@ -6,7 +6,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { parse as parseYaml } from "yaml";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
-import { type CliResult, planCli, planCliIn, planOwnStack, readJson, stackFile } from "./helpers";
+import { type CliResult, planCli, planCliIn, planOwnStack, projectCopy, readJson, stackFile } from "./helpers";
 import { fromYaml } from "../components/yaml";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -196,12 +196,6 @@ describe("npm run plan", function () {
     });
 
     describe("with a stack of its own", () => {
-        afterEach(() =>
-            ["testbroken", "testbad", "testyaml11", "testnogroup", "testnoregion", "testtypo"].forEach(s =>
-                rmSync(stackFile(s), { force: true }),
-            ),
-        );
-
         it("reads a stack file as Pulumi does (YAML 1.2) and quotes what kubectl (YAML 1.1) would misread", async () => {
             const { out, result } = await planOwnStack(tmp, "testyaml11", [
                 "gpu-karpenter:gpuPools:",
@@ -235,10 +229,11 @@ describe("npm run plan", function () {
         });
 
         it("stops as pulumi-aws does when no region is set anywhere, and names a misspelt one, writing nothing", async () => {
-            writeFileSync(stackFile("testnoregion"), "config:\n  gpu-karpenter:clusterName: dev-ai\n");
+            const project = projectCopy(tmp);
+            writeFileSync(stackFile(project, "testnoregion"), "config:\n  gpu-karpenter:clusterName: dev-ai\n");
             const nowhere = path.join(tmp, "no-aws-files");
             const out = path.join(tmp, "testnoregion");
-            const none = await planCliIn(ROOT, ["--stack", "testnoregion", "--out", out], {
+            const none = await planCliIn(project, ["--stack", "testnoregion", "--out", out], {
                 AWS_REGION: undefined,
                 AWS_DEFAULT_REGION: undefined,
                 AWS_PROFILE: undefined,
@@ -263,8 +258,9 @@ describe("npm run plan", function () {
         });
 
         it("exits 2 on a misspelt key and a misspelt family, naming each with its did-you-mean, writing nothing", async () => {
+            const project = projectCopy(tmp);
             writeFileSync(
-                stackFile("testtypo"),
+                stackFile(project, "testtypo"),
                 [
                     "config:",
                     "  aws:region: us-west-2",
@@ -273,7 +269,7 @@ describe("npm run plan", function () {
                 ].join("\n"),
             );
             const out = path.join(tmp, "testtypo-keys");
-            const result = await planCli("--stack", "testtypo", "--out", out);
+            const result = await planCliIn(project, ["--stack", "testtypo", "--out", out]);
             expect(result.code).to.equal(2);
             const lines = result.stderr.split("\n");
             expect(lines[0]).to.equal("error: invalid stack config:");
@@ -381,8 +377,10 @@ describe("npm run plan", function () {
     });
 
     it("has a bench script that runs", async () => {
-        const { stdout } = await exec("bash", [path.join(ROOT, "offline/bench.sh")], {
-            cwd: ROOT,
+        // In a copy: the script writes a stack file into its project while it runs.
+        const project = projectCopy(tmp);
+        const { stdout } = await exec("bash", [path.join(project, "offline/bench.sh")], {
+            cwd: project,
             env: { ...process.env, BENCH_RUNS: "1" },
         });
         expect(stdout).to.match(/dev plan median \d+\.\d\d s; 50 pools median \d+\.\d\d s \(\d+\.\d\dx\)/);

@@ -21,6 +21,8 @@ import {
     ofType,
     one,
     planCli,
+    planCliIn,
+    projectCopy,
     rerun,
     run,
     runError,
@@ -329,11 +331,19 @@ describe("npm run plan -- --rerun", function () {
     const tmp = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-rerun-"));
     const fresh = path.join(ROOT, "tests/fixtures/clusters/api-fresh-account.json");
     after(() => rmSync(tmp, { recursive: true, force: true }));
-    afterEach(() => rmSync(stackFile("testrerunbyo"), { force: true }));
 
     const lastLine = (r: CliResult) => r.stdout.trimEnd().split("\n").pop();
-    const rerunCli = (stack: string, ...more: string[]) =>
-        planCli("--stack", stack, "--out", path.join(tmp, stack), ...more, "--rerun", "--expect-no-changes");
+    const rerunIn = (project: string, stack: string, ...more: string[]) =>
+        planCliIn(project, [
+            "--stack",
+            stack,
+            "--out",
+            path.join(tmp, stack),
+            ...more,
+            "--rerun",
+            "--expect-no-changes",
+        ]);
+    const rerunCli = (stack: string, ...more: string[]) => rerunIn(ROOT, stack, ...more);
 
     it("plans dev and prod twice and finds nothing to change (--expect-no-changes exits 0)", async () => {
         for (const stack of ["dev", "prod"]) {
@@ -348,8 +358,9 @@ describe("npm run plan -- --rerun", function () {
     });
 
     it("holds for a brought node role on an API cluster, node repair, and an account without the spot role", async () => {
+        const project = projectCopy(tmp);
         writeFileSync(
-            stackFile("testrerunbyo"),
+            stackFile(project, "testrerunbyo"),
             [
                 "config:",
                 "  aws:region: us-west-2",
@@ -359,7 +370,7 @@ describe("npm run plan -- --rerun", function () {
                 "    featureGates: { nodeRepair: true }",
             ].join("\n"),
         );
-        const r = await rerunCli("testrerunbyo", "--cluster", fresh);
+        const r = await rerunIn(project, "testrerunbyo", "--cluster", fresh);
         expect(r.code, r.stdout + r.stderr).to.equal(0);
         for (const [type, name] of [
             [ACCESS_ENTRY, "gpu-karpenter-node-access"],

@@ -7,6 +7,9 @@ import * as path from "path";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
+// The change applies to what the SDK loads itself: load the SDK first, so that this is the module
+// it loaded in this process, whether or not a test file that ran before here loaded it already.
+require("@pulumi/pulumi");
 const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
     debuggablePromise<T>(p: Promise<T>, ctx: unknown): Promise<T>;
 };

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// `npm test`: the type check and lint (scripts/typecheck-lint.js), prettier --check and every mocha
+// test file, all at once; the tests start once `npm run build` has found bin/ current (or rebuilt
+// it). mocha runs the files in three worker processes (--parallel; the workers of the two files that
+// install packages mostly wait on npm and tsc), those two first; its report streams as each file
+// ends, the other checks' output follows it, then one line per check and
+// `npm test: N passed, N failed`. Exits 1 if anything failed. docs/testing.md says what each part
+// costs, how it was measured, and how to run one file.
+"use strict";
+const { spawn } = require("child_process");
+const { readdirSync } = require("fs");
+const path = require("path");
+
+const ROOT = path.resolve(__dirname, "..");
+const TESTS = path.join(ROOT, "tests");
+// The files that npm-install a package (the longest, by far) start first, so neither finishes last alone.
+const FIRST = ["consumer.test.ts", "policies-pack.test.ts"];
+const JOBS = "3";
+
+if (process.argv.length > 2) {
+    process.stderr.write("npm test takes no arguments; to run one file: npx mocha tests/<file>.test.ts\n");
+    process.exit(2);
+}
+
+const testFiles = () => {
+    const files = readdirSync(TESTS, { recursive: true })
+        .map(String)
+        .filter(f => f.endsWith(".test.ts") && !f.split(path.sep).includes("node_modules"))
+        .sort();
+    const first = files.filter(f => FIRST.includes(f));
+    return [...first, ...files.filter(f => !first.includes(f))].map(f => path.join("tests", f));
+};
+
+const color = process.stdout.isTTY ? { FORCE_COLOR: "1" } : {};
+
+/** Runs `args` with this Node; `stream` passes its output through as it comes, and keeps a copy. */
+function run(name, args, { stream = false } = {}) {
+    return new Promise(resolve => {
+        const child = spawn(process.execPath, args, {
+            cwd: ROOT,
+            env: { ...process.env, ...color },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let output = "";
+        const keep = target => chunk => {
+            output += chunk;
+            if (stream) target.write(chunk);
+        };
+        child.stdout.on("data", keep(process.stdout));
+        child.stderr.on("data", keep(process.stderr));
+        child.on("error", error => resolve({ name, code: 1, output: `${output}${error.message}\n` }));
+        child.on("close", (code, signal) => resolve({ name, code: code ?? 1, signal, output }));
+    });
+}
+
+// eslint-disable-next-line no-control-regex
+const plain = text => text.replace(/\x1b\[[0-9;]*m/g, "");
+
+/** mocha's own summary: "313 passing", "2 failing", "1 pending". */
+function mochaSummary(output) {
+    const counts = ["passing", "failing", "pending"]
+        .map(word => plain(output).match(new RegExp(`^\\s*(\\d+) ${word}\\b`, "m")))
+        .filter(Boolean)
+        .map(m => m[0].trim());
+    return counts.join(", ");
+}
+
+async function main() {
+    const started = Date.now();
+    const resolveBin = request => require.resolve(request, { paths: [ROOT] });
+    const statics = Promise.all([
+        run("tsc + eslint", [path.join("scripts", "typecheck-lint.js")]),
+        run("prettier", [resolveBin("prettier/bin/prettier.cjs"), "--check", "."]),
+    ]);
+    // bin/ up to date before any test file starts: the consumer test's `npm pack` then finds it
+    // current instead of rebuilding it under the tests that read it (engine-harness).
+    const build = await run("build", [path.join("scripts", "build.js")]);
+    const mocha = await run(
+        "mocha",
+        [
+            resolveBin("mocha/bin/mocha.js"),
+            "--parallel",
+            "--jobs",
+            JOBS,
+            ...(process.stdout.isTTY ? ["--color"] : []),
+            ...testFiles(),
+        ],
+        { stream: true },
+    );
+    const others = [build, ...(await statics)];
+    for (const check of others) {
+        process.stdout.write(`\n── ${check.name} ──\n${check.output}`);
+    }
+    const results = [mocha, ...others];
+    const failed = results.filter(r => r.code !== 0);
+    process.stdout.write("\n");
+    for (const r of results) {
+        const detail = r === mocha ? mochaSummary(r.output) : "";
+        const verdict = r.code === 0 ? "ok" : `FAILED (${r.signal ? r.signal : `exit ${r.code}`})`;
+        process.stdout.write(`  ${r.name.padEnd(13)} ${verdict}${detail ? `: ${detail}` : ""}\n`);
+    }
+    const seconds = ((Date.now() - started) / 1000).toFixed(0);
+    process.stdout.write(
+        `npm test: ${results.length - failed.length} passed, ${failed.length} failed` +
+            `${failed.length ? ` (${failed.map(r => r.name).join(", ")})` : ""} in ${seconds} s\n`,
+    );
+    return failed.length ? 1 : 0;
+}
+
+main().then(
+    code => (process.exitCode = code),
+    error => {
+        process.stderr.write(`${error && error.stack ? error.stack : String(error)}\n`);
+        process.exitCode = 2;
+    },
+);
