@@ -4,7 +4,7 @@
 // it). mocha runs the files in three worker processes (--parallel; the workers of the two files that
 // install packages mostly wait on npm and tsc), those two first; its report streams as each file
 // ends, the other checks' output follows it, then one line per check and
-// `npm test: N passed, N failed`. Exits 1 if anything failed. docs/testing.md says what each part
+// `checks: N passed, N failed`. Exits 1 if anything failed. docs/testing.md says what each part
 // costs, how it was measured, and how to run one file.
 "use strict";
 const { spawn } = require("child_process");
@@ -100,9 +100,10 @@ async function main() {
         process.stdout.write(`  ${r.name.padEnd(13)} ${verdict}${detail ? `: ${detail}` : ""}\n`);
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
+    // The last line alone, in the plain `word: N passed, N failed` form CI readers recognise.
     process.stdout.write(
-        `npm test: ${results.length - failed.length} passed, ${failed.length} failed` +
-            `${failed.length ? ` (${failed.map(r => r.name).join(", ")})` : ""} in ${seconds} s\n`,
+        `npm test took ${seconds} s${failed.length ? `; failed: ${failed.map(r => r.name).join(", ")}` : ""}\n` +
+            `checks: ${results.length - failed.length} passed, ${failed.length} failed\n`,
     );
     return failed.length ? 1 : 0;
 }
