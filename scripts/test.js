@@ -68,13 +68,14 @@ function run(name, args, { stream = false } = {}) {
 // eslint-disable-next-line no-control-regex
 const plain = text => text.replace(/\x1b\[[0-9;]*m/g, "");
 
-/** mocha's own summary: "313 passing", "2 failing", "1 pending". */
+/** mocha's own summary, its last "N passing", "N failing" and "N pending" lines. */
 function mochaSummary(output) {
-    const counts = ["passing", "failing", "pending"]
-        .map(word => plain(output).match(new RegExp(`^\\s*(\\d+) ${word}\\b`, "m")))
+    const text = plain(output);
+    return ["passing", "failing", "pending"]
+        .map(word => [...text.matchAll(new RegExp(`^ {2}(\\d+ ${word})\\b`, "gm"))].pop())
         .filter(Boolean)
-        .map(m => m[0].trim());
-    return counts.join(", ");
+        .map(m => m[1])
+        .join(", ");
 }
 
 async function main() {
