@@ -2,13 +2,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GpuKarpenter, loginIdentity } from "./components/gpu-karpenter";
 import { readStackConfig } from "./components/stack-config";
+import type { ClusterProgram, CreatedCluster } from "./program/cluster-program";
 
 const config = readStackConfig(pulumi.runtime.allConfig());
 const { args } = config;
 
-let created: import("./program/cluster").CreatedCluster | undefined;
+let created: CreatedCluster | undefined;
 if (config.createCluster) {
-    const { createCluster, SYSTEM_NODE_GROUP } = require("./program/cluster") as typeof import("./program/cluster");
+    // Loaded only when asked for: @pulumi/eks is heavy to load and to type-check.
+    const { createCluster, SYSTEM_NODE_GROUP } = (require("./program/cluster") as { clusterProgram: ClusterProgram })
+        .clusterProgram;
     created = createCluster(config.clusterName, {
         clusterName: config.clusterName,
         kubernetesVersion: config.kubernetesVersion,

@@ -8,8 +8,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { helpAsked } from "./command-line";
 import { loadFakeCluster } from "./fake-cluster";
-import { launchProgram } from "./launch-program";
-import { PROJECT_DIR } from "./stack";
+import { PROJECT_DIR } from "./project-dir";
 
 const TIME = "/usr/bin/time";
 
@@ -33,6 +32,8 @@ cache cold, then BENCH_RUNS times (default 3) warm. Timed by GNU time.
         return 2;
     }
     const runs = Number(process.env.BENCH_RUNS ?? 3);
+    // Loaded once the arguments are good: --help answers without the SDK's gRPC stack.
+    const { launchProgram } = require("./launch-program") as typeof import("./launch-program");
     const cache = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-bench-launch-"));
     const tmp = process.env.TMPDIR;
     // os.tmpdir() in the launched node, so ts-node starts with an empty cache.

@@ -10,7 +10,6 @@ import { createServer } from "net";
 import { tmpdir } from "os";
 import * as path from "path";
 import { helpAsked } from "./command-line";
-import { DEV_PREVIEW, installPolicyPack, packPolicyPack, startPolicyPack } from "./policy-pack";
 
 const USAGE = "usage: npm run bench:pack [-- --pack-dir DIR]";
 
@@ -33,6 +32,9 @@ installed outside the repository as another project gets it: a warm-up, then BEN
         return 2;
     }
     const work = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-bench-pack-"));
+    // Loaded once the arguments are good: --help answers without the SDK's gRPC stack.
+    const { DEV_PREVIEW, installPolicyPack, packPolicyPack, startPolicyPack } =
+        require("./policy-pack") as typeof import("./policy-pack");
     // A live address for the engine argument; the pack only dials it to log, which a clean start does not.
     const engine = createServer(socket => socket.destroy());
     await new Promise<void>(resolve => engine.listen(0, "127.0.0.1", resolve));

@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { helpAsked } from "./command-line";
-import { getSchema, layOutPlugin, providerClient, silentEngine, startPlugin } from "./provider-plugin";
 
 const USAGE = "usage: npm run bench:provider [-- --plugin-dir DIR]";
 
@@ -38,6 +37,9 @@ to GetSchema's answer: wall-clock and the plugin's CPU seconds, a warm-up then B
         return 2;
     }
     const work = mkdtempSync(path.join(tmpdir(), "gpu-karpenter-bench-provider-"));
+    // Loaded once the arguments are good: --help answers without the SDK's gRPC stack.
+    const { getSchema, layOutPlugin, providerClient, silentEngine, startPlugin } =
+        require("./provider-plugin") as typeof import("./provider-plugin");
     const engine = await silentEngine();
     try {
         const pluginDir = given ?? layOutPlugin(path.join(work, "plugin"));

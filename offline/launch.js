@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Runs one of the project's TypeScript command-line entry points (a module exporting
-// `main(args): Promise<exit code>`, such as offline/plan) from JavaScript compiled into .build/. Type-checking happens in `npm test`, not here;
-// compiling is esbuild's transpile-only pass, redone only when a source is newer than the last
+// Runs one of the project's TypeScript command-line entry points (a module exporting `main(args)`,
+// which returns the exit code or a promise of it: offline/plan, policies/check-manifests) from
+// JavaScript compiled into .build/. Type-checking happens in `npm test`, not here; compiling is esbuild's transpile-only pass, redone only when a source is newer than the last
 // build, so a run costs what loading the SDKs costs.
 "use strict";
 const fs = require("fs");
@@ -70,8 +70,9 @@ function main() {
     }
     ensureBuilt();
     process.argv = [process.argv[0], path.join(OUT, `${entry}.js`), ...args];
-    require(path.join(OUT, `${entry}.js`))
-        .main(args)
+    const command = require(path.join(OUT, `${entry}.js`));
+    Promise.resolve()
+        .then(() => command.main(args))
         .then(
             code => {
                 process.exitCode = code;

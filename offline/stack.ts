@@ -8,18 +8,11 @@ import type { CloudResource } from "./cloud-mocks";
 import { FakeCluster } from "./fake-cluster";
 import { PulumiProject, PulumiProjectError, mergeStackConfig, validateProject } from "./pulumi-project";
 import { PROJECT, ProgramRun, runProgram } from "./run-program";
+import { PROJECT_DIR } from "./project-dir";
 
-/** Where Pulumi.yaml and the stack files are (the sources, when this runs compiled from .build/). */
-export const PROJECT_DIR = findProjectDir(__dirname);
+export { PROJECT_DIR };
 /** Where the program is: index.ts, or its compiled index.js beside this module's compiled copy. */
 const PROGRAM_DIR = path.resolve(__dirname, "..");
-
-function findProjectDir(from: string): string {
-    for (let dir = from; ; dir = path.dirname(dir)) {
-        if (existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-        if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${from}`);
-    }
-}
 
 export class StackFileError extends Error {}
 

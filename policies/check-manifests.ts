@@ -95,7 +95,7 @@ function readConfig(file: string): PolicyPackConfig {
     }
 }
 
-function main(args: string[]): number {
+function check(args: string[]): number {
     if (helpAsked(args)) {
         process.stdout.write(HELP);
         return 0;
@@ -164,12 +164,13 @@ function main(args: string[]): number {
     return invalid > 0 || violations.some(v => v.enforcement === "mandatory") ? 1 : 0;
 }
 
-try {
-    process.exitCode = main(process.argv.slice(2));
-} catch (e) {
-    if (!(e instanceof InputError)) {
-        throw e;
+/** The command: its exit code; unreadable input is named on stderr (exit 2). Run by offline/launch.js. */
+export function main(args: string[]): number {
+    try {
+        return check(args);
+    } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        console.error(`check-manifests: ${e.message}`);
+        return 2;
     }
-    console.error(`check-manifests: ${e.message}`);
-    process.exitCode = 2;
 }

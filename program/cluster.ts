@@ -1,39 +1,19 @@
 // `createCluster: true`: a new EKS cluster to install onto, with an OIDC provider, access entries
 // and a small system node group where the Karpenter controller runs. Loaded only when asked for,
 // as @pulumi/eks is heavy.
-import * as pulumi from "@pulumi/pulumi";
 import { Cluster, ManagedNodeGroup, AuthenticationMode } from "@pulumi/eks";
 import { Role, RolePolicyAttachment } from "@pulumi/aws/iam";
 import { Addon } from "@pulumi/aws/eks";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import { getSubnetOutput } from "@pulumi/aws/ec2";
-import type { ClusterDetails } from "../components/cluster-args";
+import type { ClusterProgram, CreateClusterOptions, CreatedCluster } from "./cluster-program";
 import { NODE_MANAGED_POLICIES, managedPolicyArn, nodeTrustPolicy } from "../components/iam-documents";
 import { autoNamedRoleFits } from "../components/aws-names";
 import { POD_IDENTITY_AGENT } from "../components/preflight";
 
 export const SYSTEM_NODE_GROUP = "system";
 
-export interface CreatedCluster {
-    details: ClusterDetails;
-    /** What GpuKarpenter must wait for: the cluster and the nodes the controller runs on. */
-    resources: pulumi.Resource[];
-}
-
-export function createCluster(
-    name: string,
-    opts: {
-        clusterName: string;
-        kubernetesVersion?: string;
-        subnetIds: pulumi.Input<string>[];
-        /** Default: the VPC of the first subnet. */
-        vpcId?: pulumi.Input<string>;
-        tags: Record<string, string>;
-        providerCredentialOpts?: { profileName?: string; roleArn?: string };
-        /** Install the eks-pod-identity-agent add-on (identity "podIdentity"). */
-        podIdentityAgent?: boolean;
-    },
-): CreatedCluster {
+export function createCluster(name: string, opts: CreateClusterOptions): CreatedCluster {
     const cluster = new Cluster(name, {
         name: opts.clusterName,
         version: opts.kubernetesVersion,
@@ -104,3 +84,6 @@ export function createCluster(
         resources: [cluster, nodeGroup, ...agent],
     };
 }
+
+/** What index.ts loads (program/cluster-program.ts): declared as a ClusterProgram, so tsc holds the two in step. */
+export const clusterProgram: ClusterProgram = { createCluster, SYSTEM_NODE_GROUP };

@@ -1,7 +1,7 @@
 // Reserved capacity (On-Demand Capacity Reservations, Capacity Blocks for ML) on a GPU pool: the
 // pool names its reservations, the EC2NodeClass selects them, and the NodePool admits `reserved`.
 import { expect } from "chai";
-import { asEngineResources } from "../offline/plan";
+import { asEngineResources } from "../offline/plan-stack";
 import { ProgramFailure } from "../offline/run-program";
 import { validatePolicyPackConfig } from "../policies/policy-config";
 import { evaluateResources } from "../policies/rules";

@@ -11,7 +11,17 @@
 // GPU_KARPENTER_CONSUMER_KEEP=1 leaves the temporary project in place to look at.
 import { expect } from "chai";
 import { execFile } from "child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import {
+    cpSync,
+    existsSync,
+    mkdirSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    rmSync,
+    symlinkSync,
+    writeFileSync,
+} from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { getSchema, providerClient, silentEngine, startPlugin } from "../offline/provider-plugin";
@@ -144,7 +154,13 @@ describe("the packed component, installed by another Pulumi project", function (
         const tsc = path.join(project, "node_modules", "typescript", "bin", "tsc");
         [nodenext, node10] = await Promise.all([
             exec(process.execPath, [tsc, "-p", "tsconfig.test.json"], project),
-            exec(process.execPath, [tsc, "-p", "tsconfig.node10.json", "--noEmit"], project),
+            // Our declarations and the project's files under the older resolution; the SDKs'
+            // declarations were checked in full by the run beside it (tests/consumer-typecheck.js).
+            exec(
+                process.execPath,
+                [path.join(__dirname, "consumer-typecheck.js"), project, "tsconfig.node10.json"],
+                project,
+            ),
         ]);
         run =
             nodenext.code === 0
@@ -218,7 +234,7 @@ describe("the packed component, installed by another Pulumi project", function (
         expect(nodenext.code, nodenext.stdout + nodenext.stderr).to.equal(0);
     });
 
-    it("type-checks with the template's tsconfig before 2026-03 (moduleResolution node, which ignores exports)", () => {
+    it("type-checks with the template's tsconfig before 2026-03 (moduleResolution node, which ignores exports): the package's declarations and the project's files", () => {
         expect(node10.code, node10.stdout + node10.stderr).to.equal(0);
     });
 
@@ -284,5 +300,54 @@ describe("the packed component, installed by another Pulumi project", function (
         const { rejected } = mocked();
         expect(rejected).to.deep.include({ isRunError: true });
         expect(rejected!.message).to.contain('gpuPools[0] "gpu".consolidateAfter');
+    });
+});
+
+describe("the consumer's second type check (tests/consumer-typecheck.js)", () => {
+    // A project whose own file, gpu-karpenter's declarations and another package's declarations each
+    // hold one type error: the check reports the first two, as tsc would, and leaves the third to
+    // the full tsc run.
+    it("reports errors in the project's files and gpu-karpenter's declarations, not in other packages' declarations", async () => {
+        const project = mkdtempSync(path.join(tmpdir(), "consumer-typecheck-"));
+        try {
+            const modules = path.join(project, "node_modules");
+            const broken = "export declare const broken: NoSuchType;\n";
+            for (const pkg of ["gpu-karpenter", "other-sdk"]) {
+                mkdirSync(path.join(modules, pkg), { recursive: true });
+                writeFileSync(
+                    path.join(modules, pkg, "package.json"),
+                    JSON.stringify({ name: pkg, types: "index.d.ts" }),
+                );
+                writeFileSync(path.join(modules, pkg, "index.d.ts"), broken);
+            }
+            symlinkSync(path.join(ROOT, "node_modules", "typescript"), path.join(modules, "typescript"));
+            writeFileSync(
+                path.join(project, "index.ts"),
+                'import "gpu-karpenter";\nimport "other-sdk";\nexport const count: number = "one";\n',
+            );
+            writeFileSync(
+                path.join(project, "tsconfig.json"),
+                JSON.stringify({
+                    compilerOptions: { strict: true, moduleResolution: "node", types: [] },
+                    files: ["index.ts"],
+                }),
+            );
+            const result = await exec(
+                process.execPath,
+                [path.join(__dirname, "consumer-typecheck.js"), project, "tsconfig.json"],
+                project,
+            );
+            expect(result.code).to.equal(1);
+            const errors = result.stdout.split("\n").filter(Boolean).sort();
+            expect(errors).to.have.length(2);
+            expect(errors[0]).to.match(
+                /^index\.ts\(3,14\): error TS2322: Type 'string' is not assignable to type 'number'/,
+            );
+            expect(errors[1]).to.match(
+                /^node_modules\/gpu-karpenter\/index\.d\.ts\(1,30\): error TS\d+: Cannot find name 'NoSuchType'/,
+            );
+        } finally {
+            rmSync(project, { recursive: true, force: true });
+        }
     });
 });

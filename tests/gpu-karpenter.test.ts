@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { exampleWorkloadManifest } from "../components/example-workload";
-import { asEngineResources } from "../offline/plan";
+import { asEngineResources } from "../offline/plan-stack";
 import { evaluateResources } from "../policies/rules";
 import type { ProgramRun } from "../offline/run-program";
 import { ProgramFailure } from "../offline/run-program";

@@ -261,7 +261,7 @@ export interface CheckManifestsResult {
 /** `npm run check-manifests -- ARGS`, without npm in between. */
 export function checkManifests(...args: string[]): Promise<CheckManifestsResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [require.resolve("tsx/cli"), "policies/check-manifests.ts", ...args], {
+        const child = spawn(process.execPath, ["offline/launch.js", "policies/check-manifests", ...args], {
             cwd: ROOT,
         });
         let stdout = "";

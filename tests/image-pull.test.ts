@@ -19,7 +19,7 @@ import {
     serializeMimeArchive,
 } from "../components/image-pull";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
-import { costReport, gpuPoolRows } from "../offline/plan";
+import { costReport, gpuPoolRows } from "../offline/plan-stack";
 import type { ProgramRun } from "../offline/run-program";
 import { NODECLASS, expectValidKarpenter, fakeCluster, one, run, runError } from "./helpers";
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs
 import { tmpdir } from "os";
 import * as path from "path";
 import { PRICE_SOURCE } from "../components/cost";
-import { parsePlanArgs } from "../offline/plan";
+import { parsePlanArgs } from "../offline/plan-usage";
 import { loadPolicyPackConfig } from "../offline/policy-pack-config";
 import { validatePolicyPackConfig } from "../policies/policy-config";
 import { planCli, planOwnStack, readJson } from "./helpers";

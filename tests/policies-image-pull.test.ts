@@ -4,7 +4,7 @@
 // component renders.
 import { expect } from "chai";
 import { EngineResource, UNKNOWN, evaluateStackPolicies } from "../policies/rules";
-import { asEngineResources } from "../offline/plan";
+import { asEngineResources } from "../offline/plan-stack";
 import { run, runDefaults } from "./helpers";
 import { AUTO_MODE_CLASS, nodePool, req, stackReports } from "./policy-resources";
 

@@ -10,7 +10,7 @@ import { Provider } from "@pulumi/kubernetes/provider";
 import { GpuKarpenter } from "../components/gpu-karpenter";
 import { OWNER_TAG } from "../components/ownership";
 import { fromYaml } from "../components/yaml";
-import { secondRunReport } from "../offline/plan";
+import { secondRunReport } from "../offline/plan-stack";
 import { NEW_STACK, applyDestroy, applyUpdate, diffRun } from "../offline/rerun";
 import {
     type CliResult,
