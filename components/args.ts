@@ -32,7 +32,8 @@ import {
 } from "./controller-args";
 import { resolveRoleName } from "./aws-names";
 import { checkPoolsAgainstKarpenter } from "./compatibility";
-import { GpuPool, ResolvedGpuPool, poolKey, resolvePools } from "./pool-args";
+import { poolKey } from "./key-path";
+import { GpuPool, ResolvedGpuPool, resolvePools } from "./pool-args";
 import { BALANCED_SINCE, SEMVER, compareVersions, resolveKarpenterVersion } from "./versions";
 
 /** The inputs of GpuKarpenter: only clusterName is required. */

@@ -3,7 +3,8 @@
 // and the component share it.
 import { Problems, show } from "./checks";
 import { VOLUME_INITIALIZATION_RATE_SINCE } from "./image-args";
-import { type ResolvedGpuPool, poolKey } from "./pool-args";
+import { poolKey } from "./key-path";
+import type { ResolvedGpuPool } from "./pool-args";
 import { DEFAULT_KARPENTER_VERSION, SEMVER, compareVersions } from "./versions";
 
 /**

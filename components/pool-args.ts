@@ -14,6 +14,7 @@ import { cronProblem } from "./cron";
 import { CAPACITY_TYPES, CONSOLIDATION_POLICIES, CapacityType, ConsolidationPolicy, instanceRequirement } from "./gpu";
 import { DNS_LABEL, Integer, Problems, show } from "./checks";
 import { ImageSnapshot, ResolvedImageSnapshot, resolveImageSettings } from "./image-args";
+import { poolKey } from "./key-path";
 
 /** AMI families a GPU pool may run: the first part of its amiAlias. AL2 ends with Kubernetes 1.32. */
 export const AmiFamily = {
@@ -259,12 +260,6 @@ export function resolvePools(p: Problems, value: unknown): ResolvedGpuPool[] {
         });
     }
     return gpuPools;
-}
-
-/** How messages name a pool: `gpuPools[1] "serve"`, or `gpuPools[1]` while it has no name. */
-export function poolKey(index: number, raw: unknown): string {
-    const name = raw !== null && typeof raw === "object" ? (raw as { name?: unknown }).name : undefined;
-    return typeof name === "string" && name !== "" ? `gpuPools[${index}] ${show(name)}` : `gpuPools[${index}]`;
 }
 
 /**

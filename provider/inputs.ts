@@ -7,6 +7,12 @@ import { Output, isUnknown, output, unknown } from "@pulumi/pulumi/output";
 import { Resource } from "@pulumi/pulumi/resource";
 import type { PropertyDefinition } from "@pulumi/pulumi/provider/experimental/analyzer";
 import type { PackageSpec } from "@pulumi/pulumi/provider/experimental/schema";
+import { POOL_NAME } from "../components/key-path";
+
+// A pool's messages name it after its place, `gpuPools[1] "serve".gpuLimit` (poolKey); the key
+// path runs to the first ": " outside that quoted name.
+const POOL_NAME_AFTER_INDEX = new RegExp(`^ ${POOL_NAME}`);
+const KEY_PATH = new RegExp(`^\\s*((?:${POOL_NAME}|[^":])+): `);
 
 type Spec = PropertyDefinition & { type?: string; $ref?: string };
 /** An object type's properties, or a map's value type. */
@@ -64,8 +70,7 @@ export class InputSchema {
                 segments.push(Number(index[1]));
                 spec = spec?.items;
                 shape = this.shape(spec);
-                // A pool's messages name it after its place: `gpuPools[1] "serve".gpuLimit`.
-                rest = rest.slice(index[0].length).replace(/^ "(?:[^"\\]|\\.)*"/, "");
+                rest = rest.slice(index[0].length).replace(POOL_NAME_AFTER_INDEX, "");
                 continue;
             }
             if (segments.length > 0 && rest.startsWith(".")) rest = rest.slice(1);
@@ -234,8 +239,7 @@ export function propertiesError(schema: InputSchema, message: string): InputProp
     const header = lines.length > 1 && lines[0].endsWith(":") ? lines.shift()!.slice(0, -1) : undefined;
     const errors: PropertyProblem[] = [];
     for (const line of lines) {
-        // The key path runs to the first ": " outside a quoted pool name.
-        const key = /^\s*((?:"(?:[^"\\]|\\.)*"|[^":])+): /.exec(line);
+        const key = KEY_PATH.exec(line);
         if (!key) return undefined;
         errors.push({ propertyPath: schema.propertyPath(key[1].trim()), reason: line.slice(key[0].length) });
     }

@@ -18,6 +18,7 @@ import {
     parseMimeArchive,
     serializeMimeArchive,
 } from "../components/image-pull";
+import { poolKey } from "../components/key-path";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
 import { costReport, gpuPoolRows } from "../offline/plan-stack";
 import type { ProgramRun } from "../offline/run-program";
@@ -81,7 +82,7 @@ const mergedGates = (userData: string) =>
 
 /** A pool's errors name it: `gpuPools[0].userData` is reported as `gpuPools[0] "<its name>".userData`. */
 function naming(message: string, pool: object): string {
-    return message.replace("gpuPools[0].", `gpuPools[0] ${JSON.stringify((pool as { name: string }).name)}.`);
+    return message.replace("gpuPools[0].", `${poolKey(0, pool)}.`);
 }
 
 describe("Karpenter's MIME user data, as its own tests hold it (mime/suite_test.go, v1.14.1)", () => {

@@ -7,6 +7,7 @@ import { readFileSync } from "fs";
 import type { PackageSpec } from "@pulumi/pulumi/provider/experimental/schema";
 import * as components from "../components";
 import { GpuKarpenterConfigError } from "../components/checks";
+import { POOL_NAME } from "../components/key-path";
 import { SCHEMA_FILE, SchemaProperty, analyze, buildSchema, packageJson } from "../scripts/generate-schema";
 
 const TOKEN = "gpu-karpenter:index:GpuKarpenter";
@@ -237,5 +238,5 @@ describe("the component provider's schema (provider/schema.json)", function () {
 
 /** A pool's errors name it after its place (`gpuPools[0] "gpu".gpuLimit`): each list index may be followed by a name. */
 function keyPattern(key: string): string {
-    return key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\\\]/g, '\\]( "[^"]*")?');
+    return key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\\\]/g, `\\]( ${POOL_NAME})?`);
 }
