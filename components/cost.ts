@@ -371,7 +371,7 @@ export function formatHourly(usd: number): string {
 export function priceBasis(cost: Pick<PoolCost, "region" | "priceRegion">): string {
     return cost.region === cost.priceRegion
         ? `${cost.priceRegion} on-demand prices`
-        : `${cost.priceRegion} on-demand prices (the table has no ${cost.region} prices; other regions run up to about 55% higher)`;
+        : `${cost.priceRegion} on-demand prices (the table has no ${cost.region} prices; AWS's prices differ by region)`;
 }
 
 // ---- checking the families and types a user configures -----------------------------------------

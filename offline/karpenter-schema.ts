@@ -69,7 +69,10 @@ const KINDS: KarpenterKind[] = [
 ];
 const KARPENTER_GROUPS = new Set(KINDS.map(k => k.apiVersion.split("/")[0]));
 
-const UNKNOWN_FIELD = `unknown field: not in the ${KARPENTER_RELEASE} CRD, so the API server would drop it silently`;
+// What the API server does with a field its structural schema lacks: it prunes it, and answers a
+// client that asks for no field validation (or "Warn", its default) with at most a warning;
+// kubectl apply asks for "Strict" and is refused (KEP-2885, server-side field validation).
+const UNKNOWN_FIELD = `unknown field: not in the ${KARPENTER_RELEASE} CRD; the API server drops it, at most with a warning (kubectl apply, which asks for strict validation, refuses it)`;
 
 // Errors after which the API server does not run CEL rules (apiextensions-apiserver hasBlockingErr):
 // the value does not have the shape the rules were written for.
@@ -109,8 +112,8 @@ const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 const TRANSITION_RULE = /\boldSelf\b/;
 
 /**
- * The reasons the Kubernetes API server with the vendored Karpenter CRDs would reject (or silently
- * change) `obj` on CREATE; [] when it would accept it as given. Defaults in the CRD are applied
+ * The reasons the Kubernetes API server with the vendored Karpenter CRDs would reject (or prune)
+ * `obj` on CREATE; [] when it would accept it as given. Defaults in the CRD are applied
  * first, as the API server does, to a copy: `obj` is not modified.
  */
 export function validateKarpenterObject(obj: unknown): SchemaError[] {
@@ -344,7 +347,7 @@ function toAjvSchema(node: CrdSchema): CrdSchema {
     if (node.properties) {
         out.properties = Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, toAjvSchema(v)]));
         if (node.additionalProperties === undefined && !node["x-kubernetes-preserve-unknown-fields"]) {
-            // The API server prunes unknown fields without a word; report them instead.
+            // The API server prunes unknown fields (UNKNOWN_FIELD); report them instead.
             out.additionalProperties = false;
         }
     }

@@ -6,6 +6,6 @@ import { policies } from "./rules";
 
 new PolicyPack("gpu-karpenter-policies", {
     description:
-        "Keeps Karpenter GPU NodePools (self-managed or EKS Auto Mode) cheap and safe: spot or reserved capacity only, consolidated, GPU-limited, within budget, interruption-aware, on the Karpenter v1 API.",
+        "Keeps Karpenter GPU NodePools (self-managed or EKS Auto Mode) cheap and safe: spot or reserved capacity only, consolidated, GPU-limited, within budget, interruption-aware, on the Karpenter v1 API, and advised on how fast their nodes pull images.",
     policies,
 });

@@ -177,7 +177,7 @@ describe("cost: a pool's hourly ceiling", () => {
         const oregon = poolCost(families("g5"), 4, "us-west-2");
         expect(oregon).to.deep.include({ region: "us-west-2", priceRegion: "us-east-1" });
         expect(priceBasis(oregon)).to.equal(
-            "us-east-1 on-demand prices (the table has no us-west-2 prices; other regions run up to about 55% higher)",
+            "us-east-1 on-demand prices (the table has no us-west-2 prices; AWS's prices differ by region)",
         );
         expect(priceBasis(gov)).to.equal("us-gov-west-1 on-demand prices");
     });

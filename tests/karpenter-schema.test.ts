@@ -64,7 +64,8 @@ function expectError(obj: unknown, field: string, reason: string): SchemaError[]
 }
 
 const GPU_COUNT = "karpenter.k8s.aws/instance-gpu-count";
-const UNKNOWN_FIELD = "unknown field: not in the Karpenter 1.14.1 CRD, so the API server would drop it silently";
+const UNKNOWN_FIELD =
+    "unknown field: not in the Karpenter 1.14.1 CRD; the API server drops it, at most with a warning (kubectl apply, which asks for strict validation, refuses it)";
 const AMI_FAMILY_NOT_SUPPORTED =
     "family is not supported, must be one of the following: " +
     "'al2', 'al2023', 'bottlerocket', 'windows2019', 'windows2022', 'windows2025'";

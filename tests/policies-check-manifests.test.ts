@@ -264,7 +264,7 @@ describe("policies: check-manifests command line", function () {
         expect(runs.typo.stdout.split("\n")).to.deep.equal([
             "Karpenter 1.14.1 schema errors (the policies skip these objects until they are fixed):",
             "  NodePool/typo spec.template.spec.requirements: required",
-            "  NodePool/typo spec.template.spec.requirments: unknown field: not in the Karpenter 1.14.1 CRD, so the API server would drop it silently (did you mean requirements?)",
+            "  NodePool/typo spec.template.spec.requirments: unknown field: not in the Karpenter 1.14.1 CRD; the API server drops it, at most with a warning (kubectl apply, which asks for strict validation, refuses it) (did you mean requirements?)",
             "  NodePool/typo: the x-kubernetes-validations rules of spec were not checked because of the schema errors above",
             "checked 0 resources: 0 mandatory violations, 0 advisory violations; 1 invalid Karpenter object",
             "",
