@@ -3,7 +3,7 @@
 // part's args and checks live with their concern: pool-args.ts, controller-args.ts,
 // cluster-args.ts; checks.ts holds what they share.
 import * as pulumi from "@pulumi/pulumi";
-import { GpuKarpenterConfigError, DNS_LABEL, Problems, show } from "./checks";
+import { GpuKarpenterConfigError, DNS_LABEL, Problems, settingsError, show } from "./checks";
 import {
     ClusterDetails,
     DISCOVERY_MODES,
@@ -231,7 +231,7 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         exampleWorkload: p.bool("exampleWorkload", raw.exampleWorkload, false),
     };
     if (p.list.length > 0) {
-        throw new GpuKarpenterConfigError(`invalid GpuKarpenter settings:\n  ${p.list.join("\n  ")}`);
+        throw settingsError(p.list);
     }
     return resolved;
 }

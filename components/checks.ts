@@ -13,6 +13,14 @@ export class GpuKarpenterConfigError extends pulumi.RunError {
     }
 }
 
+/**
+ * The error for bad settings: a header, then one `<key path>: <reason>` a line, the form the
+ * component provider reads back into per-property errors (provider/inputs.ts propertiesError).
+ */
+export function settingsError(lines: readonly string[]): GpuKarpenterConfigError {
+    return new GpuKarpenterConfigError(`invalid GpuKarpenter settings:\n  ${lines.join("\n  ")}`);
+}
+
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** A value given directly, as opposed to an Output or promise of one. */
@@ -141,7 +149,7 @@ export class Problems {
         }
         return pulumi.output(value).apply(v => {
             const why = problem(v as T);
-            if (why) throw new GpuKarpenterConfigError(`invalid GpuKarpenter settings:\n  ${key}: ${why}`);
+            if (why) throw settingsError([`${key}: ${why}`]);
             return v;
         }) as pulumi.Input<T>;
     }
