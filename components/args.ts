@@ -154,10 +154,11 @@ const ARG_KEYS: (keyof GpuKarpenterArgs)[] = [
 
 /**
  * Validates and fills in defaults. Throws one GpuKarpenterConfigError listing every problem,
- * each naming the setting, the bad value and what is allowed.
+ * each naming the setting, the bad value and what is allowed. `meant`: settings the caller already
+ * named a misspelling of, not reported again as missing.
  */
-export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
-    const p = new Problems();
+export function resolveArgs(args: GpuKarpenterArgs, meant: Iterable<string> = []): ResolvedArgs {
+    const p = new Problems(meant);
     const raw = args as unknown as Record<string, unknown>;
     if (!p.object("args", raw)) throw new GpuKarpenterConfigError(p.list.join("\n"));
     p.unknownKeys("", raw, ARG_KEYS);

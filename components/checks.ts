@@ -44,7 +44,7 @@ export const stringProblem = (v: unknown) =>
     typeof v === "string" ? undefined : `${show(v)} is not allowed; use a string`;
 
 /** The message for a required setting left unset: `<key>: is required: <what it is>`. */
-export const requiredMessage = (what: string) => `is required: ${what}`;
+const requiredMessage = (what: string) => `is required: ${what}`;
 
 /** A setting that is not one, with the one it is nearest to, and every one there is. */
 export function unknownSettingMessage(hint: string | undefined, allowed: readonly string[]): string {
@@ -55,7 +55,11 @@ export function unknownSettingMessage(hint: string | undefined, allowed: readonl
 export class Problems {
     readonly list: string[] = [];
     /** Settings a misspelt one was taken for: reported as the misspelling, not as missing. */
-    private readonly meant = new Set<string>();
+    private readonly meant: Set<string>;
+    /** `meant`: such settings that a caller already named (stack config's misspelt keys). */
+    constructor(meant: Iterable<string> = []) {
+        this.meant = new Set(meant);
+    }
     add(key: string, message: string) {
         this.list.push(`${key}: ${message}`);
     }
