@@ -3,7 +3,7 @@
 // part's args and checks live with their concern: pool-args.ts, controller-args.ts,
 // cluster-args.ts; checks.ts holds what they share.
 import * as pulumi from "@pulumi/pulumi";
-import { GpuKarpenterConfigError, DNS_LABEL, Problems, show } from "./checks";
+import { GpuKarpenterConfigError, DNS_LABEL, Problems, settingsError, show } from "./checks";
 import {
     ClusterDetails,
     DISCOVERY_MODES,
@@ -154,10 +154,11 @@ const ARG_KEYS: (keyof GpuKarpenterArgs)[] = [
 
 /**
  * Validates and fills in defaults. Throws one GpuKarpenterConfigError listing every problem,
- * each naming the setting, the bad value and what is allowed.
+ * each naming the setting, the bad value and what is allowed. `meant`: settings the caller already
+ * named a misspelling of, not reported again as missing.
  */
-export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
-    const p = new Problems();
+export function resolveArgs(args: GpuKarpenterArgs, meant: Iterable<string> = []): ResolvedArgs {
+    const p = new Problems(meant);
     const raw = args as unknown as Record<string, unknown>;
     if (!p.object("args", raw)) throw new GpuKarpenterConfigError(p.list.join("\n"));
     p.unknownKeys("", raw, ARG_KEYS);
@@ -231,7 +232,7 @@ export function resolveArgs(args: GpuKarpenterArgs): ResolvedArgs {
         exampleWorkload: p.bool("exampleWorkload", raw.exampleWorkload, false),
     };
     if (p.list.length > 0) {
-        throw new GpuKarpenterConfigError(`invalid GpuKarpenter settings:\n  ${p.list.join("\n  ")}`);
+        throw settingsError(p.list);
     }
     return resolved;
 }

@@ -1,7 +1,7 @@
 // Names and tags AWS would refuse, refused first with the setting named: IAM role names (given, or
 // derived from the component's name by Pulumi's auto-naming), the SQS queue name, and tags (IAM's
 // rules are the strictest, and every role gets the tags; instances count Karpenter's own tags too).
-import { GpuKarpenterConfigError, Problems, show } from "./checks";
+import { Problems, settingsError, show } from "./checks";
 
 /** IAM role names: 1 to 64 of letters, digits and + = , . @ _ - (IAM API reference, CreateRole). */
 const IAM_NAME_CHARS = /^[\w+=,.@-]+$/;
@@ -71,7 +71,7 @@ export function checkDerivedNames(
         }
     }
     if (problems.length > 0) {
-        throw new GpuKarpenterConfigError(`invalid GpuKarpenter settings:\n  ${problems.join("\n  ")}`);
+        throw settingsError(problems);
     }
 }
 

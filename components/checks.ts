@@ -13,6 +13,14 @@ export class GpuKarpenterConfigError extends pulumi.RunError {
     }
 }
 
+/**
+ * The error for bad settings: a header, then one `<key path>: <reason>` a line, the form the
+ * component provider reads back into per-property errors (provider/inputs.ts propertiesError).
+ */
+export function settingsError(lines: readonly string[]): GpuKarpenterConfigError {
+    return new GpuKarpenterConfigError(`invalid GpuKarpenter settings:\n  ${lines.join("\n  ")}`);
+}
+
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** A value given directly, as opposed to an Output or promise of one. */
@@ -36,7 +44,7 @@ export const stringProblem = (v: unknown) =>
     typeof v === "string" ? undefined : `${show(v)} is not allowed; use a string`;
 
 /** The message for a required setting left unset: `<key>: is required: <what it is>`. */
-export const requiredMessage = (what: string) => `is required: ${what}`;
+const requiredMessage = (what: string) => `is required: ${what}`;
 
 /** A setting that is not one, with the one it is nearest to, and every one there is. */
 export function unknownSettingMessage(hint: string | undefined, allowed: readonly string[]): string {
@@ -47,7 +55,11 @@ export function unknownSettingMessage(hint: string | undefined, allowed: readonl
 export class Problems {
     readonly list: string[] = [];
     /** Settings a misspelt one was taken for: reported as the misspelling, not as missing. */
-    private readonly meant = new Set<string>();
+    private readonly meant: Set<string>;
+    /** `meant`: such settings that a caller already named (stack config's misspelt keys). */
+    constructor(meant: Iterable<string> = []) {
+        this.meant = new Set(meant);
+    }
     add(key: string, message: string) {
         this.list.push(`${key}: ${message}`);
     }
@@ -141,7 +153,7 @@ export class Problems {
         }
         return pulumi.output(value).apply(v => {
             const why = problem(v as T);
-            if (why) throw new GpuKarpenterConfigError(`invalid GpuKarpenter settings:\n  ${key}: ${why}`);
+            if (why) throw settingsError([`${key}: ${why}`]);
             return v;
         }) as pulumi.Input<T>;
     }

@@ -86,12 +86,11 @@ export function fastImagePullReleaseProblem(family: string, version: string): st
         );
     }
     if (family === "bottlerocket") {
-        if (version === "latest") return undefined;
-        const m = BOTTLEROCKET_RELEASE.exec(version);
-        if (!m) {
+        const ok = bottlerocketAtLeast(version, FAST_IMAGE_PULL_BOTTLEROCKET_SINCE);
+        if (ok === undefined) {
             return `cannot tell whether Bottlerocket "${version}" has the SOCI snapshotter; use "bottlerocket@latest" or a release "bottlerocket@vX.Y.Z", ${FAST_IMAGE_PULL_BOTTLEROCKET_SINCE} or later`;
         }
-        if (compareVersions(m[1], FAST_IMAGE_PULL_BOTTLEROCKET_SINCE) >= 0) return undefined;
+        if (ok) return undefined;
         return (
             `Bottlerocket ${version} predates the SOCI snapshotter: it refuses user data with settings it does not know ` +
             `(settings.container-runtime.snapshotter, settings.container-runtime-plugins), so nodes would never finish booting. ` +

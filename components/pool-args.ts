@@ -334,26 +334,15 @@ function resolvePool(p: Problems, key: string, raw: unknown): ResolvedGpuPool | 
 
     const capacityReservations = resolveCapacityReservations(p, key, raw.capacityReservations, capacityTypes);
 
-    const consolidateAfter = durationSetting(
-        p,
-        `${key}.consolidateAfter`,
-        raw.consolidateAfter,
-        DURATION_FORMAT,
-        POOL_DEFAULTS.consolidateAfter,
-    )!;
-    if (!isKarpenterDuration(consolidateAfter)) {
-        p.add(`${key}.consolidateAfter`, `${show(consolidateAfter)} is not a duration; use ${DURATION_FORMAT}`);
-    }
-    const expireAfter = durationSetting(
-        p,
-        `${key}.expireAfter`,
-        raw.expireAfter,
-        DURATION_FORMAT,
-        POOL_DEFAULTS.expireAfter,
-    )!;
-    if (!isKarpenterDuration(expireAfter)) {
-        p.add(`${key}.expireAfter`, `${show(expireAfter)} is not a duration; use ${DURATION_FORMAT}`);
-    }
+    const karpenterDuration = (setting: "consolidateAfter" | "expireAfter") => {
+        const value = durationSetting(p, `${key}.${setting}`, raw[setting], DURATION_FORMAT, POOL_DEFAULTS[setting])!;
+        if (!isKarpenterDuration(value)) {
+            p.add(`${key}.${setting}`, `${show(value)} is not a duration; use ${DURATION_FORMAT}`);
+        }
+        return value;
+    };
+    const consolidateAfter = karpenterDuration("consolidateAfter");
+    const expireAfter = karpenterDuration("expireAfter");
     const terminationGracePeriod = durationSetting(
         p,
         `${key}.terminationGracePeriod`,

@@ -2,7 +2,7 @@
 // registers any child: an install that would succeed and then never work is refused here.
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedArgs } from "./args";
-import { GpuKarpenterConfigError, plainValue } from "./checks";
+import { GpuKarpenterConfigError, plainValue, settingsError } from "./checks";
 import type { ClusterDetails } from "./cluster-args";
 import { kubernetesCompatibility } from "./compatibility";
 import { findAddon } from "./lookups";
@@ -36,7 +36,7 @@ export async function checkCluster(
     const compatible = (version: string | undefined) => {
         const found = version ? kubernetesCompatibility(args.karpenterVersion, version, where) : {};
         if (found.warning) void pulumi.log.warn(found.warning, opts.parent);
-        if (found.error) throw new GpuKarpenterConfigError(`invalid GpuKarpenter settings:\n  ${found.error}`);
+        if (found.error) throw settingsError([found.error]);
         return args.karpenterVersion;
     };
     const version = plainValue(cluster.version);

@@ -1,7 +1,7 @@
 // Stack config (namespace `gpu-karpenter`) to component args. Pure: it takes the raw key/value
 // map Pulumi hands the program, so the offline plan and the tests read config exactly as `pulumi up` does.
 import { GpuKarpenterArgs, resolveArgs } from "./args";
-import { GpuKarpenterConfigError, requiredMessage, unknownSettingMessage } from "./checks";
+import { GpuKarpenterConfigError, unknownSettingMessage } from "./checks";
 import { kubernetesCompatibility } from "./compatibility";
 import { closest } from "./edit-distance";
 
@@ -134,7 +134,7 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
         }
     }
     try {
-        const { karpenterVersion } = resolveArgs(args as unknown as GpuKarpenterArgs);
+        const { karpenterVersion } = resolveArgs(args as unknown as GpuKarpenterArgs, meant);
         // A created cluster's version is known now: refused here, before the cluster is registered, not after.
         if (createCluster === true && typeof kubernetesVersion === "string") {
             const { error } = kubernetesCompatibility(karpenterVersion, kubernetesVersion, "the created cluster");
@@ -146,9 +146,7 @@ export function readStackConfig(all: Record<string, string>): StackConfig {
             ...e.message
                 .split("\n")
                 .slice(1)
-                .map(line => line.trim())
-                .filter(line => ![...meant].some(key => line.startsWith(`${key}: ${requiredMessage("")}`)))
-                .map(line => `${CONFIG_NAMESPACE}:${line}`),
+                .map(line => `${CONFIG_NAMESPACE}:${line.trim()}`),
         );
     }
     if (problems.length > 0) {
