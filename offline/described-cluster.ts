@@ -6,6 +6,7 @@ import type { FakeCluster } from "./fake-cluster";
 import { DEFAULT_CLUSTER_FILE } from "./fake-cluster";
 import type { RecordedResource } from "./run-program";
 import { HELM_RELEASE_TYPE } from "../policies/karpenter";
+import { EC2NODECLASS_TYPE } from "../policies/nodepool";
 
 /** How the default description is named to users: its source, not the compiled copy the plan may read. */
 const DEFAULT_CLUSTER_NAME = "offline/default-cluster.json";
@@ -14,7 +15,6 @@ export const NODE_GROUP_LABEL = "eks.amazonaws.com/nodegroup";
 
 const CREATED_CLUSTER_TYPES = ["aws:eks/cluster:Cluster", "eks:index:Cluster"];
 const CREATED_NODE_GROUP_TYPES = ["aws:eks/nodeGroup:NodeGroup", "eks:index:ManagedNodeGroup"];
-const NODE_CLASS_TYPE = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 
 export interface DescribedClusterReport {
     /** The description's file, as the user named it (or the default's path in the project). */
@@ -42,7 +42,7 @@ function controllerNodeGroups(resources: RecordedResource[]): string[] {
 
 function selectorIds(resources: RecordedResource[], field: string): string[] {
     const ids = resources
-        .filter(r => r.type === NODE_CLASS_TYPE)
+        .filter(r => r.type === EC2NODECLASS_TYPE)
         .flatMap(r => ((r.inputs as any).spec?.[field] ?? []) as { id?: string }[])
         .map(term => term.id)
         .filter((id): id is string => typeof id === "string");

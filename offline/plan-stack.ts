@@ -38,17 +38,8 @@ import { PLAN_MARKER, PlanFolderError, checkPlanFolder, writePlanFolder } from "
 import { EXIT_INPUT, EXIT_OK, EXIT_POLICY, type PlanOptions } from "./plan-usage";
 import { PolicyPackConfigError, loadPolicyPackConfig } from "./policy-pack-config";
 import { RegionError, type StackRegion, stackRegion } from "./region";
-import {
-    type Deployment,
-    NEW_STACK,
-    type Step,
-    applyUpdate,
-    diffRun,
-    hasChanges,
-    stepLines,
-    summaryLine,
-} from "./rerun";
-import { ProgramFailure, ProgramRun, RecordedResource } from "./run-program";
+import { NEW_STACK, type Step, applyUpdate, diffRun, hasChanges, stepLines, summaryLine } from "./rerun";
+import { ProgramFailure, RecordedResource } from "./run-program";
 import { StackFileError, runStack, stackConfig } from "./stack";
 
 interface KubernetesObject {
@@ -226,20 +217,17 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     const lines: string[] = [];
     const shownOut = shownFolder(options.outDir);
     let run;
+    let config: Record<string, string>;
     let region: StackRegion;
     let fake: FakeCluster;
     let policyConfig: PolicyPackConfig = {};
-    let runAgain: ((cloud: Deployment["cloud"]) => Promise<ProgramRun>) | undefined;
     try {
         fake = loadFakeCluster(options.clusterFile);
         checkPlanFolder(options.outDir, shownOut);
         if (options.policyPackConfig) policyConfig = loadPolicyPackConfig(options.policyPackConfig);
-        const config = stackConfig(options.stack);
+        config = stackConfig(options.stack);
         region = stackRegion(config);
         run = await runStack(options.stack, config, fake, undefined, region.region);
-        const stackFake = fake;
-        const stackRegionName = region.region;
-        runAgain = cloud => runStack(options.stack, config, stackFake, cloud, stackRegionName);
     } catch (e) {
         const cause = e instanceof ProgramFailure ? e.cause : e;
         if (
@@ -318,11 +306,11 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     }
     lines.push("", `Wrote ${shownOut}/: ${PLAN_MARKER}, resources.json, cost.json, manifests/, helm/, iam/`);
     let failed = schemaErrors.length > 0 || violations.some(v => v.enforcement === "mandatory");
-    if (options.rerun && runAgain) {
+    if (options.rerun) {
         const deployed = applyUpdate(NEW_STACK, run);
         let outcome: Step[] | Error;
         try {
-            outcome = diffRun(deployed, await runAgain(deployed.cloud));
+            outcome = diffRun(deployed, await runStack(options.stack, config, fake, deployed.cloud, region.region));
         } catch (e) {
             const cause = e instanceof ProgramFailure ? e.cause : e;
             outcome = cause instanceof Error ? cause : new Error(String(cause));

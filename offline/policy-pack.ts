@@ -15,7 +15,7 @@ import { createHash } from "crypto";
 import { copyFileSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { PROJECT_DIR } from "./stack";
+import { PROJECT_DIR } from "./project-dir";
 
 export const POLICIES_DIR = path.join(PROJECT_DIR, "policies");
 export const PACK_NAME = "gpu-karpenter-policies";

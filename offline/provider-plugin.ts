@@ -11,7 +11,7 @@
 import { ChildProcess, spawn } from "child_process";
 import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from "fs";
 import * as path from "path";
-import { PROJECT_DIR } from "./stack";
+import { PROJECT_DIR } from "./project-dir";
 
 /** The SDK's gRPC stubs and library, as loaded by the @pulumi/pulumi the project uses. */
 const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));

@@ -10,7 +10,6 @@ import { PulumiProject, PulumiProjectError, mergeStackConfig, validateProject } 
 import { PROJECT, ProgramRun, runProgram } from "./run-program";
 import { PROJECT_DIR } from "./project-dir";
 
-export { PROJECT_DIR };
 /** Where the program is: index.ts, or its compiled index.js beside this module's compiled copy. */
 const PROGRAM_DIR = path.resolve(__dirname, "..");
 

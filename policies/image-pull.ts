@@ -6,11 +6,9 @@ import { DEFAULT_PRICE_REGION, instanceTypeInfo } from "../components/cost";
 import { imageArrivalOf } from "../components/image-pull";
 import { nodePoolCost } from "./cost";
 import type { EngineResource } from "./karpenter";
-import { NODEPOOL_TYPE, isGpuPool, mayBeAutoModePool, poolLabel } from "./nodepool";
+import { EC2NODECLASS_TYPE, NODEPOOL_TYPE, isGpuPool, mayBeAutoModePool, poolLabel } from "./nodepool";
 import type { StackRule } from "./rule-types";
 import { displayName, isUnknown, knownString, valueAt } from "./values";
-
-export const EC2NODECLASS_TYPE = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 
 /** Whether any value inside is not known yet. */
 function hasUnknown(value: unknown): boolean {

@@ -21,6 +21,7 @@ import type { EngineResource } from "./karpenter";
 import { UNKNOWN, displayName, isUnknown, knownString, listAt, valueAt } from "./values";
 
 export const NODEPOOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool";
+export const EC2NODECLASS_TYPE = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 
 /** The nodeClassRef group of EKS Auto Mode's NodeClass; self-managed Karpenter's EC2NodeClass is karpenter.k8s.aws. */
 const AUTO_MODE_NODECLASS_GROUP = "eks.amazonaws.com";

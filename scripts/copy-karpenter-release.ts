@@ -22,12 +22,15 @@ interface Recorded {
     source: { repository: string; license: string; files: { file: string; path: string }[] };
 }
 
+const readRecorded = (file: string) => (JSON.parse(readFileSync(file, "utf8")) as Recorded).source;
+/** Where the vendored schemas came from: the repository, its license, and each file. */
+const schemaSource = () => readRecorded(path.join(SCHEMA_DIR, SOURCE_FILE));
+
 /** Each file to copy, by its place in the folder (`crds/...`, `data/...`), with its path upstream. */
 export function releaseFiles(): { file: string; path: string }[] {
-    const read = (file: string) => JSON.parse(readFileSync(file, "utf8")) as Recorded;
-    const schemas = read(path.join(SCHEMA_DIR, SOURCE_FILE)).source.files;
+    const schemas = schemaSource().files;
     // The table names its files as they sit in the data folder.
-    const table = read(TABLE_FILE).source.files.map(f => ({ file: `data/${f.file}`, path: f.path }));
+    const table = readRecorded(TABLE_FILE).files.map(f => ({ file: `data/${f.file}`, path: f.path }));
     return [...schemas.map(f => ({ file: f.file, path: f.path })), ...table];
 }
 
@@ -43,7 +46,7 @@ function git(clone: string, args: string[]): Buffer {
 function help(): string {
     const files = releaseFiles();
     const width = Math.max(...files.map(f => f.file.length));
-    const { repository } = (JSON.parse(readFileSync(path.join(SCHEMA_DIR, SOURCE_FILE), "utf8")) as Recorded).source;
+    const { repository } = schemaSource();
     return `${USAGE}
 
 Copies these files of a ${repository} release, verbatim, from the tag
@@ -78,8 +81,7 @@ export function main(argv: string[], log: (line: string) => void = console.log):
             `${clone}: has no tag ${tag}; release tags look like v1.14.1 (git -C ${clone} fetch --tags to get new ones)`,
         );
     }
-    const { repository, license } = (JSON.parse(readFileSync(path.join(SCHEMA_DIR, SOURCE_FILE), "utf8")) as Recorded)
-        .source;
+    const { repository, license } = schemaSource();
     // Every file is read before any is written: a path missing at the tag leaves no half-made folder.
     const copies = releaseFiles().map(f => ({ ...f, bytes: git(clone, ["show", `refs/tags/${tag}:${f.path}`]) }));
     for (const c of copies) {
