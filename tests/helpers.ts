@@ -17,6 +17,7 @@ export const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
 export const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 export const RELEASE = "kubernetes:helm.sh/v3:Release";
 export const IAM_POLICY = "aws:iam/policy:Policy";
+export const ADDON = "aws:eks/addon:Addon";
 
 // The Pulumi SDK loads with the first run, not with this module: the policy tests that only start
 // check-manifests need not wait the second it takes.

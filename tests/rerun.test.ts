@@ -13,6 +13,7 @@ import { fromYaml } from "../components/yaml";
 import { secondRunReport } from "../offline/plan-stack";
 import { NEW_STACK, applyDestroy, applyUpdate, diffRun } from "../offline/rerun";
 import {
+    ADDON,
     type CliResult,
     NODEPOOL,
     RELEASE,
@@ -33,7 +34,6 @@ import {
 
 const ROOT = path.resolve(__dirname, "..");
 
-const ADDON = "aws:eks/addon:Addon";
 const ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry";
 const SPOT_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole";
 const PATCH = "kubernetes:core/v1:ConfigMapPatch";
