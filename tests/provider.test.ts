@@ -10,6 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { resolveArgs } from "../components/args";
+import { GpuKarpenterConfigError } from "../components/checks";
 import { GpuKarpenter, GPU_KARPENTER_TYPE } from "../components/gpu-karpenter";
 import { readStackConfig } from "../components/stack-config";
 import { cloudMocks } from "../offline/cloud-mocks";
@@ -31,7 +32,7 @@ import {
 } from "../offline/provider-plugin";
 import { type RecordedResource, ROOT_STACK_TYPE, runProgram } from "../offline/run-program";
 import { stackConfig } from "../offline/stack";
-import { fakeCluster, registrationDifferences } from "./helpers";
+import { errorMessage, fakeCluster, registrationDifferences } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "gpu-karpenter";
@@ -275,13 +276,7 @@ describe("the component provider, started as the engine starts a plugin, over gR
             (e: any) => e,
         );
         expect(engine.registrations.length, "registrations").to.equal(before);
-        const message = (() => {
-            try {
-                resolveArgs(bad as never);
-            } catch (e) {
-                return (e as Error).message;
-            }
-        })()!;
+        const message = errorMessage(GpuKarpenterConfigError, () => resolveArgs(bad as never));
         // The TypeScript user's message, line by line, each under its property as the engine prints it.
         const lines = message
             .split("\n")
