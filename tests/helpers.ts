@@ -173,26 +173,37 @@ export interface CliResult {
 
 const exec = promisify(execFile);
 
-/**
- * `npm run plan -- ARGS` as a user runs it, through the launcher it calls, in the project at `root`;
- * `env` replaces the environment's variables (undefined removes one).
- */
-export async function planCliIn(
-    root: string,
+/** Runs `command` in `cwd` to its end: its exit status and what it printed; throws when it cannot start. */
+export async function runCommand(
+    command: string,
     args: string[],
-    env: Record<string, string | undefined> = {},
+    cwd = ROOT,
+    env: NodeJS.ProcessEnv = process.env,
 ): Promise<CliResult> {
     try {
-        const { stdout, stderr } = await exec(
-            process.execPath,
-            [path.join(root, "offline/launch.js"), "offline/plan", ...args],
-            { cwd: root, env: withEnv(env) },
-        );
+        const { stdout, stderr } = await exec(command, args, { cwd, env });
         return { code: 0, stdout, stderr };
     } catch (e: any) {
         if (typeof e.code !== "number") throw e;
         return { code: e.code, stdout: e.stdout, stderr: e.stderr };
     }
+}
+
+/**
+ * `npm run plan -- ARGS` as a user runs it, through the launcher it calls, in the project at `root`;
+ * `env` replaces the environment's variables (undefined removes one).
+ */
+export function planCliIn(
+    root: string,
+    args: string[],
+    env: Record<string, string | undefined> = {},
+): Promise<CliResult> {
+    return runCommand(
+        process.execPath,
+        [path.join(root, "offline/launch.js"), "offline/plan", ...args],
+        root,
+        withEnv(env),
+    );
 }
 
 function withEnv(changes: Record<string, string | undefined>): NodeJS.ProcessEnv {
