@@ -1,17 +1,16 @@
 // `--help` on every command of package.json's scripts prints its usage and exits 0, doing nothing
 // else. check-manifests' and copy-karpenter-release's are with their other tests.
 import { expect } from "chai";
-import { readFileSync } from "fs";
 import * as path from "path";
 import { main as refreshSchemas } from "../scripts/refresh-crd-schemas";
 import { main as refreshTable } from "../scripts/refresh-instance-types";
-import { planCli, runCommand } from "./helpers";
+import { planCli, readJson, runCommand } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 
 describe("--help", () => {
     it("is answered by every command in package.json's scripts that takes arguments", () => {
-        const scripts = Object.keys(JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
+        const scripts = Object.keys(readJson(path.join(ROOT, "package.json")).scripts);
         const covered = [
             "plan",
             "check-manifests",

@@ -4,7 +4,7 @@
 // offline/fake-engine.ts, whose cloud is the offline plan's. What Construct registers is compared
 // with what the TypeScript component registers for the same args (runProgram, in this process).
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync } from "fs";
+import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -32,7 +32,7 @@ import {
 } from "../offline/provider-plugin";
 import { type RecordedResource, ROOT_STACK_TYPE, runProgram } from "../offline/run-program";
 import { stackConfig } from "../offline/stack";
-import { errorMessage, fakeCluster, registrationDifferences } from "./helpers";
+import { errorMessage, fakeCluster, readJson, registrationDifferences } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "gpu-karpenter";
@@ -148,15 +148,13 @@ describe("the component provider, started as the engine starts a plugin, over gR
 
     it("answers GetPluginInfo with package.json's version, and Configure accepting secrets, resources and outputs", async () => {
         const info = await call(client, "getPluginInfo", new emptyPb.Empty());
-        expect(info.getVersion()).to.equal(JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
+        expect(info.getVersion()).to.equal(readJson(path.join(ROOT, "package.json")).version);
         // The engine refuses to Construct with a provider that does not take secrets (provider_plugin.go Construct).
         expect(await configure(client)).to.deep.equal({ secrets: true, resources: true, outputs: true });
     });
 
     it("answers GetSchema with provider/schema.json", async () => {
-        expect(JSON.parse(await getSchema(client))).to.deep.equal(
-            JSON.parse(readFileSync(path.join(ROOT, "provider", "schema.json"), "utf8")),
-        );
+        expect(JSON.parse(await getSchema(client))).to.deep.equal(readJson(path.join(ROOT, "provider", "schema.json")));
     });
 
     it("registers what the TypeScript component registers for the dev stack's args, under the kubernetes provider it is handed", async () => {
