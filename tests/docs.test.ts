@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { resolveArgs } from "../components/args";
 import { GpuKarpenterConfigError } from "../components/checks";
 import { STACK_CONFIG_KEYS, readStackConfig } from "../components/stack-config";
-import { readJson } from "./helpers";
+import { readJson, readmeAndDocs } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 const README = path.join(ROOT, "README.md");
@@ -16,10 +16,7 @@ const DOCS = path.join(ROOT, "docs");
 /** The project's own Markdown: the README, docs/, and the READMEs of folders a reader is sent to. */
 function markdownFiles(): string[] {
     return [
-        README,
-        ...readdirSync(DOCS)
-            .filter(f => f.endsWith(".md"))
-            .map(f => path.join(DOCS, f)),
+        ...readmeAndDocs(),
         path.join(ROOT, "policies", "README.md"),
         path.join(ROOT, "offline", "schemas", "README.md"),
     ];

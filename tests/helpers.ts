@@ -2,7 +2,7 @@
 // pick resources out of the run.
 import { expect } from "chai";
 import { execFile, spawn } from "child_process";
-import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "fs";
+import { cpSync, existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "fs";
 import * as path from "path";
 import { isDeepStrictEqual, promisify } from "util";
 import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
@@ -244,6 +244,13 @@ export function projectCopy(tmp: string): string {
         symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
     }
     return copy;
+}
+
+/** README.md and the Markdown pages of docs/, where the README's depth moves: the examples a user copies. */
+export function readmeAndDocs(): string[] {
+    const docs = path.join(ROOT, "docs");
+    const pages = existsSync(docs) ? readdirSync(docs).filter(f => f.endsWith(".md")) : [];
+    return [path.join(ROOT, "README.md"), ...pages.map(f => path.join(docs, f))];
 }
 
 /** The file of stack `name` in the project at `project` (a projectCopy: never the repository's own). */
