@@ -1,7 +1,7 @@
 // Shared by the tests: run a stack offline, or the plan's and check-manifests' command lines, and
 // pick resources out of the run.
 import { expect } from "chai";
-import { execFile, spawn } from "child_process";
+import { execFile } from "child_process";
 import { cpSync, existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "fs";
 import * as path from "path";
 import { isDeepStrictEqual, promisify } from "util";
@@ -271,26 +271,9 @@ export async function planOwnStack(tmp: string, name: string, config: string[]) 
     return { out, result: await planCliIn(project, ["--stack", name, "--out", out]) };
 }
 
-export interface CheckManifestsResult {
-    code: number | null;
-    stdout: string;
-    stderr: string;
-}
-
 /** `npm run check-manifests -- ARGS`, without npm in between. */
-export function checkManifests(...args: string[]): Promise<CheckManifestsResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["offline/launch.js", "policies/check-manifests", ...args], {
-            cwd: ROOT,
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", d => (stdout += d));
-        child.stderr.on("data", d => (stderr += d));
-        child.on("error", reject);
-        child.on("close", code => resolve({ code, stdout, stderr }));
-    });
-}
+export const checkManifests = (...args: string[]): Promise<CliResult> =>
+    runCommand(process.execPath, ["offline/launch.js", "policies/check-manifests", ...args]);
 
 /**
  * What differs between two runs' registrations, by URN: what only one of them registered
