@@ -6,10 +6,19 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { cronProblem } from "../components/cron";
 import type { ProgramRun } from "../offline/run-program";
-import { NODECLASS, NODEPOOL, RELEASE, expectValidKarpenter, fakeCluster, ofType, one, run, runError } from "./helpers";
+import {
+    ADDON,
+    NODECLASS,
+    NODEPOOL,
+    RELEASE,
+    expectValidKarpenter,
+    fakeCluster,
+    ofType,
+    one,
+    run,
+    runError,
+} from "./helpers";
 import { fromYaml } from "../components/yaml";
-
-const ADDON = "aws:eks/addon:Addon";
 
 const spec = (r: ProgramRun, type: string, pool = "gpu") =>
     (one(r, type, `gpu-karpenter-${pool}-${type === NODEPOOL ? "nodepool" : "nodeclass"}`).inputs as any).spec;

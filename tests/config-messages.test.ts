@@ -5,19 +5,14 @@ import { resolveArgs } from "../components/args";
 import { GpuKarpenterConfigError } from "../components/checks";
 import { readStackConfig } from "../components/stack-config";
 import { evaluateResources, resourceFromManifest } from "../policies/rules";
+import { errorMessage } from "./helpers";
 
 /** The problem lines of the error `run` throws. */
 function problems(run: () => unknown): string[] {
-    try {
-        run();
-    } catch (e) {
-        expect(e).to.be.instanceOf(GpuKarpenterConfigError);
-        return (e as Error).message
-            .split("\n")
-            .slice(1)
-            .map(l => l.trim());
-    }
-    throw new Error("expected a GpuKarpenterConfigError");
+    return errorMessage(GpuKarpenterConfigError, run)
+        .split("\n")
+        .slice(1)
+        .map(l => l.trim());
 }
 
 const stack = (config: Record<string, unknown>) => () =>

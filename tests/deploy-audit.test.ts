@@ -6,7 +6,7 @@ import { GpuKarpenter, GPU_KARPENTER_TYPE } from "../components/gpu-karpenter";
 import { CONTROLLER_TIMEOUT_SECONDS } from "../components/controller";
 import { KARPENTER_FOR_KUBERNETES, kubernetesCompatibility } from "../components/compatibility";
 import { ProgramFailure, type ProgramRun } from "../offline/run-program";
-import { RELEASE, fakeCluster, json, ofType, one, run, runError, runOffline } from "./helpers";
+import { ADDON, RELEASE, fakeCluster, json, ofType, one, run, runError, runOffline } from "./helpers";
 
 const RESERVED_POOL = {
     name: "gpu",
@@ -163,14 +163,14 @@ describe("identity podIdentity and the Pod Identity agent", () => {
             subnetIds: ["subnet-0a1111111111111aa", "subnet-0b2222222222222bb"],
             identity: "podIdentity",
         });
-        const agent = one(r, "aws:eks/addon:Addon", "dev-ai-pod-identity-agent");
+        const agent = one(r, ADDON, "dev-ai-pod-identity-agent");
         expect(agent.inputs.addonName).to.equal("eks-pod-identity-agent");
         expect(one(r, GPU_KARPENTER_TYPE, "gpu-karpenter").dependencies).to.include(agent.urn);
         const irsa = await run("dev", {
             createCluster: true,
             subnetIds: ["subnet-0a1111111111111aa", "subnet-0b2222222222222bb"],
         });
-        expect(ofType(irsa, "aws:eks/addon:Addon")).to.be.empty;
+        expect(ofType(irsa, ADDON)).to.be.empty;
     });
 });
 

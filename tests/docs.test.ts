@@ -7,6 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { resolveArgs } from "../components/args";
 import { GpuKarpenterConfigError } from "../components/checks";
 import { STACK_CONFIG_KEYS, readStackConfig } from "../components/stack-config";
+import { readJson, readmeAndDocs } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 const README = path.join(ROOT, "README.md");
@@ -15,10 +16,7 @@ const DOCS = path.join(ROOT, "docs");
 /** The project's own Markdown: the README, docs/, and the READMEs of folders a reader is sent to. */
 function markdownFiles(): string[] {
     return [
-        README,
-        ...readdirSync(DOCS)
-            .filter(f => f.endsWith(".md"))
-            .map(f => path.join(DOCS, f)),
+        ...readmeAndDocs(),
         path.join(ROOT, "policies", "README.md"),
         path.join(ROOT, "offline", "schemas", "README.md"),
     ];
@@ -246,7 +244,7 @@ describe("the docs", () => {
     });
 
     it("installs the release package.json names: the git tag vX.Y.Z and the tarball gpu-karpenter-X.Y.Z.tgz", () => {
-        const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+        const { version } = readJson(path.join(ROOT, "package.json")) as { version: string };
         const readme = readFileSync(README, "utf8");
         const tags = [...readme.matchAll(/gpu-karpenter\.git#([^"\s]+)/g)].map(m => m[1]);
         const tarballs = [...readme.matchAll(/gpu-karpenter-(\d[^\s/]*)\.tgz/g)].map(m => m[1]);
@@ -259,7 +257,7 @@ describe("the docs", () => {
     });
 
     it("adds the component provider at the release package.json names: `pulumi package add <url>@X.Y.Z`", () => {
-        const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+        const { version } = readJson(path.join(ROOT, "package.json")) as { version: string };
         for (const file of [README, path.join(DOCS, "languages.md")]) {
             const added = [
                 ...readFileSync(file, "utf8").matchAll(/\/gpu-karpenter@v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)/g),

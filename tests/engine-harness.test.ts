@@ -5,7 +5,7 @@
 // in `before`: each is a node process that type-checks the program (several seconds of CPU with a
 // cold ts-node cache, under three with a warm one).
 import { expect } from "chai";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { fromYaml } from "../components/yaml";
@@ -14,7 +14,7 @@ import { EXIT_LOGGED_ERROR, type LaunchResult, launchProgram } from "../offline/
 import { mergeStackConfig } from "../offline/pulumi-project";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
 import { readProject, runStack, stackConfig } from "../offline/stack";
-import { fakeCluster, registrationDifferences, runError } from "./helpers";
+import { fakeCluster, readmeAndDocs, registrationDifferences, runError } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -32,11 +32,7 @@ interface StackCase {
  * the stack file. Read from README.md and docs/, where README depth moves.
  */
 function readmeStacks(): StackCase[] {
-    const docs = path.join(ROOT, "docs");
-    const files = [
-        path.join(ROOT, "README.md"),
-        ...(existsSync(docs) ? readdirSync(docs).filter(f => f.endsWith(".md")) : []).map(f => path.join(docs, f)),
-    ];
+    const files = readmeAndDocs();
     const project = readProject(ROOT);
     const commands: { name: string; stack: string; values: Record<string, unknown> }[] = [];
     const snippets: { name: string; values: Record<string, unknown> }[] = [];

@@ -1,26 +1,16 @@
 // `--help` on every command of package.json's scripts prints its usage and exits 0, doing nothing
 // else. check-manifests' and copy-karpenter-release's are with their other tests.
 import { expect } from "chai";
-import { execFile } from "child_process";
-import { readFileSync } from "fs";
 import * as path from "path";
 import { main as refreshSchemas } from "../scripts/refresh-crd-schemas";
 import { main as refreshTable } from "../scripts/refresh-instance-types";
-import { planCli } from "./helpers";
+import { planCli, readJson, runCommand } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 
-function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise(resolve =>
-        execFile(command, args, { cwd: ROOT }, (error, stdout, stderr) =>
-            resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-        ),
-    );
-}
-
 describe("--help", () => {
     it("is answered by every command in package.json's scripts that takes arguments", () => {
-        const scripts = Object.keys(JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
+        const scripts = Object.keys(readJson(path.join(ROOT, "package.json")).scripts);
         const covered = [
             "plan",
             "check-manifests",
@@ -63,9 +53,9 @@ describe("--help", () => {
 
     it("bench, bench:pack and bench:launch: print their usage and exit 0 without timing anything", async () => {
         const [bench, pack, launch] = await Promise.all([
-            run("bash", ["offline/bench.sh", "--help"]),
-            run(process.execPath, ["offline/launch.js", "offline/bench-pack", "-h"]),
-            run(process.execPath, ["offline/launch.js", "offline/bench-launch", "--help"]),
+            runCommand("bash", ["offline/bench.sh", "--help"]),
+            runCommand(process.execPath, ["offline/launch.js", "offline/bench-pack", "-h"]),
+            runCommand(process.execPath, ["offline/launch.js", "offline/bench-launch", "--help"]),
         ]);
         expect(launch).to.include({ code: 0, stderr: "" });
         expect(launch.stdout).to.match(/^usage: npm run bench:launch \[-- --stack NAME\]\n/);
@@ -77,8 +67,8 @@ describe("--help", () => {
 
     it("bench:provider and schema: print their usage and exit 0 without starting a plugin or writing the schema", async () => {
         const [provider, schema] = await Promise.all([
-            run(process.execPath, ["offline/launch.js", "offline/bench-provider", "--help"]),
-            run(process.execPath, [
+            runCommand(process.execPath, ["offline/launch.js", "offline/bench-provider", "--help"]),
+            runCommand(process.execPath, [
                 path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
                 "scripts/generate-schema.ts",
                 "-h",

@@ -1,8 +1,8 @@
 // Shared by the tests: run a stack offline, or the plan's and check-manifests' command lines, and
 // pick resources out of the run.
 import { expect } from "chai";
-import { execFile, spawn } from "child_process";
-import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "fs";
+import { execFile } from "child_process";
+import { cpSync, existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "fs";
 import * as path from "path";
 import { isDeepStrictEqual, promisify } from "util";
 import { loadFakeCluster, FakeCluster } from "../offline/fake-cluster";
@@ -17,6 +17,7 @@ export const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
 export const NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 export const RELEASE = "kubernetes:helm.sh/v3:Release";
 export const IAM_POLICY = "aws:iam/policy:Policy";
+export const ADDON = "aws:eks/addon:Addon";
 
 // The Pulumi SDK loads with the first run, not with this module: the policy tests that only start
 // check-manifests need not wait the second it takes.
@@ -172,26 +173,37 @@ export interface CliResult {
 
 const exec = promisify(execFile);
 
-/**
- * `npm run plan -- ARGS` as a user runs it, through the launcher it calls, in the project at `root`;
- * `env` replaces the environment's variables (undefined removes one).
- */
-export async function planCliIn(
-    root: string,
+/** Runs `command` in `cwd` to its end: its exit status and what it printed; throws when it cannot start. */
+export async function runCommand(
+    command: string,
     args: string[],
-    env: Record<string, string | undefined> = {},
+    cwd = ROOT,
+    env: NodeJS.ProcessEnv = process.env,
 ): Promise<CliResult> {
     try {
-        const { stdout, stderr } = await exec(
-            process.execPath,
-            [path.join(root, "offline/launch.js"), "offline/plan", ...args],
-            { cwd: root, env: withEnv(env) },
-        );
+        const { stdout, stderr } = await exec(command, args, { cwd, env });
         return { code: 0, stdout, stderr };
     } catch (e: any) {
         if (typeof e.code !== "number") throw e;
         return { code: e.code, stdout: e.stdout, stderr: e.stderr };
     }
+}
+
+/**
+ * `npm run plan -- ARGS` as a user runs it, through the launcher it calls, in the project at `root`;
+ * `env` replaces the environment's variables (undefined removes one).
+ */
+export function planCliIn(
+    root: string,
+    args: string[],
+    env: Record<string, string | undefined> = {},
+): Promise<CliResult> {
+    return runCommand(
+        process.execPath,
+        [path.join(root, "offline/launch.js"), "offline/plan", ...args],
+        root,
+        withEnv(env),
+    );
 }
 
 function withEnv(changes: Record<string, string | undefined>): NodeJS.ProcessEnv {
@@ -234,6 +246,13 @@ export function projectCopy(tmp: string): string {
     return copy;
 }
 
+/** README.md and the Markdown pages of docs/, where the README's depth moves: the examples a user copies. */
+export function readmeAndDocs(): string[] {
+    const docs = path.join(ROOT, "docs");
+    const pages = existsSync(docs) ? readdirSync(docs).filter(f => f.endsWith(".md")) : [];
+    return [path.join(ROOT, "README.md"), ...pages.map(f => path.join(docs, f))];
+}
+
 /** The file of stack `name` in the project at `project` (a projectCopy: never the repository's own). */
 export const stackFile = (project: string, name: string) => path.join(project, `Pulumi.${name}.yaml`);
 
@@ -252,26 +271,9 @@ export async function planOwnStack(tmp: string, name: string, config: string[]) 
     return { out, result: await planCliIn(project, ["--stack", name, "--out", out]) };
 }
 
-export interface CheckManifestsResult {
-    code: number | null;
-    stdout: string;
-    stderr: string;
-}
-
 /** `npm run check-manifests -- ARGS`, without npm in between. */
-export function checkManifests(...args: string[]): Promise<CheckManifestsResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["offline/launch.js", "policies/check-manifests", ...args], {
-            cwd: ROOT,
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", d => (stdout += d));
-        child.stderr.on("data", d => (stderr += d));
-        child.on("error", reject);
-        child.on("close", code => resolve({ code, stdout, stderr }));
-    });
-}
+export const checkManifests = (...args: string[]): Promise<CliResult> =>
+    runCommand(process.execPath, ["offline/launch.js", "policies/check-manifests", ...args]);
 
 /**
  * What differs between two runs' registrations, by URN: what only one of them registered

@@ -22,7 +22,7 @@ import { poolKey } from "../components/key-path";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
 import { costReport, gpuPoolRows } from "../offline/plan-stack";
 import type { ProgramRun } from "../offline/run-program";
-import { NODECLASS, expectValidKarpenter, fakeCluster, one, run, runError } from "./helpers";
+import { NODECLASS, NODEPOOL, expectValidKarpenter, fakeCluster, one, run, runError } from "./helpers";
 
 const FIXTURES = path.join(__dirname, "fixtures", "karpenter-mime");
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), "utf8");
@@ -559,9 +559,7 @@ describe("what parallel pull will not do on some nodes, as deployment warnings",
 describe("the plan's GPU pools table", () => {
     it("says per pool how its images arrive: pull, parallel pull, a snapshot and its rate", async () => {
         const r = await pools(AL2023, BOTTLEROCKET, FROM_SNAPSHOT, { name: "plain" });
-        const objects = r.resources
-            .filter(x => x.type === NODECLASS || x.type === "kubernetes:karpenter.sh/v1:NodePool")
-            .map(x => x.inputs as any);
+        const objects = r.resources.filter(x => x.type === NODECLASS || x.type === NODEPOOL).map(x => x.inputs as any);
         const rows = gpuPoolRows(objects, costReport(objects, r.region));
         expect(Object.fromEntries(rows.map(row => [row.pool, row.images]))).to.deep.equal({
             al2023: "parallel pull",

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "os";
 import * as path from "path";
 import { PLAN_MARKER, PlanFolderError, writePlanFolder } from "../offline/plan-folder";
-import { errorMessage } from "./helpers";
+import { errorMessage, readJson } from "./helpers";
 
 /** Every file under `dir` with its text, by path with `/`. */
 function contents(dir: string): Record<string, string> {
@@ -40,7 +40,7 @@ describe("the plan's output folder", () => {
     it("writes a new folder with a marker listing every file it wrote", () => {
         const out = path.join(tmp, "new", "plan");
         writePlanFolder(out, "new/plan", plan1, { stack: "dev" });
-        const marker = JSON.parse(readFileSync(path.join(out, PLAN_MARKER), "utf8"));
+        const marker = readJson(path.join(out, PLAN_MARKER));
         expect(marker.stack).to.equal("dev");
         expect(Object.keys(marker.files)).to.deep.equal([...plan1.keys()]);
         const { [PLAN_MARKER]: _, ...written } = contents(out);

@@ -1,16 +1,22 @@
 import { expect } from "chai";
-import { execFile } from "child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { promisify } from "util";
 import { parse as parseYaml } from "yaml";
 import { validateKarpenterObject } from "../offline/karpenter-schema";
-import { type CliResult, planCli, planCliIn, planOwnStack, projectCopy, readJson, stackFile } from "./helpers";
+import {
+    type CliResult,
+    planCli,
+    planCliIn,
+    planOwnStack,
+    projectCopy,
+    readJson,
+    runCommand,
+    stackFile,
+} from "./helpers";
 import { fromYaml } from "../components/yaml";
 
 const ROOT = path.resolve(__dirname, "..");
-const exec = promisify(execFile);
 
 const readYaml = (file: string): any => fromYaml(readFileSync(file, "utf8"));
 /** How kubectl reads a manifest: YAML 1.1, where yes, on, dates and 1_000 are not strings. */
@@ -379,10 +385,11 @@ describe("npm run plan", function () {
     it("has a bench script that runs", async () => {
         // In a copy: the script writes a stack file into its project while it runs.
         const project = projectCopy(tmp);
-        const { stdout } = await exec("bash", [path.join(project, "offline/bench.sh")], {
-            cwd: project,
-            env: { ...process.env, BENCH_RUNS: "1" },
+        const bench = await runCommand("bash", [path.join(project, "offline/bench.sh")], project, {
+            ...process.env,
+            BENCH_RUNS: "1",
         });
-        expect(stdout).to.match(/dev plan median \d+\.\d\d s; 50 pools median \d+\.\d\d s \(\d+\.\d\dx\)/);
+        expect(bench.code, bench.stderr).to.equal(0);
+        expect(bench.stdout).to.match(/dev plan median \d+\.\d\d s; 50 pools median \d+\.\d\d s \(\d+\.\d\dx\)/);
     });
 });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { type CheckManifestsResult, checkManifests } from "./helpers";
+import { type CliResult, checkManifests } from "./helpers";
 
 const GOOD = `
 apiVersion: karpenter.sh/v1
@@ -131,7 +131,7 @@ describe("policies: check-manifests command line", function () {
         writeFileSync(path.join(dir, name), text);
         return path.join(dir, name);
     };
-    const runs: Record<string, CheckManifestsResult> = {};
+    const runs: Record<string, CliResult> = {};
 
     before(async function () {
         this.timeout(60_000);

@@ -5,13 +5,13 @@
 import { expect } from "chai";
 import { EngineResource, UNKNOWN, evaluateStackPolicies } from "../policies/rules";
 import { asEngineResources } from "../offline/plan-stack";
-import { run, runDefaults } from "./helpers";
+import { NODECLASS, run, runDefaults } from "./helpers";
 import { AUTO_MODE_CLASS, nodePool, req, stackReports } from "./policy-resources";
 
 const POLICY = "gpu-nodepool-image-pull";
 
 const nodeClass = (spec: Record<string, unknown>, name = "gpu"): EngineResource => ({
-    type: "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
+    type: NODECLASS,
     name: `${name}-nodeclass`,
     props: {
         apiVersion: "karpenter.k8s.aws/v1",

@@ -4,12 +4,13 @@
 // offline/fake-engine.ts, whose cloud is the offline plan's. What Construct registers is compared
 // with what the TypeScript component registers for the same args (runProgram, in this process).
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync } from "fs";
+import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { resolveArgs } from "../components/args";
+import { GpuKarpenterConfigError } from "../components/checks";
 import { GpuKarpenter, GPU_KARPENTER_TYPE } from "../components/gpu-karpenter";
 import { readStackConfig } from "../components/stack-config";
 import { cloudMocks } from "../offline/cloud-mocks";
@@ -31,7 +32,7 @@ import {
 } from "../offline/provider-plugin";
 import { type RecordedResource, ROOT_STACK_TYPE, runProgram } from "../offline/run-program";
 import { stackConfig } from "../offline/stack";
-import { fakeCluster, registrationDifferences } from "./helpers";
+import { errorMessage, fakeCluster, readJson, registrationDifferences } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "gpu-karpenter";
@@ -147,15 +148,13 @@ describe("the component provider, started as the engine starts a plugin, over gR
 
     it("answers GetPluginInfo with package.json's version, and Configure accepting secrets, resources and outputs", async () => {
         const info = await call(client, "getPluginInfo", new emptyPb.Empty());
-        expect(info.getVersion()).to.equal(JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
+        expect(info.getVersion()).to.equal(readJson(path.join(ROOT, "package.json")).version);
         // The engine refuses to Construct with a provider that does not take secrets (provider_plugin.go Construct).
         expect(await configure(client)).to.deep.equal({ secrets: true, resources: true, outputs: true });
     });
 
     it("answers GetSchema with provider/schema.json", async () => {
-        expect(JSON.parse(await getSchema(client))).to.deep.equal(
-            JSON.parse(readFileSync(path.join(ROOT, "provider", "schema.json"), "utf8")),
-        );
+        expect(JSON.parse(await getSchema(client))).to.deep.equal(readJson(path.join(ROOT, "provider", "schema.json")));
     });
 
     it("registers what the TypeScript component registers for the dev stack's args, under the kubernetes provider it is handed", async () => {
@@ -275,13 +274,7 @@ describe("the component provider, started as the engine starts a plugin, over gR
             (e: any) => e,
         );
         expect(engine.registrations.length, "registrations").to.equal(before);
-        const message = (() => {
-            try {
-                resolveArgs(bad as never);
-            } catch (e) {
-                return (e as Error).message;
-            }
-        })()!;
+        const message = errorMessage(GpuKarpenterConfigError, () => resolveArgs(bad as never));
         // The TypeScript user's message, line by line, each under its property as the engine prints it.
         const lines = message
             .split("\n")

@@ -1,9 +1,8 @@
 // The stack's region, found where pulumi-aws finds it and checked against AWS's regions.
 import { expect } from "chai";
-import { readFileSync } from "fs";
 import * as path from "path";
 import { AWS_REGIONS, NO_REGION_MESSAGE, RegionError, stackRegion } from "../offline/region";
-import { errorMessage } from "./helpers";
+import { errorMessage, readJson } from "./helpers";
 
 const HOME = "/home/user";
 
@@ -21,10 +20,8 @@ const regionError = (run: () => unknown) => errorMessage(RegionError, run);
 describe("the stack's region", () => {
     it("is AWS's list as pulumi-aws has it: the Region enum of the @pulumi/aws the project pins", () => {
         // The source, recorded: pulumi-aws generates `aws:index/Region:Region` into each SDK.
-        const pinned = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")).devDependencies[
-            "@pulumi/aws"
-        ];
-        const installed = JSON.parse(readFileSync(require.resolve("@pulumi/aws/package.json"), "utf8")).version;
+        const pinned = readJson(path.join(__dirname, "..", "package.json")).devDependencies["@pulumi/aws"];
+        const installed = readJson(require.resolve("@pulumi/aws/package.json")).version;
         expect(installed).to.equal(pinned);
         expect(AWS_REGIONS).to.deep.equal(Object.values(require("@pulumi/aws").Region));
         expect(AWS_REGIONS).to.include.members([

@@ -2,7 +2,7 @@
 // the program, applies it to the fake cloud as `pulumi up` would (offline/rerun.ts), runs it again
 // against the cloud it left, and checks the steps of that second update.
 import { expect } from "chai";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
@@ -13,6 +13,7 @@ import { fromYaml } from "../components/yaml";
 import { secondRunReport } from "../offline/plan-stack";
 import { NEW_STACK, applyDestroy, applyUpdate, diffRun } from "../offline/rerun";
 import {
+    ADDON,
     type CliResult,
     NODEPOOL,
     RELEASE,
@@ -27,13 +28,13 @@ import {
     run,
     runError,
     runOffline,
+    readmeAndDocs,
     runTwice,
     stackFile,
 } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 
-const ADDON = "aws:eks/addon:Addon";
 const ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry";
 const SPOT_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole";
 const PATCH = "kubernetes:core/v1:ConfigMapPatch";
@@ -170,12 +171,7 @@ describe("a second pulumi up changes nothing", () => {
 
 describe("a second pulumi up of the README's examples changes nothing", () => {
     // The README and the depth it links to in docs/: an example may move between them.
-    const docs = path.join(ROOT, "docs");
-    const readme = [
-        path.join(ROOT, "README.md"),
-        ...(existsSync(docs) ? readdirSync(docs).map(f => path.join(docs, f)) : []),
-    ]
-        .filter(f => f.endsWith(".md"))
+    const readme = readmeAndDocs()
         .map(f => readFileSync(f, "utf8"))
         .join("\n");
 
