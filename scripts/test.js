@@ -36,6 +36,17 @@ const JOBS = "3";
 
 const USAGE = "usage: npm test | npm run test:packages (to run one file: npx mocha tests/<file>.test.ts)";
 const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`${USAGE}
+
+npm test: the type check and ESLint, prettier --check and every mocha test file but the
+packed-package ones, at once; ends with one line per check and \`checks: N passed, N failed\`.
+npm run test:packages: ${PACKAGE_TESTS.join(" and ")}, which npm pack this project and the
+policy pack and npm install the tarballs into projects of their own. CI runs both.
+Exit status: 0 when every check passes, 1 when one fails, 2 on a bad argument (docs/testing.md).
+`);
+    process.exit(0);
+}
 if (args.length > 1 || (args.length === 1 && args[0] !== "--packages")) {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);

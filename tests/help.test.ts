@@ -22,9 +22,11 @@ describe("--help", () => {
             "bench:launch",
             "bench:provider",
             "schema",
+            "test",
+            "test:packages",
         ];
         // The rest are npm's own chores, which take no arguments of ours.
-        const chores = ["build", "typecheck", "test", "test:packages", "prepare", "lint", "format"];
+        const chores = ["build", "typecheck", "prepare", "lint", "format"];
         expect([...scripts].sort()).to.deep.equal([...covered, ...chores].sort());
     });
 
@@ -78,5 +80,21 @@ describe("--help", () => {
         expect(provider.stdout).to.match(/^usage: npm run bench:provider \[-- --plugin-dir DIR\]\n/);
         expect(schema).to.include({ code: 0, stderr: "" });
         expect(schema.stdout).to.match(/^usage: npm run schema\n/);
+    });
+
+    it("test and test:packages: print their usage and what each runs, and exit 0 running nothing; refuse anything else", async () => {
+        const [help, packagesHelp, bad] = await Promise.all([
+            runCommand(process.execPath, ["scripts/test.js", "--help"]),
+            runCommand(process.execPath, ["scripts/test.js", "--packages", "-h"]),
+            runCommand(process.execPath, ["scripts/test.js", "--fast"]),
+        ]);
+        for (const result of [help, packagesHelp]) {
+            expect(result).to.include({ code: 0, stderr: "" });
+            expect(result.stdout).to.match(/^usage: npm test \| npm run test:packages /);
+            expect(result.stdout).to.contain("consumer.test.ts and policies-pack.test.ts");
+            expect(result.stdout).not.to.match(/took \d+ s/);
+        }
+        expect(bad).to.include({ code: 2, stdout: "" });
+        expect(bad.stderr).to.match(/^usage: npm test \| npm run test:packages /);
     });
 });
