@@ -21,6 +21,7 @@ describe("--help", () => {
             "bench:pack",
             "bench:launch",
             "bench:provider",
+            "bench:test",
             "schema",
             "test",
             "test:packages",
@@ -53,12 +54,15 @@ describe("--help", () => {
         }
     });
 
-    it("bench, bench:pack and bench:launch: print their usage and exit 0 without timing anything", async () => {
-        const [bench, pack, launch] = await Promise.all([
+    it("bench, bench:pack, bench:launch and bench:test: print their usage and exit 0 without timing anything", async () => {
+        const [bench, pack, launch, testBench] = await Promise.all([
             runCommand("bash", ["offline/bench.sh", "--help"]),
             runCommand(process.execPath, ["offline/launch.js", "offline/bench-pack", "-h"]),
             runCommand(process.execPath, ["offline/launch.js", "offline/bench-launch", "--help"]),
+            runCommand("bash", ["offline/bench-test.sh", "--help"]),
         ]);
+        expect(testBench).to.include({ code: 0, stderr: "" });
+        expect(testBench.stdout).to.match(/^usage: npm run bench:test \[-- --packages\]\n/);
         expect(launch).to.include({ code: 0, stderr: "" });
         expect(launch.stdout).to.match(/^usage: npm run bench:launch \[-- --stack NAME\]\n/);
         expect(bench).to.include({ code: 0, stderr: "" });
