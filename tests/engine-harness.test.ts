@@ -8,72 +8,13 @@ import { expect } from "chai";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { fromYaml } from "../components/yaml";
 import { resolveProgram } from "../offline/entry-point";
 import { EXIT_LOGGED_ERROR, type LaunchResult, launchProgram } from "../offline/launch-program";
-import { mergeStackConfig } from "../offline/pulumi-project";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
 import { readProject, runStack, stackConfig } from "../offline/stack";
-import { fakeCluster, readmeAndDocs, registrationDifferences, runError } from "./helpers";
+import { type StackCase, fakeCluster, readmeStacks, registrationDifferences, runError } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
-
-interface StackCase {
-    name: string;
-    /** The stack name it is launched as. */
-    stack: string;
-    config: Record<string, string>;
-}
-
-/**
- * The README's example stacks, built from its text: the `pulumi config set` lines of each shell
- * block make a stack (as `pulumi stack init` then those commands would), and each YAML block whose
- * keys are all config keys is a snippet added to the first of those, as a user would paste it into
- * the stack file. Read from README.md and docs/, where README depth moves.
- */
-function readmeStacks(): StackCase[] {
-    const files = readmeAndDocs();
-    const project = readProject(ROOT);
-    const commands: { name: string; stack: string; values: Record<string, unknown> }[] = [];
-    const snippets: { name: string; values: Record<string, unknown> }[] = [];
-    for (const file of files) {
-        const text = readFileSync(file, "utf8");
-        let section = "";
-        const blocks = text.matchAll(/^(##? .*)$|^```(sh|yaml)\n([\s\S]*?)^```$/gm);
-        for (const [, heading, lang, body] of blocks) {
-            if (heading) {
-                section = heading
-                    .replace(/^##? /, "")
-                    .toLowerCase()
-                    .replace(/[^a-z0-9]+/g, "-");
-                continue;
-            }
-            const name = `${path.basename(file, ".md").toLowerCase()}-${section}`;
-            if (lang === "sh") {
-                const set = [...body.matchAll(/^pulumi config set (\S+) (\S+)/gm)];
-                if (set.length === 0) continue;
-                const stack = /^pulumi stack init (\S+)/m.exec(body)?.[1] ?? "dev";
-                commands.push({ name, stack, values: Object.fromEntries(set.map(([, k, v]) => [k, v])) });
-            } else {
-                const values = fromYaml(body);
-                if (values && typeof values === "object" && Object.keys(values).every(k => /^[\w-]+:\w+$/.test(k))) {
-                    snippets.push({ name, values: values as Record<string, unknown> });
-                }
-            }
-        }
-    }
-    expect(commands, "README's `pulumi config set` commands").to.not.be.empty;
-    expect(snippets, "README's stack config snippets").to.not.be.empty;
-    const [base] = commands;
-    return [
-        ...commands.map(c => ({ name: c.name, stack: c.stack, config: mergeStackConfig(c.stack, project, c.values) })),
-        ...snippets.map(s => ({
-            name: s.name,
-            stack: base.stack,
-            config: mergeStackConfig(base.stack, project, { ...base.values, ...s.values }),
-        })),
-    ];
-}
 
 /** A launched resource as the plan records it: the plan runs with no root stack, so no parent where the stack is. */
 function asPlanned(r: RecordedResource, stackUrn: string | undefined): RecordedResource {

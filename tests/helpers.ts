@@ -10,6 +10,7 @@ import { validateKarpenterObject } from "../offline/karpenter-schema";
 import type { CloudResource } from "../offline/cloud-mocks";
 import type { ProgramRun, RecordedResource } from "../offline/run-program";
 import { type Deployment, NEW_STACK, type Step, applyUpdate, diffRun } from "../offline/rerun";
+import { fromYaml } from "../components/yaml";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -251,6 +252,64 @@ export function readmeAndDocs(): string[] {
     const docs = path.join(ROOT, "docs");
     const pages = existsSync(docs) ? readdirSync(docs).filter(f => f.endsWith(".md")) : [];
     return [path.join(ROOT, "README.md"), ...pages.map(f => path.join(docs, f))];
+}
+
+/** A stack as the README's and docs' examples make it: its name, and its config as the CLI hands it over. */
+export interface StackCase {
+    name: string;
+    /** The stack name it runs as. */
+    stack: string;
+    config: Record<string, string>;
+}
+
+/**
+ * The README's example stacks, built from its text: the `pulumi config set` lines of each shell
+ * block make a stack (as `pulumi stack init` then those commands would), and each YAML block whose
+ * keys are all config keys is a snippet added to the first of those, as a user would paste it into
+ * the stack file. Read from README.md and docs/, where README depth moves.
+ */
+export function readmeStacks(): StackCase[] {
+    const { mergeStackConfig } = require("../offline/pulumi-project") as typeof import("../offline/pulumi-project");
+    const project = offlineStack().readProject(ROOT);
+    const commands: { name: string; stack: string; values: Record<string, unknown> }[] = [];
+    const snippets: { name: string; values: Record<string, unknown> }[] = [];
+    for (const file of readmeAndDocs()) {
+        const text = readFileSync(file, "utf8");
+        let section = "";
+        const blocks = text.matchAll(/^(##? .*)$|^```(sh|yaml)\n([\s\S]*?)^```$/gm);
+        for (const [, heading, lang, body] of blocks) {
+            if (heading) {
+                section = heading
+                    .replace(/^##? /, "")
+                    .toLowerCase()
+                    .replace(/[^a-z0-9]+/g, "-");
+                continue;
+            }
+            const name = `${path.basename(file, ".md").toLowerCase()}-${section}`;
+            if (lang === "sh") {
+                const set = [...body.matchAll(/^pulumi config set (\S+) (\S+)/gm)];
+                if (set.length === 0) continue;
+                const stack = /^pulumi stack init (\S+)/m.exec(body)?.[1] ?? "dev";
+                commands.push({ name, stack, values: Object.fromEntries(set.map(([, k, v]) => [k, v])) });
+            } else {
+                const values = fromYaml(body);
+                if (values && typeof values === "object" && Object.keys(values).every(k => /^[\w-]+:\w+$/.test(k))) {
+                    snippets.push({ name, values: values as Record<string, unknown> });
+                }
+            }
+        }
+    }
+    expect(commands, "README's `pulumi config set` commands").to.not.be.empty;
+    expect(snippets, "README's stack config snippets").to.not.be.empty;
+    const [base] = commands;
+    return [
+        ...commands.map(c => ({ name: c.name, stack: c.stack, config: mergeStackConfig(c.stack, project, c.values) })),
+        ...snippets.map(s => ({
+            name: s.name,
+            stack: base.stack,
+            config: mergeStackConfig(base.stack, project, { ...base.values, ...s.values }),
+        })),
+    ];
 }
 
 /** The file of stack `name` in the project at `project` (a projectCopy: never the repository's own). */

@@ -12,6 +12,7 @@ import { OWNER_TAG } from "../components/ownership";
 import { fromYaml } from "../components/yaml";
 import { secondRunReport } from "../offline/plan-stack";
 import { NEW_STACK, applyDestroy, applyUpdate, diffRun } from "../offline/rerun";
+import { runStack } from "../offline/stack";
 import {
     ADDON,
     type CliResult,
@@ -29,6 +30,7 @@ import {
     runError,
     runOffline,
     readmeAndDocs,
+    readmeStacks,
     runTwice,
     stackFile,
 } from "./helpers";
@@ -174,6 +176,16 @@ describe("a second pulumi up of the README's examples changes nothing", () => {
     const readme = readmeAndDocs()
         .map(f => readFileSync(f, "utf8"))
         .join("\n");
+
+    // The stacks the engine harness launches (tests/engine-harness.test.ts): every `pulumi config
+    // set` block, and every config snippet pasted onto the first of them.
+    for (const c of readmeStacks()) {
+        it(`stack ${c.name}`, async () => {
+            const { first, steps } = await runTwice(cloud => runStack(c.stack, c.config, fakeCluster(), cloud));
+            expect(first.resources.filter(r => r.type === NODEPOOL)).to.not.be.empty;
+            expect(changes(steps)).to.deep.equal([]);
+        });
+    }
 
     it("the recommended GPU pools (docs/training.md, Recommended)", async () => {
         const block = readme.split("Recommended, in a stack's config file")[1].split("```yaml")[1].split("```")[0];
