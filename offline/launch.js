@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Runs one of the project's TypeScript command-line entry points (a module exporting `main(args)`,
 // which returns the exit code or a promise of it: offline/plan, policies/check-manifests) from
-// JavaScript compiled into .build/. Type-checking happens in `npm test`, not here; compiling is esbuild's transpile-only pass, redone only when a source is newer than the last
-// build, so a run costs what loading the SDKs costs.
+// JavaScript compiled into .build/. Type-checking happens in `npm test`, not here; compiling is
+// esbuild's transpile-only pass, redone only when a source is newer than the last build, so a run
+// costs what loading the SDKs costs.
 "use strict";
 const fs = require("fs");
 const path = require("path");
